@@ -1,0 +1,108 @@
+"""The transcript document: the typed value that leaves `ingest/` and enters `server/`.
+
+msgspec Structs rather than dataclasses because the document must round-trip through JSON
+exactly (a transcript file written by `webinar-archive transcribe` is read back by `ingest`
+and by tests), and msgspec validates types on decode instead of trusting the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+SegmentKind = Literal["intro", "presentation", "question", "answer", "panel", "other"]
+SEGMENT_KINDS: tuple[str, ...] = ("intro", "presentation", "question", "answer", "panel", "other")
+
+
+class Word(msgspec.Struct, frozen=True):
+    """One recognised word with its own times, so a segment can be split between words."""
+
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+class Segment(msgspec.Struct):
+    """A timestamped stretch of speech: the unit a search hit lands on.
+
+    `speaker`, `kind`, `chapter`, `answers` and `resources` are filled by the structure stage;
+    a bare transcription leaves them at their defaults.
+    """
+
+    id: int
+    start: float
+    end: float
+    text: str
+    words: list[Word] = msgspec.field(default_factory=list)
+    speaker: str | None = None
+    kind: SegmentKind = "other"
+    chapter: int | None = None
+    answers: int | None = None
+    """For an answer: the id of the question segment it answers."""
+    resources: list[int] = msgspec.field(default_factory=list)
+    """Indexes into `Transcript.resources` of the resources this segment mentions."""
+
+
+class Speaker(msgspec.Struct):
+    """A voice in the recording: a stable label, and a person's name once one is known."""
+
+    label: str
+    name: str | None = None
+    role: str | None = None
+    affiliation: str | None = None
+    project: str | None = None
+
+
+class Chapter(msgspec.Struct):
+    """A navigable part of the webinar; `written_start` keeps the time staff wrote, if any."""
+
+    start: float
+    end: float
+    title: str
+    kind: SegmentKind = "other"
+    speakers: list[str] = msgspec.field(default_factory=list)
+    written_start: float | None = None
+
+
+class Resource(msgspec.Struct):
+    """A link from the metadata; `start` is the first moment it is mentioned, if any."""
+
+    title: str
+    url: str
+    start: float | None = None
+
+
+class Transcript(msgspec.Struct):
+    """A whole recording's transcript, with the structure added by later stages."""
+
+    language: str
+    duration: float
+    model: str
+    segments: list[Segment]
+    speakers: list[Speaker] = msgspec.field(default_factory=list)
+    chapters: list[Chapter] = msgspec.field(default_factory=list)
+    resources: list[Resource] = msgspec.field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(segment.text for segment in self.segments)
+
+    def to_json(self) -> bytes:
+        return msgspec.json.format(msgspec.json.encode(self), indent=2)
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Transcript:
+        return msgspec.json.decode(data, type=cls)
+
+    def save(self, path: Path) -> None:
+        """Write atomically, so a crash never leaves a half-written transcript behind."""
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(self.to_json())
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Transcript:
+        return cls.from_json(path.read_bytes())

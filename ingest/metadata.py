@@ -1,0 +1,96 @@
+"""The metadata staff supply with a recording (the manifest): typed and validated on load.
+
+The manifest feeds three stages: transcription (its names become vocabulary), structure (its
+speakers and agenda name the turns and chapters) and the catalogue (title, date, topics).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be used; the message names the field and the problem."""
+
+
+class Person(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    role: str | None = None
+    """Free text; "moderator" is recognised by the structure stage."""
+    affiliation: str | None = None
+    project: str | None = None
+
+
+class ResourceLink(msgspec.Struct, forbid_unknown_fields=True):
+    title: str
+    url: str
+
+
+class AgendaEntry(msgspec.Struct, forbid_unknown_fields=True):
+    """A structured agenda line; `at` is seconds or a written time such as "00:04:12"."""
+
+    at: float | str
+    title: str
+    kind: str | None = None
+    speakers: list[str] = msgspec.field(default_factory=list)
+
+
+class Manifest(msgspec.Struct, forbid_unknown_fields=True):
+    title: str | None = None
+    date: dt.date | None = None
+    description: str | None = None
+    language: str | None = None
+    topics: list[str] = msgspec.field(default_factory=list)
+    speakers: list[Person] = msgspec.field(default_factory=list)
+    resources: list[ResourceLink] = msgspec.field(default_factory=list)
+    agenda: str | list[AgendaEntry] | None = None
+
+    def vocabulary(self) -> list[str]:
+        """Names and terms from the metadata that speech recognition should get right."""
+        terms: list[str] = []
+        for person in self.speakers:
+            terms += [person.name, person.affiliation or "", person.project or ""]
+        terms += self.topics
+        terms += [resource.title for resource in self.resources]
+        seen: set[str] = set()
+        unique: list[str] = []
+        for term in (t.strip() for t in terms):
+            if term and term.lower() not in seen:
+                seen.add(term.lower())
+                unique.append(term)
+        return unique
+
+
+def parse_manifest(data: Any) -> Manifest:
+    """Validate already-decoded JSON/YAML data; errors name the offending field."""
+    if data is None:
+        return Manifest()
+    if not isinstance(data, dict):
+        raise ManifestError("manifest: expected a mapping of fields at the top level")
+    try:
+        return msgspec.convert(data, type=Manifest, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ManifestError(f"manifest: {exc}") from None
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read a JSON or YAML manifest file (YAML is a superset of JSON, so one parser serves)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError(f"manifest {path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"manifest {path}: cannot read ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"manifest {path}: not valid JSON or YAML ({exc})") from None
+    try:
+        return parse_manifest(data)
+    except ManifestError as exc:
+        raise ManifestError(f"{path}: {exc}") from None

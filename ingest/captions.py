@@ -1,0 +1,95 @@
+"""WebVTT and SRT captions from a transcript.
+
+A transcript segment can run for half a minute; a caption should not. Cues are cut from the
+words' own times at about two lines of text, so captions follow the voice. Cue text is escaped
+for WebVTT (`&`, `<`, `>`), and a known speaker is written as a WebVTT voice tag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.document import Segment, Transcript, Word
+
+MAX_CUE_CHARS = 84
+MAX_CUE_SECONDS = 7.0
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+
+
+def cues(transcript: Transcript) -> list[Cue]:
+    """Split every segment into caption-sized cues, never overlapping the next one."""
+    names = {s.label: (s.name or s.label) for s in transcript.speakers}
+    result: list[Cue] = []
+    for segment in transcript.segments:
+        speaker = names.get(segment.speaker or "", segment.speaker)
+        result.extend(_segment_cues(segment, speaker))
+    for i in range(len(result) - 1):
+        if result[i].end > result[i + 1].start:
+            result[i] = Cue(result[i].start, result[i + 1].start, result[i].text, result[i].speaker)
+    return result
+
+
+def _segment_cues(segment: Segment, speaker: str | None) -> list[Cue]:
+    if not segment.words:
+        return [Cue(segment.start, segment.end, segment.text, speaker)]
+    groups: list[list[Word]] = [[]]
+    for word in segment.words:
+        current = groups[-1]
+        if current:
+            text = "".join(w.text for w in [*current, word]).strip()
+            if len(text) > MAX_CUE_CHARS or word.end - current[0].start > MAX_CUE_SECONDS:
+                current = []
+                groups.append(current)
+        current.append(word)
+    return [
+        Cue(
+            group[0].start,
+            max(group[-1].end, group[0].start + 0.01),
+            "".join(w.text for w in group).strip(),
+            speaker,
+        )
+        for group in groups
+    ]
+
+
+def _timestamp(seconds: float, separator: str) -> str:
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_webvtt(transcript: Transcript) -> str:
+    lines = ["WEBVTT", ""]
+    for cue in cues(transcript):
+        lines.append(f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}")
+        text = _vtt_escape(cue.text.replace("-->", "->"))
+        if cue.speaker:
+            text = f"<v {_vtt_escape(cue.speaker)}>{text}"
+        lines += [text, ""]
+    return "\n".join(lines)
+
+
+def to_srt(transcript: Transcript) -> str:
+    lines: list[str] = []
+    for number, cue in enumerate(cues(transcript), start=1):
+        text = cue.text.replace("-->", "->")
+        lines += [
+            str(number),
+            f"{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}",
+            f"{cue.speaker}: {text}" if cue.speaker else text,
+            "",
+        ]
+    return "\n".join(lines)

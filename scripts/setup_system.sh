@@ -3,3 +3,4 @@
 # CTranslate2 wheels carry their own libraries). Kept as one place for later additions.
 set -euo pipefail
 mkdir -p var
+bash "$(dirname "$0")/install_meilisearch.sh"

@@ -118,26 +118,46 @@ def _snap_segment(segment: Segment, terms: list[_Term]) -> Segment:
 
 
 def _best_match(words: list[Word], i: int, terms: list[_Term]) -> tuple[_Term, int] | None:
-    """The best term matching words starting at i, over spans of the term's length ±1."""
+    """The best term matching words starting at i, over spans of the term's length ±1.
+
+    A window that also matches as well one word later is left for that later start, so a
+    neighbouring word ("in", "the") is never swallowed into the name.
+    """
     best: tuple[float, _Term, int] | None = None
     for term in terms:
-        for span in {max(1, term.n_words - 1), term.n_words, term.n_words + 1}:
-            if i + span > len(words):
-                continue
-            candidate = _fold("".join(w.text for w in words[i : i + span]))
-            if not candidate or candidate == term.folded:
-                if candidate == term.folded and _display(words[i : i + span]) != term.text:
-                    # Right letters, wrong form ("kent county council"): use the known spelling.
-                    return term, span
-                if candidate == term.folded:
-                    return None
-                continue
-            if abs(len(candidate) - len(term.folded)) > max(2, len(term.folded) // 4):
-                continue
-            score = fuzz.ratio(candidate, term.folded)
-            if score >= _threshold(len(term.folded)) and (best is None or score > best[0]):
-                best = (score, term, span)
+        scored = _span_scores(words, i, term)
+        if scored is None:
+            return None  # already exactly right at this position
+        if not scored:
+            continue
+        score, span = max(scored, key=lambda pair: (pair[0], -pair[1]))
+        if score < _threshold(len(term.folded)):
+            continue
+        later = _span_scores(words, i + 1, term)
+        if later is None or (later and max(later)[0] >= score):
+            continue
+        if best is None or score > best[0]:
+            best = (score, term, span)
     return (best[1], best[2]) if best else None
+
+
+def _span_scores(words: list[Word], i: int, term: _Term) -> list[tuple[float, int]] | None:
+    """Fuzzy scores of the windows at i against a term; None when a window is the term exactly."""
+    scores: list[tuple[float, int]] = []
+    for span in sorted({max(1, term.n_words - 1), term.n_words, term.n_words + 1}):
+        if i + span > len(words):
+            continue
+        window = words[i : i + span]
+        candidate = _fold("".join(w.text for w in window))
+        if candidate == term.folded:
+            if _display(window) == term.text:
+                return None
+            scores.append((100.0, span))  # right letters, wrong form: use the known spelling
+            continue
+        if not candidate or abs(len(candidate) - len(term.folded)) > max(2, len(term.folded) // 4):
+            continue
+        scores.append((fuzz.ratio(candidate, term.folded), span))
+    return scores
 
 
 def _display(words: list[Word]) -> str:

@@ -1,0 +1,277 @@
+"""The catalogue's tables and API shapes (SQLModel): the database is the source of truth.
+
+Shapes follow SQLModel's Base / table / Public / Update split: a `...Base` holds the fields a
+client may see, the `table=True` class adds keys and bookkeeping, `...Public` is what the JSON
+API returns, and `...Update` is what staff may change (every field optional). Column types are
+given explicitly (`sa_type`) so the Alembic migration and the models agree on every backend;
+`tests/integration/test_catalog.py` checks that they do.
+
+Segments, chapters and resources belong to one webinar and are replaced wholesale when the same
+recording is ingested again, so their foreign keys cascade on delete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Final
+
+from sqlalchemy import JSON, Date, DateTime, Float, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+STATUS_PROCESSING: Final = "processing"
+"""A row exists but the transcript is not stored yet (staff upload waiting for the worker)."""
+STATUS_INDEX_PENDING: Final = "index_pending"
+"""Stored in full, not yet in the search index (Meilisearch was down or not run yet)."""
+STATUS_READY: Final = "ready"
+STATUS_FAILED: Final = "failed"
+WEBINAR_STATUSES: Final = (STATUS_PROCESSING, STATUS_INDEX_PENDING, STATUS_READY, STATUS_FAILED)
+
+JOB_STATUSES: Final = ("queued", "running", "done", "failed")
+
+
+def utcnow() -> dt.datetime:
+    """Timestamps are stored in UTC, so servers in different zones agree."""
+    return dt.datetime.now(dt.UTC)
+
+
+# --- webinars -------------------------------------------------------------------------------
+
+
+class WebinarBase(SQLModel):
+    """The fields of a webinar that the public may see."""
+
+    slug: str = Field(sa_type=String(200), max_length=200)
+    title: str = Field(sa_type=Text)
+    date: dt.date | None = Field(default=None, sa_type=Date)
+    description: str | None = Field(default=None, sa_type=Text)
+    language: str = Field(default="en", sa_type=String(16), max_length=16)
+    topics: list[str] = Field(default_factory=list, sa_type=JSON)
+    duration: float = Field(default=0.0, sa_type=Float)
+    """Seconds, as measured by the probe."""
+
+
+class Webinar(WebinarBase, table=True):
+    __tablename__ = "webinar"
+    __table_args__ = (
+        UniqueConstraint("slug", name="uq_webinar_slug"),
+        UniqueConstraint("media_sha256", name="uq_webinar_media_sha256"),
+        # The list page: newest first among published webinars.
+        Index("ix_webinar_published_date", "published", "date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    media_path: str = Field(sa_type=Text)
+    """Relative to ARCHIVE_MEDIA_DIR (absolute only for media kept elsewhere)."""
+    media_sha256: str = Field(sa_type=String(64), max_length=64)
+    """Identifies the recording: ingesting the same bytes again updates this row."""
+    status: str = Field(default=STATUS_PROCESSING, sa_type=String(20), max_length=20)
+    published: bool = True
+    agenda: str | None = Field(default=None, sa_type=Text)
+    """The timing overview staff wrote, kept so chapters can be rebuilt by a later structure stage."""
+    model: str = Field(default="", sa_type=String(200), max_length=200)
+    """The speech model that produced the transcript."""
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class WebinarUpdate(SQLModel):
+    """What staff may edit; every change is written to the edit history."""
+
+    title: str | None = None
+    date: dt.date | None = None
+    description: str | None = None
+    language: str | None = None
+    topics: list[str] | None = None
+    published: bool | None = None
+
+
+class SpeakerPublic(SQLModel):
+    name: str
+    role: str | None = None
+    affiliation: str | None = None
+    project: str | None = None
+
+
+class ChapterPublic(SQLModel):
+    start: float
+    end: float
+    title: str
+    kind: str
+    speakers: list[str]
+
+
+class ResourcePublic(SQLModel):
+    title: str
+    url: str
+    start: float | None = None
+    """The first moment the resource is mentioned, when the structure stage found one."""
+
+
+class WebinarSummary(WebinarBase):
+    """One row of `GET /api/webinars`."""
+
+    url: str
+    """The replay page, `/webinars/<slug>`."""
+
+
+class WebinarPage(SQLModel):
+    """`GET /api/webinars`: one page, newest first, with the total for the pager."""
+
+    items: list[WebinarSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class WebinarPublic(WebinarBase):
+    """`GET /api/webinars/<slug>`: everything the replay page needs except the segments."""
+
+    media_url: str
+    speakers: list[SpeakerPublic]
+    chapters: list[ChapterPublic]
+    resources: list[ResourcePublic]
+
+
+class SegmentPublic(SQLModel):
+    """One item of `GET /api/webinars/<slug>/segments`; `id` is also the search hit's `segment_id`."""
+
+    id: int
+    start: float
+    end: float
+    speaker: str | None
+    """The speaker's name when known, else the stable label such as "Speaker 2"."""
+    kind: str
+    chapter: str | None
+    """The chapter's title, as in search hits."""
+    text: str
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+class PersonBase(SQLModel):
+    name: str = Field(sa_type=String(300), max_length=300)
+    affiliation: str | None = Field(default=None, sa_type=Text)
+    project: str | None = Field(default=None, sa_type=Text)
+
+
+class Person(PersonBase, table=True):
+    """A person across webinars: one row per name, so their talks can be listed together."""
+
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("name", name="uq_person_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class WebinarPerson(SQLModel, table=True):
+    """A person's part in one webinar: their role and the diarization label of their voice."""
+
+    __tablename__ = "webinar_person"
+
+    webinar_id: int = Field(foreign_key="webinar.id", primary_key=True, ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id", primary_key=True, ondelete="CASCADE", index=True)
+    role: str | None = Field(default=None, sa_type=Text)
+    speaker_label: str | None = Field(default=None, sa_type=String(100), max_length=100)
+    position: int = 0
+    """Order of appearance in the manifest, so the speaker list reads as staff wrote it."""
+
+
+# --- transcript parts -----------------------------------------------------------------------
+
+
+class Chapter(SQLModel, table=True):
+    __tablename__ = "chapter"
+    __table_args__ = (UniqueConstraint("webinar_id", "position", name="uq_chapter_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    webinar_id: int = Field(foreign_key="webinar.id", ondelete="CASCADE")
+    position: int
+    start: float = Field(sa_type=Float)
+    end: float = Field(sa_type=Float)
+    written_start: float | None = Field(default=None, sa_type=Float)
+    """The time staff wrote in the agenda, before it was snapped to a real boundary."""
+    title: str = Field(sa_type=Text)
+    kind: str = Field(default="other", sa_type=String(20), max_length=20)
+    speakers: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+class Resource(SQLModel, table=True):
+    __tablename__ = "resource"
+    __table_args__ = (UniqueConstraint("webinar_id", "position", name="uq_resource_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    webinar_id: int = Field(foreign_key="webinar.id", ondelete="CASCADE")
+    position: int
+    title: str = Field(sa_type=Text)
+    url: str = Field(sa_type=Text)
+    start: float | None = Field(default=None, sa_type=Float)
+
+
+class Segment(SQLModel, table=True):
+    """A timestamped stretch of speech: what a search hit lands on.
+
+    `words` keeps word times as compact `[start, end, text, probability]` arrays (about half the
+    size of objects; an hour has ~10,000 words) so captions can be re-cut without the model.
+    `resources` holds positions into the webinar's resources, as in the transcript document.
+    """
+
+    __tablename__ = "segment"
+    __table_args__ = (
+        UniqueConstraint("webinar_id", "position", name="uq_segment_position"),
+        Index("ix_segment_chapter_id", "chapter_id"),
+        Index("ix_segment_person_id", "person_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    webinar_id: int = Field(foreign_key="webinar.id", ondelete="CASCADE")
+    position: int
+    """The segment's id in the transcript document (0, 1, 2, ... in time order)."""
+    start: float = Field(sa_type=Float)
+    end: float = Field(sa_type=Float)
+    text: str = Field(sa_type=Text)
+    speaker_label: str | None = Field(default=None, sa_type=String(100), max_length=100)
+    person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    kind: str = Field(default="other", sa_type=String(20), max_length=20)
+    chapter_id: int | None = Field(default=None, foreign_key="chapter.id", ondelete="SET NULL")
+    answers_id: int | None = Field(default=None, foreign_key="segment.id", ondelete="SET NULL")
+    """For an answer: the question segment it answers."""
+    words: list[list[Any]] = Field(default_factory=list, sa_type=JSON)
+    resources: list[int] = Field(default_factory=list, sa_type=JSON)
+
+
+# --- operations -----------------------------------------------------------------------------
+
+
+class ProcessingJob(SQLModel, table=True):
+    """One stage of work on a webinar (for the staff upload queue and its progress display)."""
+
+    __tablename__ = "processing_job"
+    __table_args__ = (Index("ix_processing_job_status", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    webinar_id: int | None = Field(default=None, foreign_key="webinar.id", ondelete="CASCADE", index=True)
+    stage: str = Field(sa_type=String(40), max_length=40)
+    status: str = Field(default="queued", sa_type=String(20), max_length=20)
+    progress: float = Field(default=0.0, sa_type=Float)
+    """0.0 to 1.0."""
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    started_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    finished_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class EditHistory(SQLModel, table=True):
+    """Who changed which field of which row, and from what: staff edits are reviewable and revertible."""
+
+    __tablename__ = "edit_history"
+    __table_args__ = (Index("ix_edit_history_row", "table_name", "row_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    table_name: str = Field(sa_type=String(64), max_length=64)
+    row_id: int
+    field: str = Field(sa_type=String(64), max_length=64)
+    old_value: Any = Field(default=None, sa_type=JSON, nullable=True)
+    new_value: Any = Field(default=None, sa_type=JSON, nullable=True)
+    editor: str = Field(sa_type=String(200), max_length=200)
+    edited_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

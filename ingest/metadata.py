@@ -50,6 +50,11 @@ class Manifest(msgspec.Struct, forbid_unknown_fields=True):
     resources: list[ResourceLink] = msgspec.field(default_factory=list)
     agenda: str | list[AgendaEntry] | None = None
 
+    def prompt_terms(self) -> list[str]:
+        """People's and projects' names: the part of the vocabulary worth prompting the model with."""
+        terms = [p.name for p in self.speakers] + [p.project or "" for p in self.speakers]
+        return _unique(terms)
+
     def vocabulary(self) -> list[str]:
         """Names and terms from the metadata that speech recognition should get right."""
         terms: list[str] = []
@@ -57,13 +62,17 @@ class Manifest(msgspec.Struct, forbid_unknown_fields=True):
             terms += [person.name, person.affiliation or "", person.project or ""]
         terms += self.topics
         terms += [resource.title for resource in self.resources]
-        seen: set[str] = set()
-        unique: list[str] = []
-        for term in (t.strip() for t in terms):
-            if term and term.lower() not in seen:
-                seen.add(term.lower())
-                unique.append(term)
-        return unique
+        return _unique(terms)
+
+
+def _unique(terms: list[str]) -> list[str]:
+    seen: set[str] = set()
+    unique: list[str] = []
+    for term in (t.strip() for t in terms):
+        if term and term.casefold() not in seen:
+            seen.add(term.casefold())
+            unique.append(term)
+    return unique
 
 
 def parse_manifest(data: Any) -> Manifest:

@@ -47,7 +47,9 @@ def run(
     vocabulary = [*manifest.vocabulary(), *options.extra_vocabulary]
     transcribe_options = TranscribeOptions(
         language=options.language or manifest.language,
-        initial_prompt=build_prompt(vocabulary, manifest.title) if options.use_prompt else None,
+        initial_prompt=build_prompt([*manifest.prompt_terms(), *options.extra_vocabulary])
+        if options.use_prompt
+        else None,
         batch_size=options.batch_size,
     )
     transcript = transcribe(media_path, options.model, transcribe_options, progress)

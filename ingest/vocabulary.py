@@ -2,7 +2,7 @@
 
 tiny.en knows "Kent" but not "Extremadura". Two levers are used, both kept because the
 benchmark and tests measure them (README, "Vocabulary"):
-- `initial_prompt`: a short sentence listing the names, shown to the decoder before the first
+- `initial_prompt`: the people's and projects' names, shown to the decoder before the first
   window; it nudges spelling without changing timing;
 - `snap_to_vocabulary`: after decoding, a window of words that is a near miss of a known term
   (fuzzy ratio above a length-dependent bar) is replaced by the term, keeping its times.
@@ -24,13 +24,17 @@ _PROMPT_MAX_CHARS = 600
 _TOKEN = re.compile(r"[\w'’-]+", re.UNICODE)
 
 
-def build_prompt(vocabulary: list[str], title: str | None = None) -> str | None:
-    """A natural sentence naming the event's terms; Whisper follows prompts that read like text."""
-    terms = [t for t in vocabulary if t.strip()]
-    if not terms and not title:
+def build_prompt(terms: list[str]) -> str | None:
+    """The names alone, comma-separated: measured better than a sentence or a longer list.
+
+    On the fixtures (README, "Vocabulary"), a prompt of people and project names lowered WER
+    with the snap from 10.2% to 6.8% (two voices) and 10.4% to 9.8% (demo); adding
+    affiliations or the title and topics as a sentence raised it to 15.9% and 17.6%.
+    """
+    names = [t.strip() for t in terms if t.strip()]
+    if not names:
         return None
-    prompt = f"{title.strip().rstrip('.')}. " if title else ""
-    prompt += "Speakers and topics: " + ", ".join(terms) + "." if terms else ""
+    prompt = ", ".join(names) + "."
     return prompt[:_PROMPT_MAX_CHARS]
 
 

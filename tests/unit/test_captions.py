@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
+from pathlib import Path
 
-import pytest
 import webvtt
 
 from ingest.captions import MAX_CUE_CHARS, MAX_CUE_SECONDS, cues, to_srt, to_webvtt
@@ -14,7 +15,12 @@ from ingest.document import Segment, Speaker, Transcript, Word
 
 def _words(text: str, start: float, step: float = 0.4) -> list[Word]:
     return [
-        Word(start=round(start + i * step, 3), end=round(start + i * step + step * 0.9, 3), text=f" {w}", probability=0.9)
+        Word(
+            start=round(start + i * step, 3),
+            end=round(start + i * step + step * 0.9, 3),
+            text=f" {w}",
+            probability=0.9,
+        )
         for i, w in enumerate(text.split())
     ]
 
@@ -26,8 +32,21 @@ def _transcript() -> Transcript:
         duration=60.0,
         model="test",
         segments=[
-            Segment(id=0, start=0.5, end=2.9, text="Welcome to <b>the</b> webinar & more", words=_words("Welcome to <b>the</b> webinar & more", 0.5)),
-            Segment(id=1, start=3.0, end=3.0 + 60 * 0.4, text=long_text, words=_words(long_text, 3.0), speaker="S1"),
+            Segment(
+                id=0,
+                start=0.5,
+                end=2.9,
+                text="Welcome to <b>the</b> webinar & more",
+                words=_words("Welcome to <b>the</b> webinar & more", 0.5),
+            ),
+            Segment(
+                id=1,
+                start=3.0,
+                end=3.0 + 60 * 0.4,
+                text=long_text,
+                words=_words(long_text, 3.0),
+                speaker="S1",
+            ),
             Segment(id=2, start=30.0, end=31.0, text="No words here --> arrow"),
         ],
         speakers=[Speaker(label="S1", name="Ana Ribeiro")],
@@ -49,10 +68,12 @@ def test_webvtt_parses_back_to_the_same_cues() -> None:
     assert "&lt;b&gt;the&lt;/b&gt;" in parsed.captions[0].raw_text
 
 
-def test_srt_parses_back_to_the_same_cues() -> None:
+def test_srt_parses_back_to_the_same_cues(tmp_path: Path) -> None:
     transcript = _transcript()
     expected = cues(transcript)
-    parsed = webvtt.from_srt(_as_file(to_srt(transcript)))
+    srt = tmp_path / "captions.srt"
+    srt.write_text(to_srt(transcript), encoding="utf-8")
+    parsed = webvtt.from_srt(str(srt))
     assert len(parsed.captions) == len(expected)
     for caption, cue in zip(parsed.captions, expected, strict=True):
         assert caption.start_time.in_milliseconds() == round(cue.start * 1000)
@@ -66,14 +87,5 @@ def test_long_segments_become_readable_cues_that_never_overlap() -> None:
     for cue in result:
         assert len(cue.text) <= MAX_CUE_CHARS
         assert cue.end - cue.start <= MAX_CUE_SECONDS + 0.5
-    for before, after in zip(result, result[1:], strict=False):
+    for before, after in itertools.pairwise(result):
         assert before.end <= after.start
-
-
-def _as_file(text: str) -> str:
-    import tempfile
-
-    handle = tempfile.NamedTemporaryFile("w", suffix=".srt", delete=False, encoding="utf-8")
-    with handle:
-        handle.write(text)
-    return handle.name

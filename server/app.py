@@ -1,0 +1,126 @@
+"""The Litestar application factory: `create_app(settings)`.
+
+Nothing here reads the environment: the entry point (`webinar-archive serve`) builds the settings
+and tests build their own, so two apps with different databases can live in one process. The
+lifespan owns the clients (the database engine now, the Meilisearch client via the search
+package) and closes them on shutdown; start-up also brings the schema up to date.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+from litestar import Litestar, MediaType, Request, Response
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from server.catalog.db import create_db_engine, upgrade_database
+from server.settings import Settings
+from server.web.api import CaptionController, WebinarController
+
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+def provide_session(state: State) -> Iterator[Session]:
+    """One session per request, closed when the response is sent (Litestar runs the cleanup)."""
+    session = Session(state.engine, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _database_unavailable(_request: Request[Any, Any, Any], exc: SQLAlchemyError) -> Response[dict[str, Any]]:
+    """A database outage is the server's problem, but still a clear answer, not a traceback."""
+    return Response(
+        {"status_code": 503, "detail": f"the catalogue database is unavailable ({type(exc).__name__})"},
+        status_code=503,
+        media_type=MediaType.JSON,
+    )
+
+
+def _database_lifespan(settings: Settings, engine: Engine | None, migrate: bool) -> Lifespan:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owned = engine is None
+        db = engine if engine is not None else create_db_engine(settings.storage.database_url)
+        try:
+            if migrate:
+                await anyio.to_thread.run_sync(upgrade_database, db)
+            app.state.engine = db
+            yield
+        finally:
+            if owned:
+                db.dispose()
+
+    return lifespan
+
+
+def _search_parts(settings: Settings) -> tuple[list[ControllerRouterHandler], list[Lifespan]]:
+    """The search package's controller and client lifespan, when that package provides them.
+
+    Hook for server/search/api.py: it exposes `SearchController` and `search_lifespan(settings)`
+    (an async context manager factory that puts the Meilisearch client on `app.state`).
+    """
+    try:
+        search_api = importlib.import_module("server.search.api")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("server.search.api", "server.search"):
+            raise  # the module exists but is broken: say so, do not hide search
+        return [], []
+    handlers: list[ControllerRouterHandler] = []
+    lifespans: list[Lifespan] = []
+    controller = getattr(search_api, "SearchController", None)
+    if controller is not None:
+        handlers.append(controller)
+    factory = getattr(search_api, "search_lifespan", None)
+    if factory is not None:
+        lifespans.append(factory(settings))
+    return handlers, lifespans
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    migrate: bool = True,
+    extra_handlers: Sequence[ControllerRouterHandler] = (),
+    debug: bool = False,
+) -> Litestar:
+    """Build the app for `settings`.
+
+    `engine` lets a caller (a test, a worker sharing a pool) hand over an engine it owns; the
+    app then does not dispose it. `migrate=False` skips the start-up migration for callers that
+    already ran it.
+    """
+    search_handlers, search_lifespans = _search_parts(settings)
+    media_dir = settings.storage.media_dir
+    handlers: list[ControllerRouterHandler] = [WebinarController, CaptionController, *search_handlers]
+    if media_dir.is_dir():
+        # The player's source; a proper Range-aware media route belongs to server/web/media.
+        handlers.append(create_static_files_router(path="/media", directories=[media_dir], name="media"))
+    handlers.extend(extra_handlers)
+    return Litestar(
+        route_handlers=handlers,
+        dependencies={"session": Provide(provide_session)},
+        lifespan=[_database_lifespan(settings, engine, migrate), *search_lifespans],
+        exception_handlers={SQLAlchemyError: _database_unavailable},
+        openapi_config=OpenAPIConfig(
+            title="Webinar Archive",
+            version="0.1.0",
+            description="Searchable, linkable webinar replays.",
+            path="/schema",
+        ),
+        state=State({"settings": settings}),
+        debug=debug,
+    )

@@ -1,0 +1,203 @@
+"""The webinar JSON API and caption files, through Litestar's test client on a real SQLite catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import webvtt
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlmodel import Session
+
+from server.app import create_app
+from server.catalog import repository
+from server.catalog.db import create_db_engine, upgrade_database
+from server.catalog.models import WebinarUpdate
+from server.catalog.repository import store_transcript
+from server.settings import SearchSettings, Settings, StorageSettings
+from tests.conftest import make_manifest, make_media_info, make_transcript
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    data_dir, media_dir = tmp_path / "var", tmp_path / "media"
+    data_dir.mkdir()
+    media_dir.mkdir()
+    return Settings(
+        storage=StorageSettings(data_dir, media_dir, f"sqlite:///{data_dir / 'archive.db'}"),
+        search=SearchSettings(None, None),
+    )
+
+
+@pytest.fixture
+def catalogue(settings: Settings) -> None:
+    """Three published webinars (2022, 2024, undated) and an unpublished one."""
+    upgrade_database(settings.storage.database_url)
+    engine = create_db_engine(settings.storage.database_url)
+    (settings.storage.media_dir / "circular.opus").write_bytes(b"OggS not really audio")
+    try:
+        with Session(engine) as session:
+            for i, (title, date) in enumerate(
+                [
+                    ("Circular procurement", dt.date(2024, 3, 14)),
+                    ("Green ports", dt.date(2022, 6, 1)),
+                    ("Undated talk", None),
+                    ("Draft", dt.date(2025, 1, 1)),
+                ]
+            ):
+                manifest = make_manifest(title)
+                manifest.date = date
+                webinar = store_transcript(
+                    session, make_media_info("circular.opus"), str(i) * 64, manifest, make_transcript()
+                )
+            repository.update_webinar(session, webinar, WebinarUpdate(published=False), editor="test")
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings, catalogue: None) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_list_is_newest_first_and_paginated(client: TestClient[Litestar]) -> None:
+    response = client.get("/api/webinars")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == 3
+    assert [w["slug"] for w in body["items"]] == ["circular-procurement", "green-ports", "undated-talk"]
+    first = body["items"][0]
+    assert first["date"] == "2024-03-14"
+    assert first["url"] == "/webinars/circular-procurement"
+    assert first["topics"] == ["circular economy", "procurement"]
+
+    page = client.get("/api/webinars", params={"limit": 1, "offset": 1}).json()
+    assert (page["total"], page["limit"], page["offset"]) == (3, 1, 1)
+    assert [w["slug"] for w in page["items"]] == ["green-ports"]
+    assert client.get("/api/webinars", params={"offset": 10}).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"offset": -1}, "offset"),
+    ],
+)
+def test_bad_parameters_are_400_with_the_reason(
+    client: TestClient[Litestar], params: dict[str, int | str], reason: str
+) -> None:
+    response = client.get("/api/webinars", params=params)
+    assert response.status_code == 400
+    assert reason in response.text
+
+
+def test_one_webinar(client: TestClient[Litestar]) -> None:
+    response = client.get("/api/webinars/circular-procurement")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["slug"] == "circular-procurement"
+    assert body["title"] == "Circular procurement"
+    assert body["date"] == "2024-03-14"
+    assert body["description"] == "How small towns buy reused goods."
+    assert body["language"] == "en"
+    assert body["duration"] == 24.5
+    assert body["media_url"] == "/media/circular.opus"
+    assert body["speakers"][1] == {
+        "name": "Tomasz Nowak",
+        "role": "speaker",
+        "affiliation": "City of Gdansk",
+        "project": "ReCircle",
+    }
+    assert body["chapters"][1] == {
+        "start": 4.5,
+        "end": 12.0,
+        "title": "Keynote: circular procurement",
+        "kind": "presentation",
+        "speakers": ["Tomasz Nowak"],
+    }
+    assert body["resources"] == [
+        {"title": "ReCircle toolkit", "url": "https://example.org/recircle", "start": 4.5}
+    ]
+    # Internal fields stay internal.
+    assert not {"id", "media_path", "media_sha256", "status", "agenda"} & set(body)
+    # The media URL is served.
+    assert client.get(body["media_url"]).content == b"OggS not really audio"
+
+
+def test_segments(client: TestClient[Litestar]) -> None:
+    response = client.get("/api/webinars/circular-procurement/segments")
+    assert response.status_code == 200
+    segments = response.json()
+    assert len(segments) == 5
+    assert set(segments[0]) == {"id", "start", "end", "speaker", "kind", "chapter", "text"}
+    assert segments[3]["speaker"] == "Tomasz Nowak"
+    assert segments[3]["kind"] == "answer"
+    assert segments[3]["chapter"] == "Questions"
+    assert segments[1]["start"] == 4.5
+    assert len({s["id"] for s in segments}) == 5
+
+
+def test_captions_parse_back(client: TestClient[Litestar], tmp_path: Path) -> None:
+    vtt = client.get("/webinars/circular-procurement/captions.vtt")
+    assert vtt.status_code == 200
+    assert vtt.headers["content-type"].startswith("text/vtt")
+    captions = webvtt.from_buffer(io.StringIO(vtt.text)).captions
+    assert len(captions) >= 5
+    assert captions[0].start == "00:00:00.000"
+    assert "circular procurement" in " ".join(c.text for c in captions)
+    assert any(c.voice == "Tomasz Nowak" for c in captions)
+
+    srt = client.get("/webinars/circular-procurement/captions.srt")
+    assert srt.status_code == 200
+    assert srt.headers["content-type"].startswith("application/x-subrip")
+    path = tmp_path / "captions.srt"
+    path.write_text(srt.text, encoding="utf-8")
+    from_srt = webvtt.from_srt(str(path)).captions
+    assert len(from_srt) == len(captions)
+    assert [c.start for c in from_srt] == [c.start for c in captions]
+    assert from_srt[0].text == f"Maria Jensen: {captions[0].text}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/webinars/no-such-webinar",
+        "/api/webinars/no-such-webinar/segments",
+        "/webinars/no-such-webinar/captions.vtt",
+        "/webinars/no-such-webinar/captions.srt",
+        "/api/webinars/draft",  # unpublished: not there for the public
+        "/webinars/draft/captions.vtt",
+    ],
+)
+def test_unknown_or_unpublished_slugs_are_404_json(client: TestClient[Litestar], path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")
+    assert "no webinar" in response.json()["detail"]
+
+
+def test_openapi_schema(client: TestClient[Litestar]) -> None:
+    response = client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in (
+        "/api/webinars",
+        "/api/webinars/{slug}",
+        "/api/webinars/{slug}/segments",
+        "/webinars/{slug}/captions.vtt",
+    ):
+        assert path in paths
+
+
+def test_start_up_migrates_an_empty_database(settings: Settings) -> None:
+    with TestClient(app=create_app(settings)) as client:
+        body = client.get("/api/webinars").json()
+    assert body == {"items": [], "total": 0, "limit": 20, "offset": 0}

@@ -39,3 +39,6 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+fixtures:
+	.venv/bin/python scripts/make_audio.py

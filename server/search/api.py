@@ -1,0 +1,175 @@
+"""`GET /api/search` and the plumbing it needs in a Litestar app.
+
+`create_app(settings)` registers everything with one line: `plugins=[SearchPlugin(settings)]`.
+The plugin adds `SearchController`, a lifespan that owns the Meilisearch client (on
+`app.state.meili`, with the `SearchService` on `app.state.search`), and the handlers that turn
+"Meilisearch is down" into a 503 with a clear JSON message instead of a traceback.
+
+With `MEILI_URL` unset the lifespan starts (or reuses) the local Meilisearch of ARCHIVE_DATA_DIR
+and stops it at shutdown if it started it; a server that cannot start leaves the app running,
+with search answering 503 and the reason (the rest of the site does not need the index).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+from litestar import Controller, Litestar, Request, Response, get
+from litestar.config.app import AppConfig
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.params import Parameter
+from litestar.plugins import InitPluginProtocol
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_502_BAD_GATEWAY, HTTP_503_SERVICE_UNAVAILABLE
+
+from server.search.index import INDEX_UID, MeiliIndex, SearchIndexError, SearchUnavailable, open_client
+from server.search.process import MeiliConnection, MeiliProcessError, meilisearch
+from server.search.service import QueryError, SearchQuery, SearchResponse, SearchService
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SegmentKind = Literal["intro", "presentation", "question", "answer", "panel", "other"]
+
+
+def _service(state: State) -> SearchService:
+    service: SearchService | None = state.get("search")
+    if service is None:
+        reason = state.get("search_error") or "the search index is not configured"
+        raise SearchUnavailable(reason)
+    return service
+
+
+class SearchController(Controller):
+    """Full-text search over every segment of every published webinar."""
+
+    path = "/api/search"
+    tags = ["search"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+
+    @get(
+        "/",
+        summary="Search transcripts",
+        description=(
+            "Segments matching `q` (typo-tolerant, with the field's abbreviations as synonyms), "
+            "filtered, with facet counts. `group=webinar` returns the best moments per webinar."
+        ),
+        raises=[HTTPException],
+    )
+    async def search(
+        self,
+        state: State,
+        q: Annotated[str, Parameter(description="words to find; empty lists the newest")] = "",
+        webinar: Annotated[str | None, Parameter(description="a webinar's slug")] = None,
+        speaker: Annotated[str | None, Parameter(description="a speaker's display name")] = None,
+        kind: Annotated[SegmentKind | None, Parameter(description="segment kind")] = None,
+        topic: Annotated[str | None, Parameter(description="one of the webinar's topics")] = None,
+        project: Annotated[str | None, Parameter(description="a project named in the webinar")] = None,
+        date_from: Annotated[dt.date | None, Parameter(description="YYYY-MM-DD, inclusive")] = None,
+        date_to: Annotated[dt.date | None, Parameter(description="YYYY-MM-DD, inclusive")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=100, description="hits (or webinars) per page")] = 20,
+        offset: Annotated[int, Parameter(ge=0, description="hits (or webinars) to skip")] = 0,
+        group: Annotated[Literal["webinar"] | None, Parameter(description="'webinar' groups hits")] = None,
+    ) -> SearchResponse:
+        query = SearchQuery(
+            q=q,
+            webinar=webinar,
+            speaker=speaker,
+            kind=kind,
+            topic=topic,
+            project=project,
+            date_from=date_from,
+            date_to=date_to,
+            limit=limit,
+            offset=offset,
+            group=group,
+        )
+        try:
+            return await _service(state).search(query)
+        except QueryError as exc:
+            raise HTTPException(status_code=HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+
+
+def _unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("search unavailable: %s", exc)
+    return Response(
+        {"status_code": 503, "detail": f"Search is temporarily unavailable: {exc}"},
+        status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "10"},
+    )
+
+
+def _refused(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.error("search failed: %s", exc)
+    return Response(
+        {"status_code": 502, "detail": f"The search engine could not answer: {exc}"},
+        status_code=HTTP_502_BAD_GATEWAY,
+    )
+
+
+class SearchPlugin(InitPluginProtocol):
+    """Adds search to an app: the controller, the client's lifespan, the 503/502 handlers.
+
+    `connection` overrides the settings (tests and the benchmark point the app at their own
+    server, or at a closed port); `index_uid` lets them use an index of their own.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connection: MeiliConnection | None = None,
+        index_uid: str = INDEX_UID,
+        timeout: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.connection = connection
+        self.index_uid = index_uid
+        self.timeout = timeout
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.route_handlers.append(SearchController)
+        app_config.lifespan.append(self.lifespan)
+        app_config.exception_handlers[SearchUnavailable] = _unavailable
+        app_config.exception_handlers[SearchIndexError] = _refused
+        return app_config
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        """Open the client (and the local server if needed) for the app's lifetime, then close."""
+        async with contextlib.AsyncExitStack() as stack:
+            connection = self.connection
+            if connection is None:
+                try:
+                    # Starting a process and polling it blocks: keep it off the event loop.
+                    manager = meilisearch(self.settings)
+                    connection = await anyio.to_thread.run_sync(manager.__enter__)
+                    stack.push_async_callback(anyio.to_thread.run_sync, manager.__exit__, None, None, None)
+                except MeiliProcessError as exc:
+                    log.error("search disabled: %s", exc)
+                    app.state.search = None
+                    app.state.search_error = str(exc)
+            if connection is not None:
+                client = open_client(connection, timeout=self.timeout)
+                stack.push_async_callback(client.aclose)
+                index = MeiliIndex(client, self.index_uid)
+                app.state.meili = client
+                app.state.search = SearchService(index)
+                try:
+                    await index.ensure()  # settings before any document, whoever adds them
+                except (SearchUnavailable, SearchIndexError) as exc:
+                    log.warning("search index not ready at start-up: %s", exc)
+            try:
+                yield
+            finally:
+                app.state.search = None
+                app.state.meili = None
+
+
+def search_lifespan(settings: Settings) -> Any:
+    """The lifespan alone, for an app that registers its own routes (prefer SearchPlugin)."""
+    return SearchPlugin(settings).lifespan

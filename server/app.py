@@ -2,8 +2,9 @@
 
 Nothing here reads the environment: the entry point (`webinar-archive serve`) builds the settings
 and tests build their own, so two apps with different databases can live in one process. The
-lifespan owns the clients (the database engine now, the Meilisearch client via the search
-package) and closes them on shutdown; start-up also brings the schema up to date.
+lifespan owns the database engine and closes it on shutdown; start-up also brings the schema up
+to date. The Meilisearch client belongs to the search package's plugin (server/search/api.py),
+which adds its own lifespan, controller and error handlers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from litestar import Litestar, MediaType, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins import InitPluginProtocol
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import Engine
@@ -66,27 +68,20 @@ def _database_lifespan(settings: Settings, engine: Engine | None, migrate: bool)
     return lifespan
 
 
-def _search_parts(settings: Settings) -> tuple[list[ControllerRouterHandler], list[Lifespan]]:
-    """The search package's controller and client lifespan, when that package provides them.
+def _search_plugin(settings: Settings) -> InitPluginProtocol | None:
+    """Search (`/api/search`, the Meilisearch client's lifespan), when server/search provides it.
 
-    Hook for server/search/api.py: it exposes `SearchController` and `search_lifespan(settings)`
-    (an async context manager factory that puts the Meilisearch client on `app.state`).
+    Imported by name so the catalogue and the webinar API work in an installation without the
+    search package; a search module that exists but fails to import is an error, not hidden.
     """
     try:
         search_api = importlib.import_module("server.search.api")
     except ModuleNotFoundError as exc:
         if exc.name not in ("server.search.api", "server.search"):
-            raise  # the module exists but is broken: say so, do not hide search
-        return [], []
-    handlers: list[ControllerRouterHandler] = []
-    lifespans: list[Lifespan] = []
-    controller = getattr(search_api, "SearchController", None)
-    if controller is not None:
-        handlers.append(controller)
-    factory = getattr(search_api, "search_lifespan", None)
-    if factory is not None:
-        lifespans.append(factory(settings))
-    return handlers, lifespans
+            raise
+        return None
+    plugin: InitPluginProtocol = search_api.SearchPlugin(settings)
+    return plugin
 
 
 def create_app(
@@ -94,6 +89,8 @@ def create_app(
     *,
     engine: Engine | None = None,
     migrate: bool = True,
+    search: bool = True,
+    plugins: Sequence[InitPluginProtocol] = (),
     extra_handlers: Sequence[ControllerRouterHandler] = (),
     debug: bool = False,
 ) -> Litestar:
@@ -101,11 +98,16 @@ def create_app(
 
     `engine` lets a caller (a test, a worker sharing a pool) hand over an engine it owns; the
     app then does not dispose it. `migrate=False` skips the start-up migration for callers that
-    already ran it.
+    already ran it. `search=False` leaves out the default search plugin (which starts or reuses
+    the local Meilisearch): tests of the catalogue pages need no index, and tests of search pass
+    their own `SearchPlugin(settings, connection=...)` in `plugins`.
     """
-    search_handlers, search_lifespans = _search_parts(settings)
+    all_plugins = list(plugins)
+    default_search = _search_plugin(settings) if search else None
+    if default_search is not None:
+        all_plugins.append(default_search)
     media_dir = settings.storage.media_dir
-    handlers: list[ControllerRouterHandler] = [WebinarController, CaptionController, *search_handlers]
+    handlers: list[ControllerRouterHandler] = [WebinarController, CaptionController]
     if media_dir.is_dir():
         # The player's source; a proper Range-aware media route belongs to server/web/media.
         handlers.append(create_static_files_router(path="/media", directories=[media_dir], name="media"))
@@ -113,7 +115,9 @@ def create_app(
     return Litestar(
         route_handlers=handlers,
         dependencies={"session": Provide(provide_session)},
-        lifespan=[_database_lifespan(settings, engine, migrate), *search_lifespans],
+        # The database comes up first: plugins' lifespans (search) are appended after it.
+        lifespan=[_database_lifespan(settings, engine, migrate)],
+        plugins=all_plugins,
         exception_handlers={SQLAlchemyError: _database_unavailable},
         openapi_config=OpenAPIConfig(
             title="Webinar Archive",

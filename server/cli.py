@@ -8,15 +8,22 @@ Each subcommand is a small function taking the parsed arguments and the settings
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import hashlib
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ingest.errors import InputError
 from server.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -100,6 +107,204 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a date as YYYY-MM-DD") from None
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a port number from 1 to 65535")
+    return int(text)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _place_media(media: Path, sha256: str, media_dir: Path) -> tuple[Path, bool]:
+    """Return the recording's path relative to ARCHIVE_MEDIA_DIR, copying it there if needed.
+
+    The copy is named after the file and its hash (two talks called `recording.mp4` do not
+    collide), written beside and renamed, so the folder never holds half a file. The flag says
+    whether this call created the copy, so a failed ingest can remove it again.
+    """
+    from server.catalog.repository import slugify
+
+    media_dir = media_dir.resolve()
+    source = media.resolve()
+    if source.is_relative_to(media_dir):
+        return source.relative_to(media_dir), False
+    name = f"{slugify(media.stem)[:60]}-{sha256[:12]}{media.suffix.lower()}"
+    target = media_dir / name
+    if target.is_file() and target.stat().st_size == source.stat().st_size:
+        return Path(name), False  # the same recording, copied by an earlier ingest
+    media_dir.mkdir(parents=True, exist_ok=True)
+    tmp = media_dir / f".{name}.{os.getpid()}.part"
+    try:
+        shutil.copyfile(source, tmp)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Path(name), True
+
+
+def _index_webinar(settings: Settings, engine: Engine, webinar_id: int, slug: str) -> str | None:
+    """Put the webinar's segments in the search index; returns why not when Meilisearch is unreachable.
+
+    An unreachable index is not a failed ingest: the catalogue is the source of truth, the webinar
+    stays `index_pending`, and `reindex` (or the app's start-up) catches up. A task Meilisearch
+    refuses is an error, raised as such.
+    """
+    import asyncio
+
+    from server.catalog.db import session_scope
+    from server.catalog.models import STATUS_READY
+    from server.catalog.repository import iter_segment_documents, set_status
+
+    try:
+        from server.search.index import SearchIndexError, SearchUnavailable, connected_index
+        from server.search.process import MeiliProcessError, meilisearch
+    except ImportError:
+        return "this installation has no search index"
+
+    with session_scope(engine) as session:
+        documents = [d for batch in iter_segment_documents(session, webinar_id) for d in batch]
+
+    async def push(connection: Any) -> int:
+        async with connected_index(connection) as index:
+            return await index.replace_webinar(slug, documents)
+
+    try:
+        with meilisearch(settings) as connection:
+            count = asyncio.run(push(connection))
+    except (MeiliProcessError, SearchUnavailable) as exc:
+        return str(exc)
+    except SearchIndexError as exc:
+        raise CommandError(
+            f"{slug} is stored but indexing failed: {exc}; run `webinar-archive reindex`"
+        ) from None
+    with session_scope(engine) as session:
+        set_status(session, [webinar_id], STATUS_READY)
+    print(f"indexed {count} segments", file=sys.stderr)
+    return None
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Probe, transcribe, structure, store (one transaction), index; the slug is the last line out."""
+    import dataclasses
+
+    import msgspec
+
+    from ingest.metadata import Manifest, ManifestError, load_manifest
+    from ingest.pipeline import PipelineOptions, run
+    from ingest.probe import probe
+    from ingest.transcribe import ModelConfig
+    from server.catalog.db import create_db_engine, session_scope, upgrade_database
+    from server.catalog.repository import CatalogError, check_slug, slug_owner, store_transcript
+
+    media = Path(args.media)
+    # Everything the user can get wrong is checked before the model loads, and nothing is written.
+    try:
+        manifest = load_manifest(Path(args.manifest)) if args.manifest else Manifest()
+        overrides: dict[str, Any] = {}
+        if args.title:
+            overrides["title"] = args.title
+        if args.date:
+            overrides["date"] = args.date
+        if args.agenda:
+            try:
+                overrides["agenda"] = Path(args.agenda).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CommandError(f"agenda {args.agenda}: cannot read ({exc})", 2) from None
+        manifest = msgspec.structs.replace(manifest, **overrides)
+        if args.slug:
+            check_slug(args.slug)
+    except (ManifestError, CatalogError) as exc:
+        raise CommandError(str(exc), 2) from None
+    max_duration = settings.max_duration_hours * 3600
+    probe(media, max_duration=max_duration)
+    sha256 = _sha256(media)
+
+    engine = create_db_engine(settings.storage.database_url)
+    try:
+        upgrade_database(engine)
+        if args.slug:
+            with session_scope(engine) as session:
+                owner = slug_owner(session, args.slug)
+                if owner is not None and owner.media_sha256 != sha256:
+                    raise CommandError(f"slug {args.slug!r} is already used by another webinar", 2)
+
+        options = PipelineOptions(
+            model=ModelConfig(settings.whisper.model, settings.whisper.device, settings.whisper.compute_type),
+            max_duration=max_duration,
+        )
+        started = time.perf_counter()
+        with progress_bar("transcribing") as progress:
+            result = run(media, manifest, options, progress)
+        print(
+            f"{len(result.transcript.segments)} segments, {result.transcript.duration:.0f} s of audio "
+            f"in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+
+        stored_path, copied = _place_media(media, sha256, settings.storage.media_dir)
+        try:
+            with session_scope(engine) as session:
+                webinar = store_transcript(
+                    session,
+                    dataclasses.replace(result.media, path=stored_path),
+                    sha256,
+                    manifest,
+                    result.transcript,
+                    slug=args.slug,
+                )
+        except CatalogError as exc:
+            if copied:
+                (settings.storage.media_dir / stored_path).unlink(missing_ok=True)
+            raise CommandError(str(exc), 2) from None
+        except BaseException:
+            if copied:
+                (settings.storage.media_dir / stored_path).unlink(missing_ok=True)
+            raise
+        slug, webinar_id = webinar.slug, webinar.id
+        assert webinar_id is not None
+        print(f"stored webinar {slug!r} ({settings.storage.media_dir / stored_path})", file=sys.stderr)
+
+        try:
+            problem = _index_webinar(settings, engine, webinar_id, slug)
+        except CommandError:
+            print(slug)  # stored all the same: say which webinar the error is about
+            raise
+        if problem is not None:
+            print(
+                f"webinar-archive: warning: search index unreachable ({problem}); {slug!r} is stored and "
+                "waits for the index (status index_pending): run `webinar-archive reindex` later",
+                file=sys.stderr,
+            )
+    finally:
+        engine.dispose()
+    print(slug)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the site and API with uvicorn (one process; run several behind a proxy to scale)."""
+    import uvicorn
+
+    from server.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="webinar-archive", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +318,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hotwords", nargs="+", metavar="TERM", help="extra names and terms to recognise")
     p.add_argument("--manifest", help="metadata file (JSON or YAML): names become vocabulary")
     p.set_defaults(handler=cmd_transcribe)
+
+    p = sub.add_parser("ingest", help="transcribe, store and index one recording; prints its slug last")
+    p.add_argument("media", help="audio or video file (copied into ARCHIVE_MEDIA_DIR unless already there)")
+    p.add_argument("--manifest", help="metadata file (JSON or YAML): title, date, speakers, topics, ...")
+    p.add_argument("--agenda", help="text file with the timing overview staff wrote")
+    p.add_argument("--title", help="title (overrides the manifest's)")
+    p.add_argument("--date", type=_date, help="date as YYYY-MM-DD (overrides the manifest's)")
+    p.add_argument("--slug", help="URL name (default: made from the title, unique)")
+    p.set_defaults(handler=cmd_ingest)
+
+    p = sub.add_parser("serve", help="serve the site and the JSON API")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    p.set_defaults(handler=cmd_serve)
     return parser
 
 

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from sqlalchemy import delete, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -162,7 +163,7 @@ def _store(
         "duration": media_info.duration or transcript.duration,
         "media_path": PurePosixPath(media_info.path).as_posix(),
         "model": transcript.model,
-        "agenda": manifest.agenda if isinstance(manifest.agenda, str) else None,
+        "agenda": _agenda_text(manifest),
         "status": STATUS_INDEX_PENDING,
         "updated_at": utcnow(),
     }
@@ -187,6 +188,13 @@ def _store(
     _store_resources(session, webinar_id, transcript, manifest)
     _store_segments(session, webinar_id, transcript, chapter_ids, people)
     return webinar
+
+
+def _agenda_text(manifest: Manifest) -> str | None:
+    """The agenda as staff gave it: their text, or a structured agenda as JSON."""
+    if manifest.agenda is None or isinstance(manifest.agenda, str):
+        return manifest.agenda
+    return msgspec.json.encode(manifest.agenda).decode("utf-8")
 
 
 def _id(row: Webinar) -> int:

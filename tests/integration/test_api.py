@@ -61,7 +61,7 @@ def catalogue(settings: Settings) -> None:
 
 @pytest.fixture
 def client(settings: Settings, catalogue: None) -> Iterator[TestClient[Litestar]]:
-    with TestClient(app=create_app(settings)) as test_client:
+    with TestClient(app=create_app(settings, search=False)) as test_client:
         yield test_client
 
 
@@ -198,6 +198,18 @@ def test_openapi_schema(client: TestClient[Litestar]) -> None:
 
 
 def test_start_up_migrates_an_empty_database(settings: Settings) -> None:
-    with TestClient(app=create_app(settings)) as client:
+    with TestClient(app=create_app(settings, search=False)) as client:
         body = client.get("/api/webinars").json()
     assert body == {"items": [], "total": 0, "limit": 20, "offset": 0}
+
+
+def test_search_down_does_not_take_the_catalogue_down(settings: Settings, catalogue: None) -> None:
+    """With Meilisearch unreachable, /api/search answers 503 and the webinar API keeps working."""
+    from server.search.api import SearchPlugin
+    from server.search.process import MeiliConnection
+
+    plugin = SearchPlugin(settings, connection=MeiliConnection("http://127.0.0.1:9", "key"), timeout=1.0)
+    with TestClient(app=create_app(settings, search=False, plugins=[plugin])) as client:
+        search = client.get("/api/search", params={"q": "procurement"})
+        assert search.status_code == 503
+        assert client.get("/api/webinars").json()["total"] == 3

@@ -9,13 +9,17 @@ which adds its own lifespan, controller and error handlers.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, MediaType, Request, Response
+from litestar.config.app import AppConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -27,8 +31,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from server.catalog.db import create_db_engine, upgrade_database
+from server.search.documents import SegmentDocument
 from server.settings import Settings
 from server.web.api import CaptionController, WebinarController
+
+log = logging.getLogger(__name__)
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
@@ -84,6 +91,60 @@ def _search_plugin(settings: Settings) -> InitPluginProtocol | None:
     return plugin
 
 
+class CatchUpIndexing(InitPluginProtocol):
+    """At start-up, index the webinars stored while Meilisearch was down (status `index_pending`).
+
+    Runs as a background task after the database and search lifespans, so the site answers at
+    once; a failure is logged and the webinars stay pending for the next start-up or `reindex`.
+    """
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.lifespan.append(self.lifespan)
+        return app_config
+
+    @asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        task = asyncio.create_task(self.run(app))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def run(self, app: Litestar) -> None:
+        from server.catalog import repository
+        from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY
+
+        service = getattr(app.state, "search", None)
+        if service is None:
+            return
+        engine: Engine = app.state.engine
+
+        def pending() -> list[tuple[int, str, list[SegmentDocument]]]:
+            with Session(engine) as session:
+                return [
+                    (
+                        webinar.id or 0,
+                        webinar.slug,
+                        [d for b in repository.iter_segment_documents(session, webinar.id) for d in b],
+                    )
+                    for webinar in repository.webinars_with_status(session, STATUS_INDEX_PENDING)
+                ]
+
+        def mark_ready(webinar_id: int) -> None:
+            with Session(engine) as session:
+                repository.set_status(session, [webinar_id], STATUS_READY)
+
+        try:
+            for webinar_id, slug, documents in await anyio.to_thread.run_sync(pending):
+                await service.index.replace_webinar(slug, documents)
+                await anyio.to_thread.run_sync(mark_ready, webinar_id)
+                log.info("indexed %s (%d segments) at start-up", slug, len(documents))
+        except Exception as exc:  # the site works without this; say why and leave them pending
+            log.warning("could not index pending webinars at start-up: %s", exc)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -106,6 +167,8 @@ def create_app(
     default_search = _search_plugin(settings) if search else None
     if default_search is not None:
         all_plugins.append(default_search)
+    if all_plugins:
+        all_plugins.append(CatchUpIndexing())  # after search: its lifespan needs the client
     media_dir = settings.storage.media_dir
     handlers: list[ControllerRouterHandler] = [WebinarController, CaptionController]
     if media_dir.is_dir():

@@ -163,28 +163,21 @@ def _index_webinar(settings: Settings, engine: Engine, webinar_id: int, slug: st
     stays `index_pending`, and `reindex` (or the app's start-up) catches up. A task Meilisearch
     refuses is an error, raised as such.
     """
-    import asyncio
-
     from server.catalog.db import session_scope
     from server.catalog.models import STATUS_READY
     from server.catalog.repository import iter_segment_documents, set_status
 
     try:
-        from server.search.index import SearchIndexError, SearchUnavailable, connected_index
-        from server.search.process import MeiliProcessError, meilisearch
+        from server.search.index import SearchIndexError, SearchUnavailable
+        from server.search.indexer import index_webinar
+        from server.search.process import MeiliProcessError
     except ImportError:
         return "this installation has no search index"
 
     with session_scope(engine) as session:
         documents = [d for batch in iter_segment_documents(session, webinar_id) for d in batch]
-
-    async def push(connection: Any) -> int:
-        async with connected_index(connection) as index:
-            return await index.replace_webinar(slug, documents)
-
     try:
-        with meilisearch(settings) as connection:
-            count = asyncio.run(push(connection))
+        report = index_webinar(settings, slug, documents)
     except (MeiliProcessError, SearchUnavailable) as exc:
         return str(exc)
     except SearchIndexError as exc:
@@ -193,7 +186,7 @@ def _index_webinar(settings: Settings, engine: Engine, webinar_id: int, slug: st
         ) from None
     with session_scope(engine) as session:
         set_status(session, [webinar_id], STATUS_READY)
-    print(f"indexed {count} segments", file=sys.stderr)
+    print(f"indexed {report.documents} segments in {report.seconds:.1f} s", file=sys.stderr)
     return None
 
 

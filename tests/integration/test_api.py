@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,12 +12,12 @@ import pytest
 import webvtt
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from server.app import create_app
 from server.catalog import repository
 from server.catalog.db import create_db_engine, upgrade_database
-from server.catalog.models import WebinarUpdate
+from server.catalog.models import Webinar, WebinarUpdate
 from server.catalog.repository import store_transcript
 from server.settings import SearchSettings, Settings, StorageSettings
 from tests.conftest import make_manifest, make_media_info, make_transcript
@@ -213,3 +214,45 @@ def test_search_down_does_not_take_the_catalogue_down(settings: Settings, catalo
         search = client.get("/api/search", params={"q": "procurement"})
         assert search.status_code == 503
         assert client.get("/api/webinars").json()["total"] == 3
+
+
+def test_start_up_indexes_webinars_stored_while_search_was_down(
+    settings: Settings,
+    catalogue: None,
+    tmp_path: Path,
+) -> None:
+    """Webinars left `index_pending` become searchable (and `ready`) once the app starts with an index."""
+    from server.search.api import SearchPlugin
+    from server.search.process import LocalMeilisearch
+
+    local = LocalMeilisearch(tmp_path / "meili-data")
+    connection = local.start()
+    try:
+        plugin = SearchPlugin(settings, connection=connection)
+        with TestClient(app=create_app(settings, search=False, plugins=[plugin])) as client:
+            deadline = time.monotonic() + 30
+            total = 0
+            while time.monotonic() < deadline:
+                total = client.get("/api/search", params={"q": "refurbished furniture"}).json()["total"]
+                if total >= 3:  # one segment in each of the three published webinars
+                    break
+                time.sleep(0.2)
+            assert total >= 3
+            hits = client.get("/api/search", params={"q": "refurbished furniture", "limit": 50}).json()[
+                "hits"
+            ]
+            assert "draft" not in {hit["webinar"]["slug"] for hit in hits}
+    finally:
+        local.stop()
+    engine = create_db_engine(settings.storage.database_url)
+    try:
+        with Session(engine) as session:
+            statuses = {w.slug: w.status for w in session.exec(select(Webinar))}
+    finally:
+        engine.dispose()
+    assert statuses == {
+        "circular-procurement": "ready",
+        "green-ports": "ready",
+        "undated-talk": "ready",
+        "draft": "ready",  # unpublished: in step with the index, which holds none of it
+    }

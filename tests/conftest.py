@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from ingest.document import Chapter, Resource, Segment, Speaker, Transcript, Word
 from ingest.metadata import Manifest, Person, ResourceLink
 from ingest.probe import MediaInfo
+from server.search.process import MeiliConnection
 
 POSTGRES_SKIP_REASON = "TEST_DATABASE_URL not set: PostgreSQL catalogue tests did not run"
 
@@ -156,3 +157,25 @@ def make_media_info(path: str = "circular.opus", duration: float = 24.5) -> Medi
         channels=1,
         has_video=False,
     )
+
+
+# --- a real Meilisearch (search tests): one server per session, a fresh index per test --------
+
+
+@pytest.fixture(scope="session")
+def meili_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeiliConnection]:
+    """A real Meilisearch from .venv/bin/meilisearch on a free port, stopped after the session."""
+    from tests.meili_server import running_meilisearch
+
+    with running_meilisearch(tmp_path_factory.mktemp("meili")) as connection:
+        yield connection
+
+
+@pytest.fixture
+def meili_index(meili_server: MeiliConnection) -> Iterator[str]:
+    """The uid of an index no other test uses; deleted afterwards."""
+    from tests.meili_server import delete_index
+
+    uid = f"t_{uuid.uuid4().hex[:12]}"
+    yield uid
+    delete_index(meili_server, uid)

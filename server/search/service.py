@@ -22,6 +22,7 @@ import msgspec
 from server.search.index import (
     FACETS,
     SEGMENT_KINDS,
+    SYNONYM_GROUPS,
     MeiliIndex,
     SearchIndexError,
     SearchUnavailable,
@@ -50,6 +51,34 @@ _RETRIEVE: Final = [
     "end",
     "text",
 ]
+
+
+def _long_form_patterns() -> list[tuple[re.Pattern[str], str]]:
+    """Spelled-out forms longer than three words, each with the abbreviation to search instead.
+
+    Meilisearch matches synonyms on n-grams of at most three query words, so "small and
+    medium-sized enterprises" (five tokens) never reaches its synonym "sme", while "sme" does
+    find documents that spell it out. Rewriting the long form to its abbreviation before the
+    search gives both directions (tests/integration/test_search.py checks them).
+    """
+    patterns = []
+    for group in SYNONYM_GROUPS:
+        for term in group:
+            words = re.split(r"[\s-]+", term)
+            if len(words) > 3:
+                regex = r"\b" + r"[\s-]+".join(re.escape(w) for w in words) + r"\b"
+                patterns.append((re.compile(regex, re.IGNORECASE), group[0]))
+    return patterns
+
+
+_LONG_FORMS: Final = _long_form_patterns()
+
+
+def normalise_query(q: str) -> str:
+    """The query Meilisearch receives: long spelled-out forms replaced by their abbreviation."""
+    for pattern, abbreviation in _LONG_FORMS:
+        q = pattern.sub(abbreviation, q)
+    return q
 
 
 class QueryError(ValueError):
@@ -236,7 +265,7 @@ class SearchService:
 
     def _body(self, query: SearchQuery, filters: list[str], limit: int, offset: int) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "q": query.q,
+            "q": normalise_query(query.q),
             "limit": limit,
             "offset": offset,
             "filter": filters,
@@ -297,6 +326,10 @@ class SearchService:
             facets=_facets(result.facets),
         )
         if query.group == "webinar":
+            # Meilisearch's estimate counts segments even with `distinct`; the webinar facet has
+            # one entry per matching webinar, exact up to maxValuesPerFacet (100).
+            webinars = len(response.facets.webinar)
+            response.total = webinars if webinars < 100 else max(webinars, result.total)
             response.groups = await self._groups(query, filters, [h.webinar for h in result.hits])
             response.hits = [hit for group in response.groups for hit in group.hits]
         return response

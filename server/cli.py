@@ -298,6 +298,50 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the search index from the catalogue alone, then mark pending webinars ready.
+
+    The database is the source of truth: this is the repair for a lost, stale or half-written
+    index, and the catch-up for webinars stored while Meilisearch was down. The new index is
+    built beside the live one and swapped in, so search keeps answering during the rebuild.
+    """
+    from server.catalog.db import create_db_engine, session_scope, upgrade_database
+    from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY
+    from server.catalog.repository import iter_segment_documents, set_status, webinars_with_status
+    from server.search.documents import SegmentDocument
+    from server.search.index import SearchIndexError, SearchUnavailable
+    from server.search.indexer import rebuild_index
+    from server.search.process import MeiliProcessError
+
+    slugs: set[str] = set()
+
+    def counted(batches: Iterator[list[SegmentDocument]]) -> Iterator[list[SegmentDocument]]:
+        for batch in batches:
+            slugs.update(doc.webinar for doc in batch)
+            yield batch
+
+    engine = create_db_engine(settings.storage.database_url)
+    try:
+        upgrade_database(engine)
+        with session_scope(engine) as session:
+            pending = [w.id for w in webinars_with_status(session, STATUS_INDEX_PENDING) if w.id is not None]
+            batches = counted(iter_segment_documents(session, batch_size=args.batch_size))
+            try:
+                report = rebuild_index(settings, batches)
+            except (MeiliProcessError, SearchUnavailable) as exc:
+                raise CommandError(f"the search index cannot be reached: {exc}") from None
+            except SearchIndexError as exc:
+                raise CommandError(f"reindex failed, the previous index is unchanged: {exc}") from None
+            set_status(session, pending, STATUS_READY)
+    finally:
+        engine.dispose()
+    print(
+        f"reindexed {report.documents} segments of {len(slugs)} webinars in {report.seconds:.1f} s "
+        f"({report.per_second:,.0f} segments/s); {len(pending)} pending webinars now ready"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="webinar-archive", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -325,6 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("reindex", help="rebuild the search index from the database alone")
+    p.add_argument("--batch-size", type=int, default=5000, help="segments per request (default 5000)")
+    p.set_defaults(handler=cmd_reindex)
     return parser
 
 

@@ -451,3 +451,59 @@ def test_meili_index_class_is_reachable(meili_server: MeiliConnection, meili_ind
             return await index.exists()
 
     assert asyncio.run(go()) is False
+
+
+# ---- the `reindex` command -------------------------------------------------------------------
+
+
+def test_reindex_command_rebuilds_from_the_catalogue(
+    meili_server: MeiliConnection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from server.catalog.db import create_db_engine, session_scope, upgrade_database
+    from server.catalog.repository import store_transcript
+    from server.cli import main
+    from tests.conftest import make_manifest, make_media_info, make_transcript
+    from tests.meili_server import delete_index
+
+    database_url = f"sqlite:///{tmp_path / 'archive.db'}"
+    engine = create_db_engine(database_url)
+    upgrade_database(engine)
+    transcript = make_transcript()
+    with session_scope(engine) as session:
+        slug = store_transcript(session, make_media_info(), "b" * 64, make_manifest(), transcript).slug
+    engine.dispose()
+    monkeypatch.setenv("ARCHIVE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MEILI_URL", meili_server.url)
+    monkeypatch.setenv("MEILI_MASTER_KEY", meili_server.api_key or "")
+    try:
+        assert main(["reindex"]) == 0
+        out = capsys.readouterr().out
+        count = len(transcript.segments)
+        assert f"reindexed {count} segments of 1 webinars" in out
+        assert "1 pending webinars now ready" in out
+        assert meili_get(meili_server, "indexes/segments/stats")["numberOfDocuments"] == count
+        first = transcript.segments[0]
+        docs = meili_get(meili_server, "indexes/segments/documents", limit=100)["results"]
+        assert {d["webinar"] for d in docs} == {slug}
+        assert min(d["start"] for d in docs) == pytest.approx(first.start)
+    finally:
+        delete_index(meili_server, "segments")
+
+
+def test_reindex_without_meilisearch_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.cli import main
+
+    monkeypatch.setenv("ARCHIVE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("MEILI_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("MEILI_MASTER_KEY", "x" * 20)
+    assert main(["reindex"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("webinar-archive: error: the search index cannot be reached")
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

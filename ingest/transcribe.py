@@ -109,6 +109,21 @@ def decode_audio(path: Path) -> Any:
     return fw_decode(str(path), sampling_rate=SAMPLE_RATE)
 
 
+def whisper_arguments(options: TranscribeOptions, multilingual: bool) -> dict[str, Any]:
+    """The keyword arguments given to faster-whisper; the benchmark's bare call uses the same."""
+    return dict(
+        language=options.language if multilingual else "en",
+        beam_size=options.beam_size,
+        word_timestamps=True,
+        vad_filter=True,
+        vad_parameters={"min_silence_duration_ms": options.vad_min_silence_ms},
+        condition_on_previous_text=False,
+        initial_prompt=options.initial_prompt or None,
+        hotwords=options.hotwords or None,
+        **options.extra,
+    )
+
+
 def transcribe(
     audio_path: Path,
     config: ModelConfig | None = None,
@@ -121,20 +136,7 @@ def transcribe(
     model = load_model(config)
     audio = decode_audio(audio_path)
     duration = len(audio) / SAMPLE_RATE
-    language = options.language
-    if not model.model.is_multilingual:
-        language = "en"
-    kwargs: dict[str, Any] = dict(
-        language=language,
-        beam_size=options.beam_size,
-        word_timestamps=True,
-        vad_filter=True,
-        vad_parameters={"min_silence_duration_ms": options.vad_min_silence_ms},
-        condition_on_previous_text=False,
-        initial_prompt=options.initial_prompt or None,
-        hotwords=options.hotwords or None,
-        **options.extra,
-    )
+    kwargs = whisper_arguments(options, multilingual=model.model.is_multilingual)
     if options.batch_size > 0:
         from faster_whisper import BatchedInferencePipeline
 

@@ -13,16 +13,19 @@ PORT ?= 8000
 setup: $(STAMP)
 
 # Re-run the install whenever the dependency list or the setup script changes.
-$(STAMP): pyproject.toml scripts/setup_system.sh
-	bash scripts/setup_system.sh
+$(STAMP): pyproject.toml scripts/setup_system.sh scripts/install_meilisearch.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	bash scripts/setup_system.sh
 	touch $(STAMP)
 
+# The main job on the embedded default (SQLite, a local Meilisearch under var/): ingest the
+# bundled demo webinar (again: the same recording updates, never duplicates), then serve the site.
 demo: setup
-	$(BIN)/webinar-archive transcribe media/demo/demo-webinar.opus --manifest media/demo/manifest.yaml \
-		-o var/demo-transcript.json --vtt var/demo.vtt
+	$(BIN)/webinar-archive ingest media/demo/demo-webinar.opus --manifest media/demo/manifest.yaml \
+		--agenda media/demo/agenda.txt
+	$(BIN)/webinar-archive serve --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -41,4 +44,4 @@ clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
 
 fixtures:
-	.venv/bin/python scripts/make_audio.py
+	$(BIN)/python scripts/make_audio.py

@@ -178,9 +178,17 @@ def quote_filter_value(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+NO_COMPRESSION: Final = {"Accept-Encoding": "identity"}
+"""Sent with every request to Meilisearch. httpx asks for gzip by default, and Meilisearch's
+compressed responses arrive in pieces that meet TCP's delayed ACK: measured 44-48 ms for a
+14 KB search answer on loopback, against 1.5 ms uncompressed (docs/search.md, "Latency")."""
+
+
 def open_client(connection: MeiliConnection, timeout: float = 10.0) -> AsyncClient:
     """The SDK's async client for a connection (the web app keeps one on app.state)."""
-    return AsyncClient(connection.url, connection.api_key, timeout=int(timeout) or 1)
+    return AsyncClient(
+        connection.url, connection.api_key, timeout=int(timeout) or 1, custom_headers=dict(NO_COMPRESSION)
+    )
 
 
 class MeiliIndex:

@@ -257,30 +257,32 @@ def _facets(distribution: dict[str, dict[str, int]]) -> Facets:
     return Facets(**{name: distribution.get(field, {}) for name, field in FACETS.items()})
 
 
+def request_body(query: SearchQuery, filters: list[str], limit: int, offset: int) -> dict[str, Any]:
+    """The body of Meilisearch's search request for `query` (also sent as is by bench/search.py)."""
+    body: dict[str, Any] = {
+        "q": normalise_query(query.q),
+        "limit": limit,
+        "offset": offset,
+        "filter": filters,
+        "attributesToRetrieve": _RETRIEVE,
+        "attributesToHighlight": ["text"],
+        "attributesToCrop": ["text"],
+        "cropLength": CROP_WORDS,
+        "cropMarker": "…",
+        "highlightPreTag": _PRE,
+        "highlightPostTag": _POST,
+    }
+    if not query.q.strip():
+        # No words to rank by: browsing a filter shows the newest webinars, in talk order.
+        body["sort"] = ["date_ts:desc", "start:asc"]
+    return body
+
+
 class SearchService:
     """Runs `SearchQuery`s against one index; the web app keeps one on app.state."""
 
     def __init__(self, index: MeiliIndex) -> None:
         self.index = index
-
-    def _body(self, query: SearchQuery, filters: list[str], limit: int, offset: int) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "q": normalise_query(query.q),
-            "limit": limit,
-            "offset": offset,
-            "filter": filters,
-            "attributesToRetrieve": _RETRIEVE,
-            "attributesToHighlight": ["text"],
-            "attributesToCrop": ["text"],
-            "cropLength": CROP_WORDS,
-            "cropMarker": "…",
-            "highlightPreTag": _PRE,
-            "highlightPostTag": _POST,
-        }
-        if not query.q.strip():
-            # No words to rank by: browsing a filter shows the newest webinars, in talk order.
-            body["sort"] = ["date_ts:desc", "start:asc"]
-        return body
 
     async def _post(self, path: str, body: dict[str, Any]) -> bytes:
         """POST returning raw bytes, so msgspec decodes straight into typed structs."""
@@ -306,7 +308,7 @@ class SearchService:
         query.validate()
         filters = query.filters()
         uid = self.index.uid
-        body = self._body(query, filters, query.limit, query.offset)
+        body = request_body(query, filters, query.limit, query.offset)
         body["facets"] = list(FACETS.values())
         if query.group == "webinar":
             body["distinct"] = "webinar"
@@ -345,7 +347,7 @@ class SearchService:
             return []
         queries = []
         for slug in slugs:
-            sub = self._body(query, [*filters, f"webinar = {quote_filter_value(slug)}"], PER_WEBINAR, 0)
+            sub = request_body(query, [*filters, f"webinar = {quote_filter_value(slug)}"], PER_WEBINAR, 0)
             sub["indexUid"] = self.index.uid
             queries.append(sub)
         multi = _decode_multi(await self._post("multi-search", {"queries": queries}))

@@ -1,0 +1,674 @@
+"""Search benchmark: indexing throughput and query latency on a synthetic catalogue.
+
+    .venv/bin/python bench/search.py                 # 10k and 100k segments
+    .venv/bin/python bench/search.py --sizes 1m      # 1M (long: generation + indexing)
+
+For each size it generates a catalogue that looks like real transcripts (see `generate`), indexes
+it into a Meilisearch of its own (started under a temporary folder, never the archive's), and
+measures the same fixed query mix (one word, phrase, typo, filtered, faceted) three ways, one
+request at a time: Meilisearch directly (the exact request `/api/search` sends), through
+`/api/search` served by uvicorn in another process, and a SQLite FTS5 baseline over the same
+rows doing the same work (top hits with a snippet, the total, facet counts). Targets (issue 4):
+`/api/search` p95 <= 1.5x Meilisearch's own p95 and < 50 ms; indexing >= 5,000 segments/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import multiprocessing
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from server.search.documents import SegmentDocument
+from server.search.index import FACETS, NO_COMPRESSION, connected_index
+from server.search.process import LocalMeilisearch, MeiliConnection, free_port
+from server.search.service import SearchQuery, request_body
+
+INDEX = "bench_segments"
+EPOCH = dt.date(1970, 1, 1)
+
+# ---- a catalogue that reads like EU-project webinars ------------------------------------------
+
+FUNCTION_WORDS = [
+    "the",
+    "and",
+    "of",
+    "to",
+    "a",
+    "in",
+    "that",
+    "is",
+    "we",
+    "it",
+    "for",
+    "this",
+    "on",
+    "with",
+    "as",
+    "are",
+    "be",
+    "have",
+    "you",
+    "our",
+    "so",
+    "i",
+    "they",
+    "what",
+    "at",
+    "which",
+    "there",
+    "not",
+    "but",
+    "from",
+    "can",
+    "all",
+    "about",
+    "also",
+    "very",
+    "one",
+    "more",
+    "if",
+    "by",
+    "will",
+    "was",
+    "do",
+    "really",
+    "just",
+    "like",
+    "think",
+    "know",
+    "because",
+    "then",
+    "how",
+    "when",
+    "now",
+    "some",
+    "would",
+    "these",
+    "their",
+    "really",
+    "actually",
+    "important",
+    "well",
+    "yes",
+    "thank",
+    "okay",
+    "right",
+    "here",
+    "see",
+    "need",
+    "make",
+    "other",
+    "into",
+    "only",
+]
+DOMAIN_WORDS = [
+    "project",
+    "region",
+    "regional",
+    "municipality",
+    "municipalities",
+    "cohesion",
+    "funding",
+    "fund",
+    "programme",
+    "partners",
+    "partnership",
+    "pilot",
+    "procurement",
+    "tender",
+    "circular",
+    "economy",
+    "energy",
+    "transition",
+    "renewable",
+    "hydrogen",
+    "offshore",
+    "wind",
+    "port",
+    "ports",
+    "shore",
+    "power",
+    "emissions",
+    "climate",
+    "adaptation",
+    "biodiversity",
+    "water",
+    "agriculture",
+    "rural",
+    "urban",
+    "mobility",
+    "cycling",
+    "transport",
+    "digital",
+    "skills",
+    "innovation",
+    "research",
+    "development",
+    "enterprises",
+    "smes",
+    "sme",
+    "citizens",
+    "stakeholders",
+    "governance",
+    "strategy",
+    "evaluation",
+    "indicators",
+    "budget",
+    "co-financing",
+    "interreg",
+    "cooperation",
+    "cross-border",
+    "network",
+    "capacity",
+    "building",
+    "tourism",
+    "heritage",
+    "culture",
+    "youth",
+    "employment",
+    "inclusion",
+    "migrants",
+    "health",
+    "housing",
+    "renovation",
+    "buildings",
+    "efficiency",
+    "heating",
+    "district",
+    "grid",
+    "storage",
+    "solar",
+    "data",
+    "platform",
+    "broadband",
+    "villages",
+    "islands",
+    "coastal",
+    "fisheries",
+    "forests",
+    "wildfire",
+    "flood",
+    "resilience",
+    "monitoring",
+    "results",
+    "impact",
+    "policy",
+    "recommendations",
+    "lessons",
+    "learned",
+    "toolkit",
+    "workshop",
+    "survey",
+    "stakeholders",
+    "consortium",
+    "deliverable",
+    "milestone",
+    "audit",
+    "eligibility",
+]
+PHRASES = (
+    "circular economy",
+    "shore power",
+    "regional development",
+    "energy efficiency",
+    "public procurement",
+    "capacity building",
+    "climate adaptation",
+    "smart specialisation",
+    "european union",
+    "small and medium-sized enterprises",
+)
+TOPICS = (
+    "energy",
+    "circular economy",
+    "mobility",
+    "climate",
+    "digital",
+    "tourism",
+    "water",
+    "agriculture",
+    "health",
+    "culture",
+    "ports",
+    "skills",
+    "governance",
+    "housing",
+    "biodiversity",
+    "innovation",
+    "procurement",
+    "inclusion",
+    "fisheries",
+    "research",
+)
+FIRST = [
+    "Maria",
+    "Tomasz",
+    "Ana",
+    "Lena",
+    "Jan",
+    "Sofia",
+    "Marco",
+    "Eva",
+    "Pierre",
+    "Katarzyna",
+    "Jonas",
+    "Elena",
+    "Luis",
+    "Ines",
+    "Mikko",
+    "Anna",
+]
+LAST = [
+    "Jensen",
+    "Nowak",
+    "Ribeiro",
+    "Berg",
+    "Novak",
+    "Rossi",
+    "Dubois",
+    "Garcia",
+    "Silva",
+    "Virtanen",
+    "Schmidt",
+    "Popescu",
+    "Horvat",
+    "Kowalski",
+]
+KINDS = ("intro", "presentation", "question", "answer", "panel", "other")
+
+
+def _vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
+    """Words with Zipf-like weights: function words dominate, domain words carry the meaning."""
+    words = FUNCTION_WORDS + DOMAIN_WORDS
+    weights = [1.0 / (rank + 1) ** 0.9 for rank in range(len(FUNCTION_WORDS))]
+    weights += [0.02 * rng.random() + 0.004 for _ in DOMAIN_WORDS]
+    return words, weights
+
+
+def generate(total: int, seed: int = 7) -> Iterator[list[SegmentDocument]]:
+    """`total` segments, in one batch per webinar, the same for the same seed.
+
+    Webinars last 45-120 minutes; segments 10-40 s at ~2.2 words per second (20-80 words), with
+    now and then an abbreviation or a domain phrase; 3-6 speakers per webinar from a pool of
+    ~220 names; kinds follow the shape of a webinar (intro, talks, Q&A, panel).
+    """
+    rng = random.Random(seed)
+    words, weights = _vocabulary(rng)
+    made = 0
+    webinar_no = 0
+    while made < total:
+        webinar_no += 1
+        date = EPOCH + dt.timedelta(days=rng.randint(17900, 20400))  # 2019-2025
+        topics = rng.sample(TOPICS, rng.randint(1, 3))
+        title = f"{rng.choice(PHRASES).capitalize()} and {topics[0]} in {rng.choice(DOMAIN_WORDS)} projects"
+        slug = f"webinar-{webinar_no:05d}"
+        speakers = [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(rng.randint(3, 6))]
+        projects = [f"{rng.choice(DOMAIN_WORDS).capitalize()}Net" for _ in range(rng.randint(1, 3))]
+        duration = rng.uniform(45, 120) * 60
+        at = 0.0
+        batch: list[SegmentDocument] = []
+        while at < duration and made < total:
+            length = rng.uniform(10, 40)
+            part = at / duration
+            kind = (
+                "intro"
+                if part < 0.05
+                else "presentation"
+                if part < 0.6
+                else rng.choice(("question", "answer"))
+                if part < 0.85
+                else "panel"
+                if part < 0.98
+                else "other"
+            )
+            count = max(20, min(80, int(length * rng.uniform(1.9, 2.5))))
+            tokens = rng.choices(words, weights, k=count)
+            if rng.random() < 0.3:
+                tokens.insert(rng.randrange(len(tokens)), rng.choice(PHRASES))
+            if rng.random() < 0.1:
+                tokens.insert(rng.randrange(len(tokens)), rng.choice(("SMEs", "EU", "R&D", "GDPR", "NGOs")))
+            speaker = speakers[0] if kind in ("intro", "question") else rng.choice(speakers)
+            made += 1
+            batch.append(
+                SegmentDocument(
+                    id=made,
+                    webinar=slug,
+                    webinar_title=title,
+                    date=date.isoformat(),
+                    date_ts=(date - EPOCH).days,
+                    year=date.year,
+                    topics=topics,
+                    projects=projects,
+                    language="en",
+                    speaker=speaker,
+                    affiliation=None,
+                    kind=kind,
+                    chapter=f"Part {int(part * 6) + 1}: {rng.choice(DOMAIN_WORDS)}",
+                    start=round(at, 2),
+                    end=round(at + length, 2),
+                    text=" ".join(tokens).capitalize() + ".",
+                )
+            )
+            at += length
+        yield batch
+
+
+# ---- the fixed query mix ----------------------------------------------------------------------
+
+
+def query_mix() -> dict[str, list[SearchQuery]]:
+    """40 queries per category, the same for every target and size."""
+    one = [
+        "procurement",
+        "hydrogen",
+        "biodiversity",
+        "tender",
+        "cohesion",
+        "wildfire",
+        "broadband",
+        "heritage",
+    ]
+    phrase = ['"circular economy"', '"shore power"', '"regional development"', '"energy efficiency"']
+    typo = ["procurment", "hydorgen", "biodiverstiy", "cohesoin", "renovaton", "eligibilty", "interrreg"]
+    filtered = [("tender", "question"), ("funding", "answer"), ("pilot", "presentation"), ("ports", "panel")]
+    topics = list(TOPICS[:8])
+    mix: dict[str, list[SearchQuery]] = {
+        "one word": [],
+        "phrase": [],
+        "typo": [],
+        "filtered": [],
+        "faceted": [],
+    }
+    for i in range(40):
+        mix["one word"].append(SearchQuery(q=one[i % len(one)]))
+        mix["phrase"].append(SearchQuery(q=phrase[i % len(phrase)]))
+        mix["typo"].append(SearchQuery(q=typo[i % len(typo)]))
+        word, kind = filtered[i % len(filtered)]
+        mix["filtered"].append(
+            SearchQuery(q=word, kind=kind, date_from=dt.date(2021, 1, 1), date_to=dt.date(2023, 12, 31))
+        )
+        mix["faceted"].append(SearchQuery(q="", topic=topics[i % len(topics)]))
+    return mix
+
+
+# ---- the three targets ------------------------------------------------------------------------
+
+
+def meili_direct(connection: MeiliConnection) -> Callable[[SearchQuery], None]:
+    client = httpx.Client(
+        base_url=connection.url,
+        headers={"Authorization": f"Bearer {connection.api_key}", **NO_COMPRESSION},
+        timeout=30,
+    )
+
+    def run(query: SearchQuery) -> None:
+        body = request_body(query, query.filters(), query.limit, query.offset)
+        body["facets"] = list(FACETS.values())
+        client.post(f"indexes/{INDEX}/search", json=body).raise_for_status()
+
+    return run
+
+
+def _serve(url: str, key: str, port: int) -> None:
+    """The API process: a small app with the real SearchPlugin and controller."""
+    import uvicorn
+    from litestar import Litestar
+
+    from server.search.api import SearchPlugin
+    from server.settings import Settings
+
+    settings = Settings.from_env({}, base_dir=Path(tempfile.gettempdir()))
+    app = Litestar(plugins=[SearchPlugin(settings, connection=MeiliConnection(url, key), index_uid=INDEX)])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def api_target(port: int) -> Callable[[SearchQuery], None]:
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+
+    def run(query: SearchQuery) -> None:
+        params: dict[str, Any] = {"q": query.q, "limit": query.limit}
+        for name in ("kind", "topic", "date_from", "date_to"):
+            value = getattr(query, name)
+            if value is not None:
+                params[name] = str(value)
+        client.get("/api/search", params=params).raise_for_status()
+
+    return run
+
+
+FTS_SCHEMA = """
+CREATE TABLE seg(id INTEGER PRIMARY KEY, webinar TEXT, webinar_title TEXT, date_ts INT, speaker TEXT,
+                 kind TEXT, chapter TEXT, topics TEXT, start REAL, "end" REAL, text TEXT);
+CREATE VIRTUAL TABLE seg_fts USING fts5(text, chapter, speaker, webinar_title, topics,
+                                        content='seg', content_rowid='id');
+"""
+FTS_INDEXES = """
+CREATE INDEX seg_kind ON seg(kind, date_ts);
+CREATE INDEX seg_date ON seg(date_ts, start);
+"""
+
+
+def build_fts(path: Path, batches: list[list[SegmentDocument]]) -> float:
+    """Load the same rows into SQLite FTS5 (table, full-text index, filter indexes); rows/s."""
+    db = sqlite3.connect(path)
+    db.executescript(FTS_SCHEMA)
+    started = time.perf_counter()
+    size = 0
+    for batch in batches:
+        size += len(batch)
+        rows = [
+            (
+                d.id,
+                d.webinar,
+                d.webinar_title,
+                d.date_ts,
+                d.speaker,
+                d.kind,
+                d.chapter,
+                "|" + "|".join(d.topics) + "|",
+                d.start,
+                d.end,
+                d.text,
+            )
+            for d in batch
+        ]
+        db.executemany("INSERT INTO seg VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.execute(
+        "INSERT INTO seg_fts(rowid, text, chapter, speaker, webinar_title, topics) "
+        "SELECT id, text, chapter, speaker, webinar_title, topics FROM seg"
+    )
+    db.executescript(FTS_INDEXES)
+    db.commit()
+    elapsed = time.perf_counter() - started
+    db.close()
+    return size / elapsed
+
+
+def fts_target(path: Path) -> Callable[[SearchQuery], None]:
+    """The same work as the API's search: 20 hits with a snippet, the total, facet counts."""
+    db = sqlite3.connect(path, check_same_thread=False)
+
+    def run(query: SearchQuery) -> None:
+        where: list[str] = []
+        args: list[Any] = []
+        if query.q:
+            where.append("seg.id IN (SELECT rowid FROM seg_fts WHERE seg_fts MATCH ?)")
+            args.append(query.q)
+        if query.kind:
+            where.append("seg.kind = ?")
+            args.append(query.kind)
+        if query.topic:
+            where.append("seg.topics LIKE ?")
+            args.append(f"%|{query.topic}|%")
+        if query.date_from:
+            where.append("seg.date_ts >= ?")
+            args.append((query.date_from - EPOCH).days)
+        if query.date_to:
+            where.append("seg.date_ts <= ?")
+            args.append((query.date_to - EPOCH).days)
+        cond = " AND ".join(where) or "1"
+        if query.q:
+            hits = (
+                "SELECT seg.id, seg.webinar, seg.start, snippet(seg_fts, 0, '<mark>', '</mark>', '…', 32) "
+                "FROM seg_fts JOIN seg ON seg.id = seg_fts.rowid WHERE seg_fts MATCH ? AND "
+                + cond
+                + " ORDER BY bm25(seg_fts) LIMIT ?"
+            )
+            db.execute(hits, [query.q, *args, query.limit]).fetchall()
+        else:
+            db.execute(
+                f"SELECT id, webinar, start, text FROM seg WHERE {cond} ORDER BY date_ts DESC, start LIMIT ?",
+                [*args, query.limit],
+            ).fetchall()
+        db.execute(f"SELECT count(*) FROM seg WHERE {cond}", args).fetchone()
+        for field in ("speaker", "kind", "webinar"):
+            db.execute(
+                f"SELECT {field}, count(*) c FROM seg WHERE {cond} "
+                f"GROUP BY {field} ORDER BY c DESC LIMIT 100",
+                args,
+            ).fetchall()
+
+    return run
+
+
+# ---- measuring --------------------------------------------------------------------------------
+
+
+def measure(run: Callable[[SearchQuery], None], mix: dict[str, list[SearchQuery]]) -> dict[str, list[float]]:
+    """Milliseconds per query, by category, after a warm-up pass over one query of each."""
+    for queries in mix.values():
+        run(queries[0])
+    times: dict[str, list[float]] = {}
+    for category, queries in mix.items():
+        for query in queries:
+            started = time.perf_counter()
+            run(query)
+            times.setdefault(category, []).append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def report(size: int, rates: dict[str, float], results: dict[str, dict[str, list[float]]]) -> None:
+    print(f"\n=== {size:,} segments ===")
+    for name, rate in rates.items():
+        print(f"indexing  {name:<12} {rate:>10,.0f} segments/s")
+    header = f"{'query':<10}" + "".join(f"{t + ' p50/p95 ms':>26}" for t in results)
+    print(header)
+    for category in next(iter(results.values())):
+        row = f"{category:<10}"
+        for times in results.values():
+            row += f"{pct(times[category], 0.5):>15.1f} / {pct(times[category], 0.95):>6.1f}"
+        print(row)
+    overall = {t: [v for vs in times.values() for v in vs] for t, times in results.items()}
+    row = f"{'all':<10}"
+    for values in overall.values():
+        row += f"{pct(values, 0.5):>15.1f} / {pct(values, 0.95):>6.1f}"
+    print(row)
+    meili95 = pct(overall["meilisearch"], 0.95)
+    api95 = pct(overall["/api/search"], 0.95)
+    fts95 = pct(overall["sqlite fts5"], 0.95)
+    print(
+        f"ratios (p95): /api/search / meilisearch = {api95 / meili95:.2f} (target <= 1.5); "
+        f"sqlite fts5 / meilisearch = {fts95 / meili95:.2f}; /api/search p95 {api95:.1f} ms (target < 50)"
+    )
+    print(
+        f"mean ms: meilisearch {statistics.fmean(overall['meilisearch']):.1f}, "
+        f"/api/search {statistics.fmean(overall['/api/search']):.1f}, "
+        f"sqlite fts5 {statistics.fmean(overall['sqlite fts5']):.1f}"
+    )
+
+
+def bench_size(connection: MeiliConnection, size: int, workdir: Path, api_port: int) -> None:
+    """Generate once (not timed), index into both engines (timed), then run the query mix."""
+    started = time.perf_counter()
+    batches = list(generate(size))
+    print(f"\n(generated {size:,} segments in {time.perf_counter() - started:.1f} s, not timed below)")
+
+    async def index_all() -> float:
+        async with connected_index(connection, INDEX) as index:
+            await index.drop()
+            await index.ensure()  # settings first, outside the timing (as in production)
+            started = time.perf_counter()
+            count = await index.add(batches)
+            return count / (time.perf_counter() - started)
+
+    rates = {"meilisearch": asyncio.run(index_all())}
+    fts_path = workdir / f"fts-{size}.db"
+    rates["sqlite fts5"] = build_fts(fts_path, batches)
+    del batches
+    mix = query_mix()
+    results = {
+        "meilisearch": measure(meili_direct(connection), mix),
+        "/api/search": measure(api_target(api_port), mix),
+        "sqlite fts5": measure(fts_target(fts_path), mix),
+    }
+    report(size, rates, results)
+
+
+def parse_sizes(text: str) -> list[int]:
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        factor = 1_000_000 if part.endswith("m") else 1000 if part.endswith("k") else 1
+        sizes.append(int(float(part.rstrip("mk")) * factor))
+    return sizes
+
+
+def main() -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k,100k,1m")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="search-bench-") as tmp:
+        workdir = Path(tmp)
+        server = LocalMeilisearch(workdir)
+        connection = server.start()
+        api_port = free_port()
+        api = multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(connection.url, connection.api_key or "", api_port), daemon=True
+        )
+        api.start()
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(f"http://127.0.0.1:{api_port}/schema", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("the API server did not start") from None
+                    time.sleep(0.1)
+            print(
+                f"Meilisearch {httpx.get(f'{connection.url}/health').json()['status']} at {connection.url}; "
+                f"API at :{api_port}; {multiprocessing.cpu_count()} CPUs"
+            )
+            for size in parse_sizes(args.sizes):
+                bench_size(connection, size, workdir, api_port)
+        finally:
+            api.terminate()
+            api.join(10)
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -6,14 +6,20 @@ in the same order; each stage stays importable alone for tests.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.document import Transcript
-from ingest.metadata import Manifest
+from ingest.errors import InputError
+from ingest.metadata import AgendaEntry, Manifest
 from ingest.probe import MediaInfo, probe
 from ingest.transcribe import ModelConfig, ProgressCallback, TranscribeOptions, transcribe
 from ingest.vocabulary import build_prompt, snap_to_vocabulary
+
+if TYPE_CHECKING:
+    from ingest.agenda import AgendaItem
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class PipelineOptions:
     use_prompt: bool = True
     use_snap: bool = True
     batch_size: int = 0
+    structure: bool = True
+    """Run the structure stage (diarization, chapters, names, Q&A; issue 3) after transcription."""
 
 
 @dataclass(frozen=True)
@@ -39,10 +47,15 @@ def run(
     manifest: Manifest | None = None,
     options: PipelineOptions | None = None,
     progress: ProgressCallback | None = None,
+    agenda: str | Sequence[AgendaEntry] | None = None,
 ) -> PipelineResult:
-    """Turn a recording and its metadata into a transcript; raises `InputError` on bad input."""
+    """Turn a recording and its metadata into a transcript; raises `InputError` on bad input.
+
+    `agenda` (the timing overview text, or structured entries) overrides `manifest.agenda`.
+    """
     manifest = manifest or Manifest()
     options = options or PipelineOptions()
+    agenda_items = _structure_agenda(manifest, options, agenda)  # a bad agenda fails before any work
     media = probe(media_path, max_duration=options.max_duration)
     vocabulary = [*manifest.vocabulary(), *options.extra_vocabulary]
     transcribe_options = TranscribeOptions(
@@ -55,4 +68,37 @@ def run(
     transcript = transcribe(media_path, options.model, transcribe_options, progress)
     if options.use_snap:
         transcript = snap_to_vocabulary(transcript, vocabulary)
+    if options.structure:
+        transcript = _structure(media_path, transcript, manifest, agenda_items)
     return PipelineResult(media=media, transcript=transcript)
+
+
+# --- structure stage (issue 3; ingest/structure.py) ------------------------------------------
+
+
+def _structure_agenda(
+    manifest: Manifest, options: PipelineOptions, agenda: str | Sequence[AgendaEntry] | None
+) -> list[AgendaItem] | None:
+    """Parse the agenda up front, so a malformed one is reported before any model time is spent."""
+    from ingest.agenda import AgendaError, parse_agenda
+
+    written = agenda if agenda is not None else manifest.agenda
+    if not options.structure or written is None or (isinstance(written, str) and not written.strip()):
+        return None
+    try:
+        return parse_agenda(written, manifest.speakers)
+    except AgendaError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _structure(
+    media_path: Path, transcript: Transcript, manifest: Manifest, agenda: list[AgendaItem] | None
+) -> Transcript:
+    """Diarize with the process-wide diarizer, then structure; the manifest's speaker count helps."""
+    from ingest.speakers import default_diarizer
+    from ingest.structure import structure
+
+    count = len(manifest.speakers)
+    hints = {"num_speakers": count} if count >= 2 else {"min_speakers": 2, "max_speakers": 12}
+    turns = default_diarizer().diarize(media_path, **hints)
+    return structure(transcript, manifest, turns, agenda)

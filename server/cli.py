@@ -80,6 +80,12 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.transcribe import ModelConfig
 
     manifest = load_manifest(Path(args.manifest)) if args.manifest else Manifest()
+    agenda: str | None = None
+    if args.agenda:
+        try:
+            agenda = Path(args.agenda).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"agenda {args.agenda}: cannot read ({exc})", 2) from None
     options = PipelineOptions(
         model=ModelConfig(settings.whisper.model, settings.whisper.device, settings.whisper.compute_type),
         max_duration=settings.max_duration_hours * 3600,
@@ -88,7 +94,7 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     )
     started = time.perf_counter()
     with progress_bar("transcribing") as progress:
-        result = run(Path(args.media), manifest, options, progress)
+        result = run(Path(args.media), manifest, options, progress, agenda=agenda)
     transcript = result.transcript
     elapsed = time.perf_counter() - started
     if args.vtt:
@@ -354,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", help="language code; English-only models always use en")
     p.add_argument("--hotwords", nargs="+", metavar="TERM", help="extra names and terms to recognise")
     p.add_argument("--manifest", help="metadata file (JSON or YAML): names become vocabulary")
+    p.add_argument("--agenda", help="text file with the timing overview staff wrote (or the manifest's)")
     p.set_defaults(handler=cmd_transcribe)
 
     p = sub.add_parser("ingest", help="transcribe, store and index one recording; prints its slug last")

@@ -158,7 +158,8 @@ def test_a_comma_free_run_is_cut_at_its_longest_pause() -> None:
     words = [Word(i * 0.5, i * 0.5 + 0.4, " word", 0.9) for i in range(60)]
     words += [Word(32.0 + i * 0.5, 32.0 + i * 0.5 + 0.4, " word", 0.9) for i in range(40)]
     pieces = split_words(words)
-    assert len(pieces) == 2 and len(pieces[0]) == 60
+    assert len(pieces) == 2
+    assert len(pieces[0]) == 60
 
 
 def test_segments_are_split_where_the_speaker_changes() -> None:
@@ -190,7 +191,8 @@ def test_chapters_snap_to_the_real_change_and_keep_the_written_time() -> None:
     assert len(out.chapters) == 7
     for chapter, key in zip(out.chapters, keys, strict=True):
         assert abs(chapter.start - spans[key][0]) < 0.05, (chapter.title, chapter.start, spans[key][0])
-        assert chapter.written_start is not None and chapter.written_start != chapter.start
+        assert chapter.written_start is not None
+        assert chapter.written_start != chapter.start
     for chapter, following in zip(out.chapters, out.chapters[1:], strict=False):
         assert chapter.end == following.start
     assert out.chapters[-1].end == out.duration
@@ -230,7 +232,8 @@ def test_without_an_agenda_chapters_get_meaningful_titles() -> None:
         assert not re.fullmatch(r"(?i)chapter \d+", chapter.title)
         assert chapter.written_start is None
     titles = " ".join(c.title.casefold() for c in out.chapters)
-    assert "pruning" in titles and ("shore power" in titles or "ferries" in titles)
+    assert "pruning" in titles
+    assert "shore power" in titles or "ferries" in titles
     assert out.chapters[0].start == out.segments[0].start
 
 
@@ -247,7 +250,8 @@ def test_voices_are_named_one_to_one_from_the_agenda_and_roles() -> None:
         "Speaker 4": "Sofie Vandenberghe",
     }
     roles = {s.name: s.role for s in out.speakers}
-    assert roles["Karen Højgaard"] == "moderator" and roles["Sofie Vandenberghe"] == "audience"
+    assert roles["Karen Højgaard"] == "moderator"
+    assert roles["Sofie Vandenberghe"] == "audience"
     assert {s.speaker for s in out.segments} == set(names)
 
 
@@ -256,9 +260,11 @@ def test_an_unnamed_audience_asker_gets_the_audience_label() -> None:
     manifest = Manifest(speakers=PEOPLE[:3], resources=MANIFEST.resources)
     out = structure(script.transcript(), manifest, script.turns, agenda_for(spans, OFFSETS))
     audience = [s for s in out.speakers if s.label == "Audience"]
-    assert len(audience) == 1 and audience[0].name is None
+    assert len(audience) == 1
+    assert audience[0].name is None
     asked = [s for s in out.segments if s.speaker == "Audience"]
-    assert asked and all(s.kind == "question" for s in asked)
+    assert asked
+    assert all(s.kind == "question" for s in asked)
 
 
 def test_two_people_never_share_a_voice_and_unknown_voices_get_a_stable_label() -> None:
@@ -268,7 +274,8 @@ def test_two_people_never_share_a_voice_and_unknown_voices_get_a_stable_label() 
     script.say("B", "Short remark from someone else entirely.")
     second = int(script.turns[1].start)
     agenda = parse_agenda(
-        f"00:00 - Harbours, by Marek Wójcik\n{second // 60:02d}:{second % 60:02d} - Pruning by Javier Gutiérrez",
+        "00:00 - Harbours, by Marek Wójcik\n"
+        f"{second // 60:02d}:{second % 60:02d} - Pruning by Javier Gutiérrez",
         PEOPLE,
     )
     out = structure(script.transcript(), Manifest(speakers=PEOPLE), script.turns, agenda)
@@ -298,15 +305,18 @@ def test_kinds_and_question_answer_pairs() -> None:
 
     assert kinds_in("intro") == {"intro"}
     assert kinds_in("talk1") == {"presentation"}
-    assert kinds_in("q1") == {"question"} and kinds_in("a1") == {"answer"}
-    assert kinds_in("q2") == {"question"} and kinds_in("a2") == {"answer"}
+    assert kinds_in("q1") == {"question"}
+    assert kinds_in("a1") == {"answer"}
+    assert kinds_in("q2") == {"question"}
+    assert kinds_in("a2") == {"answer"}
     assert kinds_in("panel1") | kinds_in("panel2") | kinds_in("panel3") == {"panel"}
     assert kinds_in("close") == {"other"}
     for segment in out.segments:
         if segment.kind == "answer":
             assert segment.answers is not None
             question = out.segments[segment.answers]
-            assert question.kind == "question" and question.speaker != segment.speaker
+            assert question.kind == "question"
+            assert question.speaker != segment.speaker
             assert question.start < segment.start
         else:
             assert segment.answers is None
@@ -356,8 +366,10 @@ def test_resources_are_linked_where_their_project_or_title_is_named() -> None:
     assert [r.title for r in out.resources] == ["PORTIS shore power guide", "AGROCIRC pilot report"]
     portis = [s for s in out.segments if 0 in s.resources]
     agrocirc = [s for s in out.segments if 1 in s.resources]
-    assert portis and all("portis" in s.text.casefold() for s in portis)
-    assert agrocirc and all("agrocirc" in s.text.casefold() for s in agrocirc)
+    assert portis
+    assert all("portis" in s.text.casefold() for s in portis)
+    assert agrocirc
+    assert all("agrocirc" in s.text.casefold() for s in agrocirc)
     assert out.resources[0].start == portis[0].start
     assert out.resources[1].start == agrocirc[0].start
 
@@ -417,11 +429,13 @@ def test_structure_keeps_every_word_once_in_ordered_non_overlapping_segments(
         assert segment.id == n
         assert previous_end <= segment.start <= segment.end
         previous_end = segment.end
-        assert segment.words and segment.start <= segment.words[0].start
+        assert segment.words
+        assert segment.start <= segment.words[0].start
         if len(segment.words) > 1:
             assert segment.end - segment.start <= MAX_SEGMENT + 1e-6
         assert segment.speaker in {s.label for s in out.speakers}
         assert segment.answers is None or out.segments[segment.answers].kind == "question"
-    assert out.chapters and all(c.title.strip() for c in out.chapters)
+    assert out.chapters
+    assert all(c.title.strip() for c in out.chapters)
     starts = [c.start for c in out.chapters]
     assert starts == sorted(starts)

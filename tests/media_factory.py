@@ -31,18 +31,18 @@ def write_tone(path: Path, seconds: float = 3.0, with_video: bool = False) -> Pa
     fmt, codec = AUDIO_FORMATS[path.suffix.lstrip(".")]
     rate = 48_000 if "opus" in codec else 44_100
     with av.open(str(path), "w", format=fmt) as container:
-        video = None
-        if with_video:
-            video = container.add_stream("mpeg4", rate=10)
-            video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
+        video = _add_video(container) if with_video else None
         audio = container.add_stream(codec, rate=rate)
+        assert isinstance(audio, av.AudioStream)
         audio.layout = "mono"
         samples = int(seconds * rate)
         t = np.arange(samples) / rate
         pcm = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
         chunk = 1024
         for offset in range(0, samples, chunk):
-            frame = av.AudioFrame.from_ndarray(pcm[None, offset : offset + chunk], format="s16", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                pcm[None, offset : offset + chunk], format="s16", layout="mono"
+            )
             frame.sample_rate = rate
             frame.pts = offset
             frame.time_base = Fraction(1, rate)
@@ -57,10 +57,15 @@ def write_tone(path: Path, seconds: float = 3.0, with_video: bool = False) -> Pa
 
 def write_video_only(path: Path, seconds: float = 2.0) -> Path:
     with av.open(str(path), "w") as container:
-        video = container.add_stream("mpeg4", rate=10)
-        video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
-        _write_frames(container, video, int(seconds * 10))
+        _write_frames(container, _add_video(container), int(seconds * 10))
     return path
+
+
+def _add_video(container: av.container.OutputContainer) -> av.VideoStream:
+    video = container.add_stream("mpeg4", rate=10)
+    assert isinstance(video, av.VideoStream)
+    video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
+    return video
 
 
 def _write_frames(container: av.container.OutputContainer, stream: av.VideoStream, count: int) -> None:

@@ -85,8 +85,19 @@ def test_cli_refuses_bad_input_in_one_line_and_writes_nothing(
     out.mkdir()
     before = sorted(p.name for p in tmp_path.rglob("*"))
     result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "transcribe", str(path), "-o", str(out / "t.json"),
-         "--vtt", str(out / "t.vtt"), "--srt", str(out / "t.srt")],
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "transcribe",
+            str(path),
+            "-o",
+            str(out / "t.json"),
+            "--vtt",
+            str(out / "t.vtt"),
+            "--srt",
+            str(out / "t.srt"),
+        ],
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin", "ARCHIVE_DATA_DIR": str(tmp_path / "var"), **env},

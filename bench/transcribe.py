@@ -47,7 +47,8 @@ def child(mode: str, path: Path) -> None:
         duration = float(info.duration)
     else:
         batch = 8 if mode == "batched" else 0
-        result = run(path, load_manifest(MANIFEST), PipelineOptions(batch_size=batch))
+        options = PipelineOptions(batch_size=batch, structure=False)  # transcription alone
+        result = run(path, load_manifest(MANIFEST), options)
         count = len(result.transcript.segments)
         duration = result.transcript.duration
     seconds = time.perf_counter() - started

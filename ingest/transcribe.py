@@ -10,6 +10,7 @@ Choices, each against a known failure of Whisper on long webinar recordings:
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ ProgressCallback = Callable[[float, float], None]
 
 DEFAULT_MODEL = "default"
 SAMPLE_RATE = 16_000
+WINDOW_SECONDS = 600.0
 
 
 class ModelError(InputError):
@@ -124,54 +126,88 @@ def whisper_arguments(options: TranscribeOptions, multilingual: bool) -> dict[st
     )
 
 
+def plan_windows(
+    audio: Any, window_seconds: float = WINDOW_SECONDS, search_seconds: float = 30.0
+) -> list[tuple[int, int]]:
+    """Cut long audio into windows of about `window_seconds`, each cut at the quietest moment.
+
+    faster-whisper computes the log-mel features of everything it is given at once: for a
+    one-hour file that is a ~3.5 GB peak (bench/transcribe.py). Windows bound the memory, and a
+    cut at the quietest 0.2 s near each boundary does not fall inside a word.
+    """
+    import numpy as np
+
+    total = len(audio)
+    window = int(window_seconds * SAMPLE_RATE)
+    if total <= window + int(search_seconds * SAMPLE_RATE):
+        return [(0, total)]
+    frame = SAMPLE_RATE // 5
+    cuts = [0]
+    while total - cuts[-1] > window + int(search_seconds * SAMPLE_RATE):
+        target = cuts[-1] + window
+        lo = max(cuts[-1] + frame, target - int(search_seconds * SAMPLE_RATE))
+        hi = min(total - frame, target + int(search_seconds * SAMPLE_RATE))
+        region = np.asarray(audio[lo:hi], dtype=np.float32)
+        frames = region[: len(region) // frame * frame].reshape(-1, frame)
+        quietest = int(np.argmin((frames**2).mean(axis=1)))
+        cuts.append(lo + quietest * frame + frame // 2)
+    cuts.append(total)
+    return list(itertools.pairwise(cuts))
+
+
 def transcribe(
     audio_path: Path,
     config: ModelConfig | None = None,
     options: TranscribeOptions | None = None,
     progress: ProgressCallback | None = None,
 ) -> Transcript:
-    """Transcribe a probed recording into a `Transcript` with word times."""
+    """Transcribe a probed recording into a `Transcript` with word times, window by window."""
     config = config or ModelConfig()
     options = options or TranscribeOptions()
     model = load_model(config)
     audio = decode_audio(audio_path)
     duration = len(audio) / SAMPLE_RATE
     kwargs = whisper_arguments(options, multilingual=model.model.is_multilingual)
+    batched: Any = None
     if options.batch_size > 0:
         from faster_whisper import BatchedInferencePipeline
 
         kwargs.pop("condition_on_previous_text")  # the batched pipeline never conditions
-        raw_segments, info = BatchedInferencePipeline(model=model).transcribe(
-            audio, batch_size=options.batch_size, **kwargs
-        )
-    else:
-        raw_segments, info = model.transcribe(audio, **kwargs)
+        kwargs["batch_size"] = options.batch_size
+        batched = BatchedInferencePipeline(model=model)
     segments: list[Segment] = []
     last_end = 0.0
-    # faster-whisper returns a lazy generator: iterating it is where the decoding happens.
-    for raw in raw_segments:
-        segment = _to_segment(len(segments), raw, last_end)
-        if segment is not None:
-            segments.append(segment)
-            last_end = segment.end
-        if progress is not None:
-            progress(min(float(raw.end), duration), duration)
+    language = kwargs["language"]
+    for first, last in plan_windows(audio):
+        offset = first / SAMPLE_RATE
+        decoder = batched.transcribe if batched is not None else model.transcribe
+        raw_segments, info = decoder(audio[first:last], **kwargs)
+        if language is None:  # detected on the first window, then kept: one recording, one language
+            language = kwargs["language"] = info.language
+        # faster-whisper returns a lazy generator: iterating it is where the decoding happens.
+        for raw in raw_segments:
+            segment = _to_segment(len(segments), raw, offset, last_end)
+            if segment is not None:
+                segments.append(segment)
+                last_end = segment.end
+            if progress is not None:
+                progress(min(offset + float(raw.end), duration), duration)
     if progress is not None:
         progress(duration, duration)
     return Transcript(
-        language=info.language,
+        language=language or "en",
         duration=round(duration, 3),
         model=model_name(config),
         segments=segments,
     )
 
 
-def _to_segment(index: int, raw: Any, not_before: float) -> Segment | None:
+def _to_segment(index: int, raw: Any, offset: float, not_before: float) -> Segment | None:
     """Convert one faster-whisper segment, keeping times monotonic and words inside it."""
     words = [
         Word(
-            start=round(max(float(w.start), not_before), 3),
-            end=round(max(float(w.end), not_before), 3),
+            start=round(max(offset + float(w.start), not_before), 3),
+            end=round(max(offset + float(w.end), not_before), 3),
             text=w.word,
             probability=round(float(w.probability), 4),
         )
@@ -181,8 +217,8 @@ def _to_segment(index: int, raw: Any, not_before: float) -> Segment | None:
     text = "".join(w.text for w in words).strip() if words else raw.text.strip()
     if not text:
         return None
-    start = max(float(raw.start), not_before)
-    end = max(float(raw.end), start)
+    start = max(offset + float(raw.start), not_before)
+    end = max(offset + float(raw.end), start)
     if words:
         start = min(start, words[0].start)
         end = max(end, words[-1].end)

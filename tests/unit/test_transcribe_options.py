@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,25 @@ def test_default_model_ships_in_a_package() -> None:
 def test_missing_model_is_a_clear_error_without_network(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="could not be loaded"):
         load_model(ModelConfig(model="no-such-model-anywhere", device="cpu"))
+
+
+def test_long_audio_is_cut_into_windows_at_quiet_moments() -> None:
+    import numpy as np
+
+    from ingest.transcribe import SAMPLE_RATE, plan_windows
+
+    rng = np.random.default_rng(0)
+    seconds = 1500
+    audio = (rng.standard_normal(seconds * SAMPLE_RATE) * 0.3).astype(np.float32)
+    quiet = [590.0, 1212.0]  # one quiet half-second near each 600 s boundary
+    for at in quiet:
+        audio[int(at * SAMPLE_RATE) : int((at + 0.5) * SAMPLE_RATE)] = 0.0
+    windows = plan_windows(audio, window_seconds=600, search_seconds=30)
+    assert windows[0][0] == 0
+    assert windows[-1][1] == len(audio)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))
+    cuts = [w[0] / SAMPLE_RATE for w in windows[1:]]
+    assert len(cuts) == 2
+    for cut, at in zip(cuts, quiet, strict=True):
+        assert at <= cut <= at + 0.5
+    assert plan_windows(audio[: 100 * SAMPLE_RATE]) == [(0, 100 * SAMPLE_RATE)]

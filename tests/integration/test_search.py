@@ -507,3 +507,21 @@ def test_reindex_without_meilisearch_is_one_line(
     assert err.startswith("webinar-archive: error: the search index cannot be reached")
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_openapi_documents_the_search_endpoint(client: TestClient[Litestar]) -> None:
+    schema = client.get("/schema/openapi.json").json()
+    operation = schema["paths"]["/api/search"]["get"]
+    names = {p["name"] for p in operation["parameters"]}
+    assert {
+        "q",
+        "webinar",
+        "speaker",
+        "kind",
+        "topic",
+        "date_from",
+        "date_to",
+        "limit",
+        "offset",
+        "group",
+    } <= names

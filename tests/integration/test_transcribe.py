@@ -27,6 +27,8 @@ DEMO = ROOT / "media" / "demo"
 pytestmark = pytest.mark.slow
 
 TWO_VOICES_MAX_WER = 0.15
+# Transcription alone: the structure stage (diarization) has its own tests.
+TRANSCRIBE_ONLY = PipelineOptions(structure=False)
 DEMO_MAX_WER = 0.18
 
 
@@ -50,7 +52,7 @@ def names_recognised(reference: str, hypothesis: str, names: list[str]) -> tuple
 
 @pytest.fixture(scope="module")
 def two_voices() -> PipelineResult:
-    return run(DATA / "two_voices.opus", load_manifest(DATA / "two_voices.manifest.yaml"))
+    return run(DATA / "two_voices.opus", load_manifest(DATA / "two_voices.manifest.yaml"), TRANSCRIBE_ONLY)
 
 
 def test_two_voices_word_error_rate(two_voices: PipelineResult) -> None:
@@ -95,8 +97,10 @@ def test_event_vocabulary_improves_names_and_accuracy() -> None:
     manifest = load_manifest(DATA / "two_voices.manifest.yaml")
     reference = (DATA / "two_voices.txt").read_text(encoding="utf-8")
     names = manifest.vocabulary()
-    plain = run(DATA / "two_voices.opus", manifest, PipelineOptions(use_prompt=False, use_snap=False))
-    biased = run(DATA / "two_voices.opus", manifest)
+    plain = run(
+        DATA / "two_voices.opus", manifest, PipelineOptions(use_prompt=False, use_snap=False, structure=False)
+    )
+    biased = run(DATA / "two_voices.opus", manifest, TRANSCRIBE_ONLY)
     plain_found, total = names_recognised(reference, plain.transcript.text, names)
     biased_found, _ = names_recognised(reference, biased.transcript.text, names)
     plain_wer = wer(reference, plain.transcript.text)
@@ -109,7 +113,7 @@ def test_event_vocabulary_improves_names_and_accuracy() -> None:
 
 def test_no_words_over_silence_or_music() -> None:
     spans = json.loads((DATA / "silence_music.json").read_text())
-    transcript = run(DATA / "silence_music.opus").transcript
+    transcript = run(DATA / "silence_music.opus", options=TRANSCRIBE_ONLY).transcript
     quiet_start, quiet_end = spans["silence"][0], spans["music"][1]
     tolerance = 0.5
     words = [w for s in transcript.segments for w in s.words]
@@ -124,7 +128,11 @@ def test_no_words_over_silence_or_music() -> None:
 
 def test_progress_reports_audio_seconds_up_to_the_total() -> None:
     calls: list[tuple[float, float]] = []
-    run(DATA / "two_voices.opus", progress=lambda done, total: calls.append((done, total)))
+    run(
+        DATA / "two_voices.opus",
+        options=TRANSCRIBE_ONLY,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert len(calls) >= 3
     done = [c[0] for c in calls]
     assert done == sorted(done)
@@ -134,7 +142,9 @@ def test_progress_reports_audio_seconds_up_to_the_total() -> None:
 def test_demo_webinar_word_error_rate() -> None:
     truth = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
     reference = " ".join(u["text"] for u in truth["utterances"])
-    transcript = run(DEMO / "demo-webinar.opus", load_manifest(DEMO / "manifest.yaml")).transcript
+    transcript = run(
+        DEMO / "demo-webinar.opus", load_manifest(DEMO / "manifest.yaml"), TRANSCRIBE_ONLY
+    ).transcript
     measured = wer(reference, transcript.text)
     print(f"\ndemo WER {measured:.3f}")
     assert measured <= DEMO_MAX_WER

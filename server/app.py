@@ -24,7 +24,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins import InitPluginProtocol
-from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,6 +33,7 @@ from server.catalog.db import create_db_engine, upgrade_database
 from server.search.documents import SegmentDocument
 from server.settings import Settings
 from server.web.api import CaptionController, WebinarController
+from server.web.pages import SitePlugin
 
 log = logging.getLogger(__name__)
 
@@ -169,12 +169,11 @@ def create_app(
         all_plugins.append(default_search)
     if all_plugins:
         all_plugins.append(CatchUpIndexing())  # after search: its lifespan needs the client
-    media_dir = settings.storage.media_dir
     handlers: list[ControllerRouterHandler] = [WebinarController, CaptionController]
-    if media_dir.is_dir():
-        # The player's source; a proper Range-aware media route belongs to server/web/media.
-        handlers.append(create_static_files_router(path="/media", directories=[media_dir], name="media"))
     handlers.extend(extra_handlers)
+    # The website (issue 5): pages, feeds, /static, /media with Range requests, HTML error
+    # pages and the security headers on every response (server/web/pages.py).
+    all_plugins.append(SitePlugin(settings))
     return Litestar(
         route_handlers=handlers,
         dependencies={"session": Provide(provide_session)},

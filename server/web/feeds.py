@@ -1,0 +1,169 @@
+"""Machine-readable views of the site (issue 5): oEmbed for moments and clips, and an Atom feed.
+
+oEmbed (https://oembed.com) lets an article embed a moment: the consumer asks `/oembed?url=<a
+replay link>` and gets JSON with an `<iframe>` of `/webinars/<slug>/embed?t=..&end=..`, a
+minimal player page that may be framed by any site (its own frame-ancestors policy), while the
+rest of the site may not. Only JSON is offered; `format=xml` gets 501, as the spec asks.
+
+The feed is built with ElementTree, so every title and description is escaped by the XML
+writer rather than by string formatting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+from xml.etree import ElementTree as ET
+
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import Parameter
+from sqlmodel import Session
+
+from server.catalog import repository
+from server.catalog.models import Webinar
+from server.web import queries
+from server.web.media import is_video
+from server.web.timecode import TimecodeError, clock, parse_timecode, url_seconds
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+PROVIDER = "Webinar Archive"
+
+
+def absolute(request: Request[Any, Any, State], path: str) -> str:
+    """An absolute URL on this site (feeds, oEmbed, JSON-LD and citations leave the page)."""
+    return str(request.base_url).rstrip("/") + path
+
+
+def moment_query(t: float | None, end: float | None) -> str:
+    """`?t=120&end=150` (or just `?t=120`, or nothing) in whole seconds."""
+    params: dict[str, int] = {}
+    if t is not None:
+        params["t"] = url_seconds(t)
+    if end is not None:
+        params["end"] = url_seconds(end)
+    return "?" + urlencode(params) if params else ""
+
+
+class FeedController(Controller):
+    """`/oembed` and `/feed.xml`."""
+
+    include_in_schema = False
+
+    @get("/oembed", sync_to_thread=True)
+    def oembed(
+        self,
+        request: Request[Any, Any, State],
+        session: NamedDependency[Session],
+        url: Annotated[str, Parameter(description="a replay link on this site")],
+        format: Annotated[str, Parameter(description="json (xml is not offered)")] = "json",
+        maxwidth: Annotated[int | None, Parameter(ge=200, le=4000)] = None,
+        maxheight: Annotated[int | None, Parameter(ge=80, le=4000)] = None,
+    ) -> Response[dict[str, Any]]:
+        """oEmbed JSON for `/webinars/<slug>`, `?t=` and `&end=` kept in the embedded player."""
+        if format != "json":
+            raise HTTPException(status_code=501, detail="only format=json is offered")
+        parts = urlsplit(url)
+        segments = [p for p in parts.path.split("/") if p]
+        if len(segments) != 2 or segments[0] != "webinars":
+            raise NotFoundException(detail="not a replay link of this archive")
+        if parts.netloc and parts.netloc != request.url.netloc:
+            raise NotFoundException(detail="not a link to this archive")
+        webinar = repository.get_published(session, segments[1])
+        if webinar is None:
+            raise NotFoundException(detail=f"no webinar with slug {segments[1]!r}")
+        query = parse_qs(parts.query)
+        try:
+            t = parse_timecode(query["t"][0]) if "t" in query else None
+            end = parse_timecode(query["end"][0]) if "end" in query else None
+        except TimecodeError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from exc
+        video = is_video(webinar.media_path)
+        width = min(maxwidth or 640, 640)
+        height = round(width * 9 / 16) + 60 if video else 200
+        if maxheight is not None:
+            height = min(height, maxheight)
+        src = absolute(request, f"/webinars/{webinar.slug}/embed{moment_query(t, end)}")
+        title = webinar.title
+        if t is not None:
+            title += f" (at {clock(t)}" + (f" to {clock(end)}" if end is not None else "") + ")"
+        attributes = {
+            "src": src,
+            "width": str(width),
+            "height": str(height),
+            "title": title,
+            "loading": "lazy",
+            "allow": "fullscreen",
+            "style": "border:0",
+        }
+        iframe = "<iframe " + " ".join(f'{k}="{html.escape(v, quote=True)}"' for k, v in attributes.items())
+        iframe += "></iframe>"
+        body: dict[str, Any] = {
+            "version": "1.0",
+            "type": "video" if video else "rich",
+            "title": title,
+            "provider_name": PROVIDER,
+            "provider_url": absolute(request, "/"),
+            "html": iframe,
+            "width": width,
+            "height": height,
+            "url": absolute(request, f"/webinars/{webinar.slug}{moment_query(t, end)}"),
+        }
+        return Response(body, media_type="application/json")
+
+    @get("/feed.xml", sync_to_thread=True)
+    def feed(self, request: Request[Any, Any, State], session: NamedDependency[Session]) -> Response[bytes]:
+        """An Atom feed of the newest webinars, so followers learn of new replays."""
+        webinars = queries.feed_webinars(session)
+        return Response(
+            atom_feed(request, webinars),
+            media_type="application/atom+xml; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+
+def _timestamp(value: dt.datetime) -> str:
+    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def atom_feed(request: Request[Any, Any, State], webinars: list[Webinar]) -> bytes:
+    """RFC 4287: id, title, updated and a link for the feed and for every entry."""
+    ET.register_namespace("", ATOM_NS)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        if text is not None:
+            element.text = text
+        return element
+
+    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    sub(feed, "id", absolute(request, "/feed.xml"))
+    sub(feed, "title", f"{PROVIDER}: new webinars")
+    updated = max((w.updated_at for w in webinars), default=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    sub(feed, "updated", _timestamp(updated))
+    sub(feed, "link", rel="self", href=absolute(request, "/feed.xml"), type="application/atom+xml")
+    sub(feed, "link", rel="alternate", href=absolute(request, "/"), type="text/html")
+    author = sub(feed, "author")
+    sub(author, "name", PROVIDER)
+    for webinar in webinars:
+        entry = sub(feed, "entry")
+        link = absolute(request, f"/webinars/{webinar.slug}")
+        sub(entry, "id", link)
+        sub(entry, "title", webinar.title)
+        sub(entry, "updated", _timestamp(webinar.updated_at))
+        sub(entry, "published", _timestamp(webinar.created_at))
+        sub(entry, "link", rel="alternate", href=link, type="text/html")
+        summary = webinar.description or ""
+        if webinar.date is not None:
+            summary = f"{webinar.date.isoformat()}. {summary}".strip()
+        sub(entry, "summary", summary)
+        for topic in webinar.topics or []:
+            sub(entry, "category", term=topic)
+    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body

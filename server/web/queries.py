@@ -1,0 +1,339 @@
+"""Read-only SQL for the site's pages (issue 5): what the templates show, in as few queries as possible.
+
+The catalogue's repository answers the JSON API; the pages need other shapes (a transcript
+without word times, people by a URL slug, topics across the archive), so those queries live
+here, beside the pages, and only read. Rows are fetched as plain columns, not ORM objects: the
+replay page of a two-hour webinar reads ~1,500 segments, and skipping the identity map and the
+word-time JSON keeps it well inside the page's time budget (bench/pages.py measures it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from server.catalog import repository
+from server.catalog.models import Chapter, Person, Segment, Webinar, WebinarPerson
+
+
+def listed() -> Any:
+    """What the public may see: the same rule as the JSON API (published and stored in full)."""
+    return col(Webinar.published).is_(True) & col(Webinar.status).in_(repository.LISTED_STATUSES)
+
+
+def person_slug(name: str) -> str:
+    """A person's URL slug: their name, folded like webinar slugs (accents kept readable)."""
+    return repository.slugify(name)
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    """One transcript segment as the replay page shows it."""
+
+    id: int
+    start: float
+    end: float
+    text: str
+    kind: str
+    speaker: str | None
+    speaker_slug: str | None
+    """Set when the voice is a known person, so the name links to their page."""
+    chapter_id: int | None
+    answers_id: int | None
+
+
+@dataclass
+class Turn:
+    """Consecutive segments by one speaker: how a transcript reads, and how the page groups it."""
+
+    speaker: str | None
+    speaker_slug: str | None
+    segments: list[SegmentRow] = field(default_factory=list)
+
+    @property
+    def start(self) -> float:
+        return self.segments[0].start
+
+    @property
+    def end(self) -> float:
+        return self.segments[-1].end
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments)
+
+
+@dataclass
+class QuestionAnswer:
+    """A question with the answers to it, listed together on the replay page."""
+
+    question: list[SegmentRow]
+    answers: list[SegmentRow] = field(default_factory=list)
+
+
+def turns(segments: Iterable[SegmentRow]) -> list[Turn]:
+    """Group segments into speaker turns (a change of speaker starts a new turn)."""
+    out: list[Turn] = []
+    for segment in segments:
+        if not out or out[-1].speaker != segment.speaker:
+            out.append(Turn(segment.speaker, segment.speaker_slug))
+        out[-1].segments.append(segment)
+    return out
+
+
+def questions_and_answers(segments: list[SegmentRow]) -> list[QuestionAnswer]:
+    """Questions with their answers: linked by `answers_id` where the structure stage set it,
+    else an answer belongs to the question just before it (how a Q&A session runs)."""
+    items: list[QuestionAnswer] = []
+    by_question: dict[int, QuestionAnswer] = {}
+    previous_kind = ""
+    for segment in segments:
+        if segment.kind == "question":
+            if previous_kind != "question" or not items:
+                items.append(QuestionAnswer(question=[]))
+            items[-1].question.append(segment)
+            by_question[segment.id] = items[-1]
+        elif segment.kind == "answer":
+            target = by_question.get(segment.answers_id) if segment.answers_id is not None else None
+            if target is None and items:
+                target = items[-1]
+            if target is not None:
+                target.answers.append(segment)
+        previous_kind = segment.kind
+    return items
+
+
+def segments(session: Session, webinar: Webinar) -> list[SegmentRow]:
+    """The webinar's transcript in time order, with speakers' display names (one query + people)."""
+    assert webinar.id is not None
+    names: dict[int, str] = {}
+    labels: dict[str, str] = {}
+    for label, person_id, name in session.execute(
+        sa_select(col(WebinarPerson.speaker_label), col(Person.id), col(Person.name))
+        .join(Person, col(Person.id) == col(WebinarPerson.person_id))
+        .where(col(WebinarPerson.webinar_id) == webinar.id)
+    ):
+        names[person_id] = name
+        if label:
+            labels[label] = name
+    slugs = {name: person_slug(name) for name in names.values()}
+    rows = session.execute(
+        sa_select(
+            col(Segment.id),
+            col(Segment.start),
+            col(Segment.end),
+            col(Segment.text),
+            col(Segment.kind),
+            col(Segment.person_id),
+            col(Segment.speaker_label),
+            col(Segment.chapter_id),
+            col(Segment.answers_id),
+        )
+        .where(col(Segment.webinar_id) == webinar.id)
+        .order_by(col(Segment.position))
+    ).all()
+    out = []
+    for r in rows:
+        if r.person_id is not None and r.person_id in names:
+            speaker: str | None = names[r.person_id]
+        elif r.speaker_label:
+            speaker = labels.get(r.speaker_label, r.speaker_label)
+        else:
+            speaker = None
+        out.append(
+            SegmentRow(
+                id=r.id,
+                start=r.start,
+                end=r.end,
+                text=r.text,
+                kind=r.kind,
+                speaker=speaker,
+                speaker_slug=slugs.get(speaker) if speaker else None,
+                chapter_id=r.chapter_id,
+                answers_id=r.answers_id,
+            )
+        )
+    return out
+
+
+def chapter_ids(session: Session, webinar: Webinar) -> list[int]:
+    """Chapter primary keys in order, to tell which chapter a segment belongs to."""
+    return list(
+        session.execute(
+            sa_select(col(Chapter.id))
+            .where(col(Chapter.webinar_id) == webinar.id)
+            .order_by(col(Chapter.position))
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    name: str
+    slug: str
+    webinars: int
+
+
+def topics(session: Session) -> list[TopicCount]:
+    """Every topic of a listed webinar, most used first.
+
+    Topics are a JSON list per webinar, which SQLite and PostgreSQL cannot group portably, so
+    the column alone is read and counted here (fine for thousands of webinars; a topic table
+    is the step after that).
+    """
+    counts: Counter[str] = Counter()
+    for row in session.execute(sa_select(col(Webinar.topics)).where(listed())).scalars():
+        counts.update(set(row or []))
+    return [
+        TopicCount(name, person_slug(name), n)
+        for name, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+    ]
+
+
+def webinars_on_topic(session: Session, slug: str) -> tuple[str | None, list[Webinar]]:
+    """The topic's display name for a URL slug, and the listed webinars on it, newest first."""
+    name: str | None = None
+    found: list[Webinar] = []
+    query = (
+        sa_select(Webinar)
+        .where(listed())
+        .order_by(col(Webinar.date).desc().nulls_last(), col(Webinar.id).desc())
+    )
+    for webinar in session.execute(query).scalars():
+        for topic in webinar.topics or []:
+            if person_slug(topic) == slug:
+                name = name or topic
+                found.append(webinar)
+                break
+    return name, found
+
+
+@dataclass(frozen=True)
+class SpeakerCount:
+    name: str
+    slug: str
+    affiliation: str | None
+    webinars: int
+
+
+def speakers(session: Session, limit: int = 50) -> list[SpeakerCount]:
+    """People who took part in listed webinars, the most frequent first."""
+    rows = session.execute(
+        sa_select(col(Person.name), col(Person.affiliation), func.count(col(WebinarPerson.webinar_id)))
+        .join(WebinarPerson, col(WebinarPerson.person_id) == col(Person.id))
+        .join(Webinar, col(Webinar.id) == col(WebinarPerson.webinar_id))
+        .where(listed())
+        .group_by(col(Person.id), col(Person.name), col(Person.affiliation))
+        .order_by(func.count(col(WebinarPerson.webinar_id)).desc(), col(Person.name))
+        .limit(limit)
+    ).all()
+    return [SpeakerCount(name, person_slug(name), affiliation, n) for name, affiliation, n in rows]
+
+
+def person_by_slug(session: Session, slug: str) -> Person | None:
+    """The person whose name folds to `slug` (names are unique; the lowest id wins a clash)."""
+    for person in session.exec(select(Person).order_by(col(Person.id))):
+        if person_slug(person.name) == slug:
+            return person
+    return None
+
+
+@dataclass
+class Appearance:
+    """A person's part in one webinar: their role and what they said there, as turns."""
+
+    webinar: Webinar
+    role: str | None
+    turns: list[Turn]
+
+
+def appearances(session: Session, person: Person) -> list[Appearance]:
+    """Every listed webinar the person took part in, newest first, with their contributions."""
+    links = session.execute(
+        sa_select(Webinar, col(WebinarPerson.role))
+        .join(WebinarPerson, col(WebinarPerson.webinar_id) == col(Webinar.id))
+        .where(col(WebinarPerson.person_id) == person.id)
+        .where(listed())
+        .order_by(col(Webinar.date).desc().nulls_last(), col(Webinar.id).desc())
+    ).all()
+    if not links:
+        return []
+    webinar_ids = [w.id for w, _ in links]
+    slug = person_slug(person.name)
+    by_webinar: dict[int, list[SegmentRow]] = {}
+    rows = session.execute(
+        sa_select(
+            col(Segment.id),
+            col(Segment.webinar_id),
+            col(Segment.start),
+            col(Segment.end),
+            col(Segment.text),
+            col(Segment.kind),
+            col(Segment.chapter_id),
+            col(Segment.answers_id),
+        )
+        .where(col(Segment.person_id) == person.id)
+        .where(col(Segment.webinar_id).in_(webinar_ids))
+        .order_by(col(Segment.webinar_id), col(Segment.position))
+    ).all()
+    for r in rows:
+        by_webinar.setdefault(r.webinar_id, []).append(
+            SegmentRow(r.id, r.start, r.end, r.text, r.kind, person.name, slug, r.chapter_id, r.answers_id)
+        )
+    out = []
+    for webinar, role in links:
+        assert webinar.id is not None
+        own = by_webinar.get(webinar.id, [])
+        out.append(Appearance(webinar, role, _contiguous(own)))
+    return out
+
+
+def _contiguous(rows: list[SegmentRow], gap: float = 5.0) -> list[Turn]:
+    """One person's segments joined into turns where they follow each other closely."""
+    out: list[Turn] = []
+    for row in rows:
+        if not out or row.start - out[-1].end > gap:
+            out.append(Turn(row.speaker, row.speaker_slug))
+        out[-1].segments.append(row)
+    return out
+
+
+@dataclass(frozen=True)
+class WebinarLabel:
+    title: str
+    date: dt.date | None
+
+
+def webinar_labels(session: Session, slugs: Iterable[str]) -> dict[str, WebinarLabel]:
+    """Titles and dates for search facets, which only carry slugs."""
+    wanted = list(dict.fromkeys(slugs))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa_select(col(Webinar.slug), col(Webinar.title), col(Webinar.date)).where(
+            col(Webinar.slug).in_(wanted)
+        )
+    ).all()
+    return {slug: WebinarLabel(title, date) for slug, title, date in rows}
+
+
+def years(session: Session) -> list[int]:
+    """Years with a listed webinar, newest first (the search page's year filter)."""
+    dates = session.execute(sa_select(col(Webinar.date)).where(listed()).distinct()).scalars()
+    return sorted({d.year for d in dates if d is not None}, reverse=True)
+
+
+def feed_webinars(session: Session, limit: int = 50) -> list[Webinar]:
+    """The newest listed webinars by when they were added, for the Atom feed."""
+    return list(
+        session.execute(
+            sa_select(Webinar).where(listed()).order_by(col(Webinar.created_at).desc()).limit(limit)
+        ).scalars()
+    )

@@ -1,0 +1,653 @@
+"""The website's HTML, feeds and media (issue 5), through Litestar's TestClient on `create_app`.
+
+A real SQLite catalogue (filled through the catalogue's own `store_transcript`) and the real
+Meilisearch of tests/conftest.py (indexed through the search package's indexer); no speech model.
+One webinar is hostile: its title, description, transcript and a speaker's name carry markup
+that must come out as text everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from ingest.document import Segment, Speaker, Transcript
+from ingest.metadata import Manifest, Person
+from server.app import create_app
+from server.search.api import SearchPlugin
+from server.search.process import MeiliConnection
+from server.settings import Settings
+from server.web.pages import safe_highlight
+from server.web.timecode import TimecodeError, clock, iso_duration, parse_timecode
+from tests.conftest import make_manifest, make_transcript
+from tests.site_data import settings_for, store_and_index
+
+HTML = {"accept": "text/html,application/xhtml+xml"}
+HOSTILE_TITLE = '<script>alert("title")</script> & "Friends"'
+HOSTILE_TEXT = "Then she typed <img src=x onerror=alert(1)> and </script><script>alert(2)</script> live."
+HOSTILE_SPEAKER = 'Eve <b onmouseover="alert(3)">Hax</b>'
+MEDIA_BYTES = bytes(range(256)) * 40  # 10,240 bytes: small enough to compare, big enough to slice
+
+
+def hostile_transcript() -> Transcript:
+    segments = [
+        Segment(0, 0.0, 5.0, "Welcome to the hostile test about shore power.", speaker="S0", kind="intro"),
+        Segment(1, 5.5, 12.0, HOSTILE_TEXT, speaker="S0", kind="presentation"),
+    ]
+    return Transcript("en", 14.0, "hand-built", segments, [Speaker("S0", HOSTILE_SPEAKER, "speaker")])
+
+
+class Site:
+    def __init__(self, client: TestClient[Litestar], circular: str, hostile: str, settings: Settings) -> None:
+        self.client = client
+        self.circular = circular
+        self.hostile = hostile
+        self.settings = settings
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        headers = {**HTML, **kwargs.pop("headers", {})}
+        return self.client.get(url, headers=headers, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, meili_server: MeiliConnection) -> Iterator[Site]:
+    """One catalogue and index for the read-only tests of this module (built once: ~2 s)."""
+    from tests.meili_server import delete_index
+
+    meili_index = f"pages_{uuid.uuid4().hex[:10]}"
+    settings = settings_for(tmp_path_factory.mktemp("site"))
+    circular = store_and_index(
+        settings,
+        make_transcript(),
+        make_manifest(),
+        "circular.opus",
+        connection=meili_server,
+        index_uid=meili_index,
+        media_bytes=MEDIA_BYTES,
+    )
+    hostile = store_and_index(
+        settings,
+        hostile_transcript(),
+        Manifest(
+            title=HOSTILE_TITLE,
+            date=dt.date(2023, 5, 2),
+            description='<a href="javascript:alert(4)">click</a>',
+            topics=["<i>topic</i>", "procurement"],
+            speakers=[Person(HOSTILE_SPEAKER, "speaker", "<u>Org</u>", "P&P")],
+        ),
+        "hostile.opus",
+        connection=meili_server,
+        index_uid=meili_index,
+        media_bytes=b"OggS hostile",
+        slug="hostile",
+    )
+    app = create_app(
+        settings,
+        search=False,
+        plugins=[SearchPlugin(settings, connection=meili_server, index_uid=meili_index)],
+    )
+    try:
+        with TestClient(app=app) as client:
+            yield Site(client, circular, hostile, settings)
+    finally:
+        delete_index(meili_server, meili_index)
+
+
+class _Collector(HTMLParser):
+    """Tags, attributes and script bodies of a page, to check structure without a browser."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self._script: dict[str, str | None] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self._script = dict(attrs)
+            self.scripts.append((self._script, ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._script = None
+
+    def handle_data(self, data: str) -> None:
+        if self._script is not None:
+            attrs, text = self.scripts[-1]
+            self.scripts[-1] = (attrs, text + data)
+
+
+def parse(html: str) -> _Collector:
+    collector = _Collector()
+    collector.feed(html)
+    return collector
+
+
+def json_ld(html: str) -> dict[str, Any]:
+    blocks = [text for attrs, text in parse(html).scripts if attrs.get("type") == "application/ld+json"]
+    assert len(blocks) == 1
+    data: dict[str, Any] = json.loads(blocks[0])
+    return data
+
+
+def assert_page_basics(html: str) -> None:
+    """Landmarks, one h1, local assets only, and no inline script (CSP allows none)."""
+    page = parse(html)
+    tags = [t for t, _ in page.tags]
+    for landmark in ("header", "main", "footer", "nav"):
+        assert landmark in tags
+    assert tags.count("h1") == 1
+    for attrs, text in page.scripts:
+        if attrs.get("type") == "application/ld+json":
+            continue
+        assert attrs.get("src", "").startswith("/static/"), attrs  # type: ignore[union-attr]
+        assert text.strip() == ""
+    for tag, attrs in page.tags:
+        if tag == "link" and attrs.get("rel") == "stylesheet":
+            assert (attrs.get("href") or "").startswith("/static/")
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+        if tag in ("input", "textarea", "select") and attrs.get("type") != "hidden":
+            ident = attrs.get("id")
+            assert ident, f"{tag} without an id cannot have a label"
+            assert f'for="{ident}"' in html, f"{tag}#{ident} has no label"
+
+
+# --- unit: moments in URLs ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("150", 150), ("150.5", 150.5), ("2m30s", 150), ("1h02m30s", 3750), ("1:02:30", 3750), ("02:30", 150),
+     ("45s", 45), ("1h", 3600), ("0", 0)],
+)  # fmt: skip
+def test_timecodes(text: str, seconds: float) -> None:
+    assert parse_timecode(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "abc", "-5", "1:75:00", "1:02:60", "5x", "1e9", "99999999", "1h2h"])
+def test_bad_timecodes(text: str) -> None:
+    with pytest.raises(TimecodeError):
+        parse_timecode(text)
+
+
+def test_time_formats() -> None:
+    assert clock(3750.9) == "1:02:30"
+    assert clock(65) == "01:05"
+    assert iso_duration(3750) == "PT1H2M30S"
+    assert iso_duration(0) == "PT0S"
+
+
+def test_highlight_filter_lets_only_mark_through() -> None:
+    assert safe_highlight("a <mark>b</mark> &amp; c") == "a <mark>b</mark> &amp; c"
+    assert safe_highlight('<mark><img src=x onerror="y"></mark>') == (
+        "<mark>&lt;img src=x onerror=&#34;y&#34;&gt;</mark>"
+    )
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def test_home(site: Site) -> None:
+    response = site.get("/")
+    assert response.status_code == 200
+    html = response.text
+    assert_page_basics(html)
+    assert f'href="/webinars/{site.circular}"' in html
+    assert 'href="/topics/circular-economy"' in html
+    assert 'href="/speakers/tomasz-nowak"' in html
+    assert 'role="search"' in html
+
+
+def test_search_groups_moments_by_webinar_with_links_to_the_second(site: Site) -> None:
+    response = site.get("/search", params={"q": "refurbished furniture"})
+    assert response.status_code == 200
+    html = response.text
+    assert_page_basics(html)
+    assert "1 webinar with matching moments" in html
+    assert f'href="/webinars/{site.circular}?t=4"' in html  # the segment starts at 4.5 s
+    assert "<mark>refurbished</mark>" in html
+    assert "Tomasz Nowak" in html
+    assert 'class="badge badge-presentation"' in html
+    assert "Keynote: circular procurement" in html  # the chapter
+    assert 'value="refurbished furniture"' in html  # the query stays in the box
+    assert "/static/js/search.js" in html
+
+
+def test_search_facets_are_links_that_combine(site: Site) -> None:
+    html = site.get("/search", params={"q": "tender"}).text
+    assert 'href="/search?q=tender&amp;speaker=Maria+Jensen"' in html
+    assert 'href="/search?q=tender&amp;kind=question"' in html
+    assert 'href="/search?q=tender&amp;year=2024"' in html
+    combined = site.get("/search", params={"q": "tender", "kind": "question", "year": "2024"})
+    assert combined.status_code == 200
+    html = combined.text
+    assert "How do you write the tender criteria?" in html or "<mark>tender</mark> criteria" in html
+    assert "reuse and repairability" not in html  # an answer: filtered out
+    # Active filters are removable one by one and kept as hidden fields for the next search.
+    assert 'href="/search?q=tender&amp;year=2024"' in html
+    assert 'href="/search?q=tender&amp;kind=question"' in html
+    assert '<input type="hidden" name="kind" value="question">' in html
+    assert '<input type="hidden" name="year" value="2024">' in html
+    # Facet counts cover every matching moment, not only each webinar's best one.
+    facets = site.get("/search", params={"q": "procurement"}).text
+    assert 'Answer <span class="count">1</span>' in facets  # no webinar's best moment, still counted
+    assert "Year</summary>" in facets
+    assert '2023 <span class="count">2</span>' in facets
+
+
+def test_search_year_without_matches_is_a_helpful_page(site: Site) -> None:
+    response = site.get("/search", params={"q": "tender", "year": "1999"})
+    assert response.status_code == 200
+    assert "No moment matches" in response.text
+    assert 'href="/search?q=tender"' in response.text  # the way out: drop the filters
+
+
+@pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "   "}])
+def test_empty_search_is_a_helpful_page(site: Site, params: dict[str, str]) -> None:
+    response = site.get("/search", params=params)
+    assert response.status_code == 200
+    assert "Type what you remember hearing" in response.text
+    assert 'href="/search?q=procurement"' in response.text  # topic suggestions
+
+
+def test_no_result_is_a_helpful_page(site: Site) -> None:
+    response = site.get("/search", params={"q": "zzyzx quorblat"})
+    assert response.status_code == 200
+    assert "No moment matches" in response.text
+    assert "Try fewer or different words" in response.text
+
+
+def test_partial_results_are_a_fragment(site: Site) -> None:
+    response = site.get("/search", params={"q": "refurbished", "partial": "1"})
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert '<div class="results-layout">' in response.text
+    assert "<mark>refurbished</mark>" in response.text
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"q": "x", "kind": "keynote"}, "kind: expected one of"),
+        ({"q": "x", "year": "20x4"}, "year: expected a year"),
+        ({"q": "x", "page": "0"}, "page: expected a number"),
+        ({"q": "x" * 600}, "q: at most"),
+    ],
+)
+def test_bad_search_parameters_are_400_pages(site: Site, params: dict[str, str], reason: str) -> None:
+    response = site.get("/search", params=params)
+    assert response.status_code == 400
+    assert "text/html" in response.headers["content-type"]
+    assert reason in response.text
+
+
+def test_pagination(tmp_path: Path, meili_server: MeiliConnection, meili_index: str) -> None:
+    settings = settings_for(tmp_path)
+    for n in range(12):
+        store_and_index(
+            settings,
+            make_transcript(),
+            make_manifest(f"Circular procurement part {n}"),
+            f"part{n}.opus",
+            connection=meili_server,
+            index_uid=meili_index,
+            media_bytes=f"media {n}".encode(),
+        )
+    app = create_app(
+        settings,
+        search=False,
+        plugins=[SearchPlugin(settings, connection=meili_server, index_uid=meili_index)],
+    )
+    with TestClient(app=app) as client:
+        first = client.get("/search", params={"q": "refurbished"}).text
+        assert "12 webinars with matching moments" in first
+        assert "page 1 of 2" in first
+        assert 'rel="next" href="/search?q=refurbished&amp;page=2"' in first
+        second = client.get("/search", params={"q": "refurbished", "page": "2"}).text
+        assert 'rel="prev" href="/search?q=refurbished&amp;page=1"' in second
+        assert second.count('class="group"') == 2
+
+
+def test_search_down_is_a_503_page(tmp_path: Path, meili_server: MeiliConnection, meili_index: str) -> None:
+    settings = settings_for(tmp_path)
+    store_and_index(
+        settings, make_transcript(), make_manifest(), "c.opus", connection=None, index_uid=meili_index
+    )
+    closed = SearchPlugin(settings, connection=MeiliConnection("http://127.0.0.1:9", "key"), timeout=1.0)
+    with TestClient(app=create_app(settings, search=False, plugins=[closed])) as client:
+        response = client.get("/search", params={"q": "tender"}, headers=HTML)
+        assert response.status_code == 503
+        assert "Search is temporarily unavailable" in response.text
+        assert "Traceback" not in response.text
+        assert client.get("/", headers=HTML).status_code == 200  # the rest of the site stays up
+
+
+def test_replay_page(site: Site) -> None:
+    response = site.get(f"/webinars/{site.circular}")
+    assert response.status_code == 200
+    html = response.text
+    assert_page_basics(html)
+    page = parse(html)
+    audio = [attrs for tag, attrs in page.tags if tag == "audio"]
+    assert len(audio) == 1
+    assert audio[0]["src"] == "/media/circular.opus"
+    assert "controls" in audio[0]
+    track = next(attrs for tag, attrs in page.tags if tag == "track")
+    assert track["kind"] == "captions"
+    assert track["src"] == f"/webinars/{site.circular}/captions.vtt"
+    assert "default" not in track  # captions on by choice
+    # The whole transcript is in the HTML, grouped by speaker turn, each line linked to its second.
+    for text in (
+        "Welcome everyone to this webinar",
+        "buy refurbished furniture &amp; save money",
+        "We score reuse and repairability &lt;above&gt; price.",
+        "Thank you all for joining.",
+    ):
+        assert text in html
+    assert html.count('class="turn"') == 5
+    assert 'data-start="4.5"' in html
+    assert 'href="?t=4"' in html
+    assert 'href="/speakers/tomasz-nowak"' in html
+    # Chapters seek (links to the second), Q&A listed together, speakers, resources.
+    chapter_link = f'href="/webinars/{site.circular}?t=12" data-seek="12.5">00:12</a>'
+    assert chapter_link + ' <span class="chapter-title">Questions' in html
+    qa = html[html.index('id="qa-title"') :]
+    assert qa.index("How do you write the tender criteria?") < qa.index("We score reuse and repairability")
+    assert "City of Gdansk" in html
+    assert "project ReCircle" in html
+    assert 'href="https://example.org/recircle" rel="noopener noreferrer">ReCircle toolkit</a>' in html
+    assert 'id="copy-link"' in html
+    assert 'id="cite-text"' in html
+    assert 'id="tq"' in html
+    assert "/static/js/replay.js" in html
+
+
+def test_json_ld_video_object(site: Site) -> None:
+    data = json_ld(site.get(f"/webinars/{site.circular}").text)
+    assert data["@type"] == "VideoObject"
+    assert data["name"] == "Circular procurement in small municipalities"
+    assert data["uploadDate"] == "2024-03-14"
+    assert data["duration"] == "PT25S"
+    assert data["contentUrl"].endswith("/media/circular.opus")
+    assert [c["@type"] for c in data["hasPart"]] == ["Clip"] * 3
+    assert data["hasPart"][2]["startOffset"] == 12
+    assert data["hasPart"][2]["url"].endswith("?t=12")
+    action = data["potentialAction"]
+    assert action["@type"] == "SeekToAction"
+    assert action["target"].endswith(f"/webinars/{site.circular}?t={{seek_to_second_number}}")
+    assert action["startOffset-input"] == "required name=seek_to_second_number"
+
+
+@pytest.mark.parametrize("t", ["12", "12.9", "0m12s", "12s", "0:12"])
+def test_replay_starts_at_t(site: Site, t: str) -> None:
+    html = site.get(f"/webinars/{site.circular}", params={"t": t}).text
+    assert 'src="/media/circular.opus#t=12"' in html  # the media fragment: works without JavaScript
+    # The line the link means: 12.5 s starts within the second after t=12.
+    assert re.search(r'class="seg current q" id="s\d+" data-start="12.5"', html)
+    assert "From 00:12" in html
+    assert "How do you write the tender criteria?" in html[html.index('id="moment-quote"') :][:400]
+
+
+def test_replay_clip(site: Site) -> None:
+    response = site.get(f"/webinars/{site.circular}", params={"t": "12", "end": "16"})
+    assert response.status_code == 200
+    html = response.text
+    assert "Clip 00:12 to 00:16" in html
+    assert 'data-end="16.0"' in html
+    assert html.count(" in-clip") == 2  # the question and the start of the answer
+    quote = html[html.index('id="moment-quote"') :][:600]
+    assert "tender criteria?" in quote
+    assert "repairability" in quote
+    assert "?t=12&amp;end=16" in html  # the link to share is the clip
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"t": "abc"}, {"t": "-5"}, {"t": "500"}, {"t": "1:99"}, {"t": "10", "end": "5"}, {"end": "0"}],
+)
+def test_bad_t_is_a_400_page(site: Site, query: dict[str, str]) -> None:
+    response = site.get(f"/webinars/{site.circular}", params=query)
+    assert response.status_code == 400
+    assert "text/html" in response.headers["content-type"]
+    assert "That is not a moment in this webinar" in response.text
+    assert f'href="/webinars/{site.circular}"' in response.text  # a way to play it from the start
+
+
+@pytest.mark.parametrize(
+    "path", ["/webinars/no-such-webinar", "/speakers/nobody-at-all", "/topics/no-such-topic"]
+)
+def test_unknown_pages_are_404_html(site: Site, path: str) -> None:
+    response = site.get(path)
+    assert response.status_code == 404
+    assert "text/html" in response.headers["content-type"]
+    assert_page_basics(response.text)
+    assert "not found" in response.text
+
+
+def test_unknown_address_is_404_html_for_browsers_and_json_for_the_api(site: Site) -> None:
+    page = site.get("/no/such/page")
+    assert page.status_code == 404
+    assert "Page not found" in page.text
+    api = site.client.get("/api/webinars/no-such-webinar")
+    assert api.status_code == 404
+    assert api.json()["status_code"] == 404
+    assert site.client.get("/no/such/page").headers["content-type"].startswith("application/json")
+
+
+def test_speaker_page(site: Site) -> None:
+    response = site.get("/speakers/tomasz-nowak")
+    assert response.status_code == 200
+    html = response.text
+    assert_page_basics(html)
+    assert "<h1>Tomasz Nowak</h1>" in html
+    assert "City of Gdansk" in html
+    assert f'href="/webinars/{site.circular}?t=4" data-seek="4.5">00:04</a>' in html
+    assert "buy refurbished furniture" in html
+    assert "Thank you all for joining" not in html  # someone else's words
+
+
+def test_topic_page(site: Site) -> None:
+    response = site.get("/topics/procurement")
+    assert response.status_code == 200
+    html = response.text
+    assert_page_basics(html)
+    assert "Topic: procurement" in html
+    assert f'href="/webinars/{site.circular}"' in html
+    assert 'href="/webinars/hostile"' in html
+    assert "<mark>procurement</mark>" in html  # moments that talk about it
+
+
+def test_security_headers_everywhere(site: Site) -> None:
+    for path in ["/", "/search?q=tender", f"/webinars/{site.circular}", "/webinars/nope", "/api/webinars",
+                 "/static/css/site.css", "/media/circular.opus", "/feed.xml", "/no/such/page"]:  # fmt: skip
+        headers = site.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert "frame-ancestors 'self'" in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    embed = site.get(f"/webinars/{site.circular}/embed?t=4")
+    assert embed.status_code == 200
+    assert "frame-ancestors *" in embed.headers["content-security-policy"]
+
+
+# --- media --------------------------------------------------------------------------------------
+
+
+def test_media_whole_file(site: Site) -> None:
+    response = site.client.get("/media/circular.opus")
+    assert response.status_code == 200
+    assert response.content == MEDIA_BYTES
+    assert response.headers["content-type"] == "audio/ogg"
+    assert response.headers["accept-ranges"] == "bytes"
+    assert response.headers["content-length"] == str(len(MEDIA_BYTES))
+    assert response.headers["etag"].startswith('"')
+    assert "GMT" in response.headers["last-modified"]
+    assert "max-age" in response.headers["cache-control"]
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-9", 0, 9),
+        ("bytes=100-", 100, 10239),
+        ("bytes=-16", 10224, 10239),
+        ("bytes=10200-99999", 10200, 10239),
+    ],
+)
+def test_media_ranges(site: Site, header: str, start: int, end: int) -> None:
+    response = site.client.get("/media/circular.opus", headers={"range": header})
+    assert response.status_code == 206
+    assert response.headers["content-range"] == f"bytes {start}-{end}/{len(MEDIA_BYTES)}"
+    assert response.content == MEDIA_BYTES[start : end + 1]
+    assert response.headers["content-length"] == str(end - start + 1)
+
+
+@pytest.mark.parametrize("header", ["bytes=10240-", "bytes=99999-100000", "bytes=-0"])
+def test_unsatisfiable_range_is_416(site: Site, header: str) -> None:
+    response = site.client.get("/media/circular.opus", headers={"range": header})
+    assert response.status_code == 416
+    assert response.headers["content-range"] == f"bytes */{len(MEDIA_BYTES)}"
+
+
+def test_media_validators(site: Site) -> None:
+    first = site.client.get("/media/circular.opus")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert site.client.get("/media/circular.opus", headers={"if-none-match": etag}).status_code == 304
+    assert site.client.get("/media/circular.opus", headers={"if-modified-since": modified}).status_code == 304
+    stale = site.client.get("/media/circular.opus", headers={"range": "bytes=0-9", "if-range": '"old"'})
+    assert stale.status_code == 200
+    assert stale.content == MEDIA_BYTES
+    fresh = site.client.get("/media/circular.opus", headers={"range": "bytes=0-9", "if-range": etag})
+    assert fresh.status_code == 206
+    head = site.client.head("/media/circular.opus")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(MEDIA_BYTES))
+
+
+def test_media_paths_cannot_escape(site: Site, tmp_path: Path) -> None:
+    """Also a symlink inside the folder that points outside it, and a file still being written."""
+    media_dir = site.settings.storage.media_dir
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    os.symlink(secret, media_dir / "link.opus")
+    (media_dir / ".partial.opus.part").write_bytes(b"half")
+    for path in ["/media/../var/archive.db", "/media/%2e%2e/var/archive.db", "/media/..%2fvar%2farchive.db",
+                 "/media/link.opus", "/media/.partial.opus.part", "/media/missing.opus", "/media//etc/passwd",
+                 "/media/%2fetc%2fpasswd"]:  # fmt: skip
+        response = site.client.get(path)
+        assert response.status_code in (404, 400), path
+        assert b"secret" not in response.content
+        assert b"SQLite" not in response.content
+
+
+# --- oEmbed and the feed ------------------------------------------------------------------------
+
+
+def test_oembed_for_a_moment_and_a_clip(site: Site) -> None:
+    base = str(site.client.base_url).rstrip("/")
+    moment = site.client.get("/oembed", params={"url": f"{base}/webinars/{site.circular}?t=12"})
+    assert moment.status_code == 200
+    body = moment.json()
+    assert body["version"] == "1.0"
+    assert body["type"] == "rich"
+    assert body["provider_name"] == "Webinar Archive"
+    assert body["title"] == "Circular procurement in small municipalities (at 00:12)"
+    assert f'src="{base}/webinars/{site.circular}/embed?t=12"' in body["html"]
+    assert body["width"] == 640
+    assert body["height"] == 200
+    clip = site.client.get(
+        "/oembed", params={"url": f"/webinars/{site.circular}?t=12&end=16", "maxwidth": "400"}
+    )
+    assert clip.status_code == 200
+    assert f"/webinars/{site.circular}/embed?t=12&amp;end=16" in clip.json()["html"]
+    assert clip.json()["width"] == 400
+    embed = site.get(f"/webinars/{site.circular}/embed?t=12&end=16")
+    assert 'src="/media/circular.opus#t=12"' in embed.text
+    assert 'data-end="16.0"' in embed.text
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"url": "/webinars/no-such-webinar"}, 404),
+        ({"url": "/speakers/tomasz-nowak"}, 404),
+        ({"url": "https://elsewhere.example/webinars/x"}, 404),
+        ({"url": "/webinars/{slug}?t=abc"}, 400),
+        ({"url": "/webinars/{slug}", "format": "xml"}, 501),
+        ({}, 400),
+    ],
+)
+def test_oembed_errors(site: Site, params: dict[str, str], status: int) -> None:
+    if "url" in params:
+        params = {**params, "url": params["url"].replace("{slug}", site.circular)}
+    assert site.client.get("/oembed", params=params).status_code == status
+
+
+def test_oembed_titles_are_escaped_in_the_iframe(site: Site) -> None:
+    body = site.client.get("/oembed", params={"url": "/webinars/hostile?t=5"}).json()
+    assert "<script>" not in body["html"]
+    assert "&lt;script&gt;" in body["html"]
+
+
+def test_atom_feed(site: Site) -> None:
+    response = site.client.get("/feed.xml")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = ET.fromstring(response.content)
+    entries = feed.findall("a:entry", ns)
+    assert {e.findtext("a:title", namespaces=ns) for e in entries} == {
+        "Circular procurement in small municipalities",
+        HOSTILE_TITLE,
+    }
+    for entry in entries:
+        assert entry.find("a:link", ns).get("href", "").startswith("http")  # type: ignore[union-attr]
+        assert entry.findtext("a:updated", namespaces=ns)
+    assert b"<script>" not in response.content
+
+
+# --- escaping -----------------------------------------------------------------------------------
+
+
+def test_hostile_text_is_escaped_everywhere(site: Site) -> None:
+    pages = {
+        "replay": site.get("/webinars/hostile").text,
+        "search": site.get("/search", params={"q": "typed live"}).text,
+        "home": site.get("/").text,
+        "speaker": site.get("/speakers/eve-b-onmouseover-alert-3-hax-b").text,
+        "topic": site.get("/topics/i-topic-i").text,
+    }
+    for name, html in pages.items():
+        assert "<script>alert" not in html, name
+        assert "<img src=x" not in html, name
+        assert "<b onmouseover" not in html, name
+        assert 'href="javascript:' not in html, name
+        assert_page_basics(html)
+    replay = pages["replay"]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in replay
+    assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt; &amp; &#34;Friends&#34;" in replay
+    assert "&lt;u&gt;Org&lt;/u&gt;" in replay
+    # The JSON-LD block cannot be closed early by a title or description saying </script>.
+    block = replay[replay.index('type="application/ld+json">') :]
+    block = block[: block.index("</script>")]
+    assert "<" not in block.split(">", 1)[1]
+    assert json_ld(replay)["name"] == HOSTILE_TITLE
+    assert "&lt;mark&gt;" not in pages["search"]
+    assert "<mark>typed</mark>" in pages["search"]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in pages["search"]

@@ -39,7 +39,14 @@ class SpeakerTurn(msgspec.Struct, frozen=True):
 
 
 class Diarizer(Protocol):
-    """Finds who spoke when. Labels are "S0", "S1", ... in order of first appearance."""
+    """Finds who spoke when. Labels are "S0", "S1", ... in order of first appearance.
+
+    `num_speakers` forces the count; pass it only when it is certain. A forced count can hurt:
+    on a 35-minute, 11-voice test where one voice spoke for 9 s, the unforced run found 10
+    voices at 2.9% DER and `num_speakers=11` found 11 at 12% (it split a big voice instead).
+    A metadata speaker list is better given as `max_speakers` (with a margin for the host and
+    audience); the eigengap estimate within [min_speakers, max_speakers] does the rest.
+    """
 
     def diarize(
         self,

@@ -111,7 +111,7 @@ _VOCABULARY = tuple(
 
 
 def long_transcript(hours: float = 2.0, seed: int = 5) -> Transcript:
-    """A synthetic webinar of `hours` with segments of 3-7 s (about 1,500 for two hours)."""
+    """A synthetic webinar of `hours` with segments of 2.8-6 s (about 1,500 for two hours)."""
     rng = random.Random(seed)
     people = [
         ("Maria Jensen", "moderator", "EU Programme", None),
@@ -125,7 +125,7 @@ def long_transcript(hours: float = 2.0, seed: int = 5) -> Transcript:
     t = 2.0
     speaker = 0
     while t < duration - 8:
-        length = rng.uniform(3.0, 7.0)
+        length = rng.uniform(2.8, 6.0)
         text = " ".join(rng.choice(_VOCABULARY) for _ in range(int(length * 2.6))).capitalize() + "."
         if rng.random() < 0.08:
             speaker = rng.randrange(len(speakers))

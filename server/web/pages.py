@@ -19,6 +19,8 @@ import datetime as dt
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -330,12 +332,77 @@ def _quote(segments: list[queries.SegmentRow]) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class RenderedTranscript:
+    """One version of a webinar's transcript, rendered: the bulk of every replay page."""
+
+    segments: list[queries.SegmentRow]
+    starts: list[float]
+    transcript_html: str
+    qa_html: str
+
+
+TRANSCRIPT_CACHE_SIZE: Final = 32
+"""Webinars whose rendered transcript a worker keeps (~0.4 MB each for two hours)."""
+_transcripts: OrderedDict[tuple[int, str], RenderedTranscript] = OrderedDict()
+_transcripts_lock = threading.Lock()
+
+
+def rendered_transcript(env: Environment, session: Session, webinar: Webinar) -> RenderedTranscript:
+    """The transcript and Q&A HTML of `webinar`, rendered once per version and then reused.
+
+    A two-hour transcript is ~1,500 segments and ~400 KB of HTML: reading and rendering it on
+    every request would cost tens of milliseconds, while it only changes when the webinar is
+    ingested again or edited, which moves `updated_at` (the cache key). The line playing at
+    `t` and a clip's lines are marked afterwards, by `mark_lines`.
+    """
+    assert webinar.id is not None
+    key = (webinar.id, webinar.updated_at.isoformat())
+    with _transcripts_lock:
+        cached = _transcripts.get(key)
+        if cached is not None:
+            _transcripts.move_to_end(key)
+            return cached
+    segments = queries.segments(session, webinar)
+    context = {
+        "webinar": webinar,
+        "turns": queries.turns(segments),
+        "qa": queries.questions_and_answers(segments),
+    }
+    rendered = RenderedTranscript(
+        segments=segments,
+        starts=[s.start for s in segments],
+        transcript_html=env.get_template("_transcript.html").render(context),
+        qa_html=env.get_template("_qa.html").render(context),
+    )
+    with _transcripts_lock:
+        _transcripts[key] = rendered
+        for stale in [k for k in _transcripts if k[0] == webinar.id and k != key]:
+            del _transcripts[stale]
+        while len(_transcripts) > TRANSCRIPT_CACHE_SIZE:
+            _transcripts.popitem(last=False)
+    return rendered
+
+
+def mark_lines(html: str, current_id: int | None, clip_ids: set[int]) -> Markup:
+    """Add `current` and `in-clip` to a few lines of the cached transcript (the template
+    writes every line as `<p id="sID" class="seg`, so each replacement hits exactly one)."""
+    for segment_id in {*clip_ids, *([current_id] if current_id is not None else [])}:
+        extra = (" current" if segment_id == current_id else "") + (
+            " in-clip" if segment_id in clip_ids else ""
+        )
+        anchor = f'<p id="s{segment_id}" class="seg'
+        html = html.replace(anchor, anchor + extra, 1)
+    return Markup(html)  # rendered by the autoescaping templates; only classes were added
+
+
 def _replay_context(
     request: Request[Any, Any, Any], session: Session, webinar: Webinar, t: float | None, end: float | None
 ) -> dict[str, Any]:
     detail = repository.webinar_detail(session, webinar)
-    segments = queries.segments(session, webinar)
-    starts = [s.start for s in segments]
+    engine: JinjaTemplateEngine = request.app.template_engine  # type: ignore[assignment]
+    transcript = rendered_transcript(engine.engine, session, webinar)
+    segments, starts = transcript.segments, transcript.starts
     current = _segment_at(starts, t) if segments and t is not None else None
     clip: list[queries.SegmentRow] = []
     if t is not None and end is not None:
@@ -382,11 +449,13 @@ def _replay_context(
         "media_url": media_url,
         "media_src": (media_url + (f"#t={url_seconds(t)}" if t else "")) if media_url else None,
         "video": is_video(webinar.media_path),
-        "turns": queries.turns(segments),
-        "qa": queries.questions_and_answers(segments),
+        "transcript_html": mark_lines(
+            transcript.transcript_html,
+            segments[current].id if current is not None else None,
+            {s.id for s in clip},
+        ),
+        "qa_html": Markup(transcript.qa_html),
         "segment_count": len(segments),
-        "current_id": segments[current].id if current is not None else None,
-        "clip_ids": {s.id for s in clip},
         "t": t,
         "end": end,
         "moment": moment,

@@ -396,7 +396,7 @@ def test_replay_starts_at_t(site: Site, t: str) -> None:
     html = site.get(f"/webinars/{site.circular}", params={"t": t}).text
     assert 'src="/media/circular.opus#t=12"' in html  # the media fragment: works without JavaScript
     # The line the link means: 12.5 s starts within the second after t=12.
-    assert re.search(r'class="seg current q" id="s\d+" data-start="12.5"', html)
+    assert re.search(r'id="s\d+" class="seg current q" data-start="12.5"', html)
     assert "From 00:12" in html
     assert "How do you write the tender criteria?" in html[html.index('id="moment-quote"') :][:400]
 

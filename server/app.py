@@ -23,6 +23,7 @@ from litestar.config.app import AppConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins import InitPluginProtocol
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import Engine
@@ -186,6 +187,9 @@ def create_app(
             version="0.1.0",
             description="Searchable, linkable webinar replays.",
             path="/schema",
+            # The document itself at /schema: the HTML viewers load scripts from a CDN and run
+            # inline script, which the site's Content-Security-Policy (rightly) refuses.
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin()],
         ),
         state=State({"settings": settings}),
         debug=debug,

@@ -91,14 +91,38 @@ def _structure_agenda(
         raise InputError(str(exc)) from None
 
 
+def speaker_hints(manifest: Manifest, agenda: list[AgendaItem] | None) -> dict[str, int]:
+    """Bounds on the number of voices for the diarizer, from what staff wrote.
+
+    The people the agenda names as speaking (and an audience asker) are different voices, so
+    their count is the floor: two similar voices are never merged into one person. The ceiling
+    is the manifest's list plus one unlisted audience voice. Forcing an exact count was measured
+    to split a dominant voice when a listed person barely speaks (ingest/speakers.py).
+    """
+    from ingest.agenda import AUDIENCE
+
+    named: set[str] = set()
+    audience_asks = False
+    for item in agenda or []:
+        for name in [*item.speakers, item.asker, item.answerer, item.moderator]:
+            if name == AUDIENCE:
+                audience_asks = True
+            elif name:
+                named.add(name)
+    audience_people = {p.name for p in manifest.speakers if (p.role or "").strip().casefold() == "audience"}
+    if audience_asks and not audience_people & named:
+        named.add(AUDIENCE)
+    floor = max(2, len(named))
+    ceiling = max(floor, len(manifest.speakers) + 1 if manifest.speakers else 12)
+    return {"min_speakers": min(floor, 12), "max_speakers": min(ceiling, 12)}
+
+
 def _structure(
     media_path: Path, transcript: Transcript, manifest: Manifest, agenda: list[AgendaItem] | None
 ) -> Transcript:
-    """Diarize with the process-wide diarizer, then structure; the manifest's speaker count helps."""
+    """Diarize with the process-wide diarizer, then structure."""
     from ingest.speakers import default_diarizer
     from ingest.structure import structure
 
-    count = len(manifest.speakers)
-    hints = {"num_speakers": count} if count >= 2 else {"min_speakers": 2, "max_speakers": 12}
-    turns = default_diarizer().diarize(media_path, **hints)
+    turns = default_diarizer().diarize(media_path, **speaker_hints(manifest, agenda))
     return structure(transcript, manifest, turns, agenda)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# System packages the project needs beyond Python: none yet for transcription (PyAV and
-# CTranslate2 wheels carry their own libraries). Kept as one place for later additions.
+# What the project needs beyond its Python packages, run by `make setup` after the venv exists.
+# Transcription needs nothing here (the PyAV and CTranslate2 wheels carry their own libraries);
+# search needs the pinned Meilisearch binary; the browser tests need Debian's Chromium.
 set -euo pipefail
 mkdir -p var
 bash "$(dirname "$0")/install_meilisearch.sh"

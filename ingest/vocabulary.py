@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import msgspec
 from rapidfuzz import fuzz
 
 from ingest.document import Segment, Transcript, Word
@@ -69,15 +70,7 @@ def snap_to_vocabulary(transcript: Transcript, vocabulary: list[str]) -> Transcr
     if not terms:
         return transcript
     segments = [_snap_segment(segment, terms) for segment in transcript.segments]
-    return Transcript(
-        language=transcript.language,
-        duration=transcript.duration,
-        model=transcript.model,
-        segments=segments,
-        speakers=transcript.speakers,
-        chapters=transcript.chapters,
-        resources=transcript.resources,
-    )
+    return msgspec.structs.replace(transcript, segments=segments)
 
 
 def _snap_segment(segment: Segment, terms: list[_Term]) -> Segment:
@@ -107,18 +100,7 @@ def _snap_segment(segment: Segment, terms: list[_Term]) -> Segment:
         i += span
     if out == words:
         return segment
-    return Segment(
-        id=segment.id,
-        start=segment.start,
-        end=segment.end,
-        text="".join(w.text for w in out).strip(),
-        words=out,
-        speaker=segment.speaker,
-        kind=segment.kind,
-        chapter=segment.chapter,
-        answers=segment.answers,
-        resources=segment.resources,
-    )
+    return msgspec.structs.replace(segment, text="".join(w.text for w in out).strip(), words=out)
 
 
 def _best_match(words: list[Word], i: int, terms: list[_Term]) -> tuple[_Term, int] | None:

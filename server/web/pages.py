@@ -296,6 +296,20 @@ def _search_facets(
 # --- replay ---------------------------------------------------------------------------------
 
 
+def _webinar_moment(
+    request: Request[Any, Any, Any], session: Session, slug: str
+) -> tuple[Webinar, float | None, float | None] | Template:
+    """The published webinar at `slug` and the moment asked for, or the error page to show."""
+    webinar = repository.get_published(session, slug)
+    if webinar is None:
+        return error_page(404, "Webinar not found", f"There is no webinar at /webinars/{slug}.")
+    try:
+        t, end = _parse_moment(request, webinar.duration)
+    except TimecodeError as exc:
+        return error_page(400, "That is not a moment in this webinar", str(exc), webinar=webinar)
+    return webinar, t, end
+
+
 def _parse_moment(request: Request[Any, Any, Any], duration: float) -> tuple[float | None, float | None]:
     """`t` and `end` from the URL, checked against the recording; TimecodeError says what is wrong."""
     t_text = request.query_params.get("t")
@@ -557,13 +571,10 @@ class PageController(Controller):
         self, request: Request[Any, Any, State], session: NamedDependency[Session], slug: FromPath[str]
     ) -> Template:
         """The replay page: player at `t`, chapters, transcript, Q&A, speakers, resources."""
-        webinar = repository.get_published(session, slug)
-        if webinar is None:
-            return error_page(404, "Webinar not found", f"There is no webinar at /webinars/{slug}.")
-        try:
-            t, end = _parse_moment(request, webinar.duration)
-        except TimecodeError as exc:
-            return error_page(400, "That is not a moment in this webinar", str(exc), webinar=webinar)
+        found = _webinar_moment(request, session, slug)
+        if isinstance(found, Template):
+            return found
+        webinar, t, end = found
         return Template(
             template_name="replay.html", context=_replay_context(request, session, webinar, t, end)
         )
@@ -573,13 +584,10 @@ class PageController(Controller):
         self, request: Request[Any, Any, State], session: NamedDependency[Session], slug: FromPath[str]
     ) -> Template:
         """A bare player for other sites' iframes (oEmbed), starting at `t`, stopping at `end`."""
-        webinar = repository.get_published(session, slug)
-        if webinar is None:
-            return error_page(404, "Webinar not found", f"There is no webinar at /webinars/{slug}.")
-        try:
-            t, end = _parse_moment(request, webinar.duration)
-        except TimecodeError as exc:
-            return error_page(400, "That is not a moment in this webinar", str(exc), webinar=webinar)
+        found = _webinar_moment(request, session, slug)
+        if isinstance(found, Template):
+            return found
+        webinar, t, end = found
         media_url = repository.media_url(webinar)
         return Template(
             template_name="embed.html",

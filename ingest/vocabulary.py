@@ -77,10 +77,11 @@ def _snap_segment(segment: Segment, terms: list[_Term]) -> Segment:
     words = list(segment.words)
     if not words:
         return segment
+    folded = [_fold(w.text) for w in words]  # once per word, not once per window and term
     i = 0
     out: list[Word] = []
     while i < len(words):
-        match = _best_match(words, i, terms)
+        match = _best_match(words, folded, i, terms)
         if match is None:
             out.append(words[i])
             i += 1
@@ -103,7 +104,7 @@ def _snap_segment(segment: Segment, terms: list[_Term]) -> Segment:
     return msgspec.structs.replace(segment, text="".join(w.text for w in out).strip(), words=out)
 
 
-def _best_match(words: list[Word], i: int, terms: list[_Term]) -> tuple[_Term, int] | None:
+def _best_match(words: list[Word], folded: list[str], i: int, terms: list[_Term]) -> tuple[_Term, int] | None:
     """The best term matching words starting at i, over spans of the term's length ±1.
 
     A window that also matches as well one word later is left for that later start, so a
@@ -111,7 +112,7 @@ def _best_match(words: list[Word], i: int, terms: list[_Term]) -> tuple[_Term, i
     """
     best: tuple[float, _Term, int] | None = None
     for term in terms:
-        scored = _span_scores(words, i, term)
+        scored = _span_scores(words, folded, i, term)
         if scored is None:
             return None  # already exactly right at this position
         if not scored:
@@ -119,7 +120,7 @@ def _best_match(words: list[Word], i: int, terms: list[_Term]) -> tuple[_Term, i
         score, span = max(scored, key=lambda pair: (pair[0], -pair[1]))
         if score < _threshold(len(term.folded)):
             continue
-        later = _span_scores(words, i + 1, term)
+        later = _span_scores(words, folded, i + 1, term)
         if later is None or (later and max(later)[0] >= score):
             continue
         if best is None or score > best[0]:
@@ -127,16 +128,15 @@ def _best_match(words: list[Word], i: int, terms: list[_Term]) -> tuple[_Term, i
     return (best[1], best[2]) if best else None
 
 
-def _span_scores(words: list[Word], i: int, term: _Term) -> list[tuple[float, int]] | None:
+def _span_scores(words: list[Word], folded: list[str], i: int, term: _Term) -> list[tuple[float, int]] | None:
     """Fuzzy scores of the windows at i against a term; None when a window is the term exactly."""
     scores: list[tuple[float, int]] = []
     for span in sorted({max(1, term.n_words - 1), term.n_words, term.n_words + 1}):
         if i + span > len(words):
             continue
-        window = words[i : i + span]
-        candidate = _fold("".join(w.text for w in window))
+        candidate = "".join(folded[i : i + span])
         if candidate == term.folded:
-            if _display(window) == term.text:
+            if _display(words[i : i + span]) == term.text:
                 return None
             scores.append((100.0, span))  # right letters, wrong form: use the known spelling
             continue

@@ -24,8 +24,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url` (sqlite:///PATH or postgresql+psycopg://...), set up for the catalogue."""
+    """An engine for `url` (sqlite:///PATH or postgresql+psycopg://...), set up for the catalogue.
+
+    A plain `postgresql://` or `postgres://` URL (as most tools write it) would make SQLAlchemy
+    look for psycopg2, which is not installed: it is read as psycopg 3.
+    """
     parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        url = parsed.render_as_string(hide_password=False)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):

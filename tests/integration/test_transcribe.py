@@ -175,7 +175,8 @@ def test_cli_writes_json_and_captions_a_parser_reads(tmp_path: Path) -> None:
         text=True,
         cwd=ROOT,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "ARCHIVE_DATA_DIR": str(tmp_path / "var")},
+        # ARCHIVE_PROGRESS=1 shows the bar even though stderr is a pipe here, not a terminal.
+        env={"PATH": "/usr/bin:/bin", "ARCHIVE_DATA_DIR": str(tmp_path / "var"), "ARCHIVE_PROGRESS": "1"},
     )
     assert result.returncode == 0, result.stderr
     transcript = Transcript.load(out_json)
@@ -185,3 +186,5 @@ def test_cli_writes_json_and_captions_a_parser_reads(tmp_path: Path) -> None:
     assert len(vtt.captions) == len(srt.captions) >= len(transcript.segments)
     assert vtt.captions[0].start_time.in_milliseconds() == round(transcript.segments[0].start * 1000)
     assert "x real time" in result.stderr
+    # The progress bar: percentage, seconds of audio done of the total, elapsed<remaining (ETA).
+    assert re.search(r"transcribing: 100%\|.*\| 36/36 s audio \[\d\d:\d\d<\d\d:\d\d\]", result.stderr)

@@ -1,1 +1,1 @@
-"""The web layer: JSON API controllers (and, later, pages) over the catalogue and the index."""
+"""The web layer over the catalogue and the index: JSON API, pages, media, feeds."""

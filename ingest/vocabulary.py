@@ -13,12 +13,12 @@ not used by default.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import msgspec
 from rapidfuzz import fuzz
 
+from ingest.agenda import normalise_name
 from ingest.document import Segment, Transcript, Word
 
 _PROMPT_MAX_CHARS = 600
@@ -40,8 +40,8 @@ def build_prompt(terms: list[str]) -> str | None:
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if c.isalnum())
+    """The agenda's name folding (case, accents, ø/ł...), then only letters and digits."""
+    return "".join(c for c in normalise_name(text) if c.isalnum())
 
 
 @dataclass(frozen=True)

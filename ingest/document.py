@@ -8,12 +8,14 @@ and by tests), and msgspec validates types on decode instead of trusting the fil
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal, get_args
 
 import msgspec
 
 SegmentKind = Literal["intro", "presentation", "question", "answer", "panel", "other"]
-SEGMENT_KINDS: tuple[str, ...] = ("intro", "presentation", "question", "answer", "panel", "other")
+"""What a segment or chapter is, as the structure stage decides it; the only definition in ingest."""
+SEGMENT_KINDS: Final[tuple[SegmentKind, ...]] = get_args(SegmentKind)
+"""The same kinds as a tuple, in that order, for validating input and listing choices."""
 
 
 class Word(msgspec.Struct, frozen=True):

@@ -33,7 +33,7 @@ class PipelineOptions:
     use_snap: bool = True
     batch_size: int = 0
     structure: bool = True
-    """Run the structure stage (diarization, chapters, names, Q&A; issue 3) after transcription."""
+    """Run the structure stage (diarization, chapters, names, Q&A) after transcription."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def run(
     return PipelineResult(media=media, transcript=transcript)
 
 
-# --- structure stage (issue 3; ingest/structure.py) ------------------------------------------
+# --- structure stage (ingest/structure.py) ---------------------------------------------------
 
 
 def _structure_agenda(

@@ -1,15 +1,20 @@
-"""Small text helpers shared by the structure stage's modules (chapters, naming, questions).
+"""Small text helpers shared by the agenda parser, the vocabulary snap and the structure stage.
 
-Everything compares folded text (case and accents dropped, as `agenda.normalise_name` does for
-names), because speech recognition writes "Portis" where the metadata says "PORTIS" and staff
-write "Gutierrez" for "Gutiérrez".
+Everything compares folded text (case and accents dropped by `normalise_name`), because speech
+recognition writes "Portis" where the metadata says "PORTIS" and staff write "Gutierrez" for
+"Gutiérrez".
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-from ingest.agenda import normalise_name
+# Letters NFKD leaves whole although readers treat them as accented forms of a plain letter;
+# staff typing on an English keyboard write "Lukasz" for "Łukasz" and "Soren" for "Søren".
+_PLAIN_LETTERS = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŀ": "l", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d"}
+)
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
@@ -34,6 +39,17 @@ _STOPWORD_TEXT = """
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 """Function words and webinar small talk: never a topic, never part of a chapter title."""
+
+
+def normalise_name(text: str) -> str:
+    """Fold a name so spellings staff treat as the same compare equal.
+
+    Case and accents are dropped (NFKD, then combining marks removed) because staff write
+    "Jose Garcia" for "José García" and "MARIA JENSEN" in headings; whitespace is collapsed.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_PLAIN_LETTERS))
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(stripped.translate(_PLAIN_LETTERS).split())
 
 
 def fold(text: str) -> str:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import msgspec
 from rapidfuzz import fuzz
 
-from ingest.agenda import normalise_name
 from ingest.document import Segment, Transcript, Word
+from ingest.textutil import normalise_name
 
 _PROMPT_MAX_CHARS = 600
 _TOKEN = re.compile(r"[\w'’-]+", re.UNICODE)
@@ -40,7 +40,7 @@ def build_prompt(terms: list[str]) -> str | None:
 
 
 def _fold(text: str) -> str:
-    """The agenda's name folding (case, accents, ø/ł...), then only letters and digits."""
+    """`normalise_name` (the agenda's folding: case, accents, ø/ł...), then only letters and digits."""
     return "".join(c for c in normalise_name(text) if c.isalnum())
 
 

@@ -14,12 +14,12 @@ from ingest.agenda import (
     AgendaError,
     AgendaItem,
     match_speaker,
-    normalise_name,
     parse_agenda,
     parse_time,
 )
 from ingest.document import SEGMENT_KINDS
 from ingest.metadata import AgendaEntry, Person
+from ingest.textutil import normalise_name
 
 SPEAKERS = [
     Person(name="Maria Jensen", role="moderator", affiliation="Platform"),

@@ -1,5 +1,69 @@
-"""The one error family a user can fix: bad input, shown as a one-line message, never a traceback."""
+"""The archive's one error family, shared by the pipeline, the CLI and the web app.
+
+Each class says what kind of failure it is, and so how every front end reports it: the web app
+answers with `status` (an HTML page or problem-details JSON), the CLI prints the message on one
+line and exits with `exit_code`. Code raises the narrowest class and lets the front end decide
+the presentation; nothing catches an error only to rebuild another one with the same meaning.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
 
 
-class InputError(ValueError):
+class ArchiveError(Exception):
+    """A failure the archive explains to a person; the message says what and why.
+
+    `title` overrides the class's heading for one case ("Webinar not found"); `context` carries
+    what an error page may offer as a way on (the webinar to play from the start).
+    """
+
+    status: ClassVar[int] = 500
+    default_title: ClassVar[str] = "Something went wrong"
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, title: str | None = None, **context: Any) -> None:
+        super().__init__(message)
+        self.title = title or self.default_title
+        self.context = context
+
+
+class InputError(ArchiveError, ValueError):
     """Input the user supplied is unusable; the message says which input and why."""
+
+    status = 400
+    default_title = "That request cannot be used"
+    exit_code = 2
+
+
+class NotFoundError(ArchiveError, LookupError):
+    """What was asked for does not exist (or is not public)."""
+
+    status = 404
+    default_title = "Not found"
+    exit_code = 3
+
+
+class ConflictError(ArchiveError):
+    """The request clashes with what is stored (a slug in use, an edit on a stale version)."""
+
+    status = 409
+    default_title = "That clashes with what is stored"
+    exit_code = 4
+
+
+class ForbiddenError(ArchiveError):
+    """The caller may not do this."""
+
+    status = 403
+    default_title = "Not allowed"
+    exit_code = 5
+
+
+class UnavailableError(ArchiveError):
+    """A service the archive depends on (database, search, model) cannot answer now; retry later."""
+
+    status = 503
+    default_title = "Temporarily unavailable"
+    exit_code = 6
+    retry_after: ClassVar[int] = 5

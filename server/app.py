@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
 
 import anyio.to_thread
-from litestar import Litestar, MediaType, Request, Response
+from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -27,13 +25,16 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins import InitPluginProtocol
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from server.catalog.db import create_db_engine, upgrade_database
+from server.catalog.db import Database, create_db_engine, upgrade_database
+from server.search.api import SearchPlugin
 from server.search.documents import SegmentDocument
 from server.settings import Settings
 from server.web.api import CaptionController, WebinarController
+from server.web.disconnect import cancel_on_disconnect
+from server.web.errors import EXCEPTION_HANDLERS
+from server.web.health import health
 from server.web.pages import SitePlugin
 
 log = logging.getLogger(__name__)
@@ -41,22 +42,10 @@ log = logging.getLogger(__name__)
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
-def provide_session(state: State) -> Iterator[Session]:
-    """One session per request, closed when the response is sent (Litestar runs the cleanup)."""
-    session = Session(state.engine, expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-def _database_unavailable(_request: Request[Any, Any, Any], exc: SQLAlchemyError) -> Response[dict[str, Any]]:
-    """A database outage is the server's problem, but still a clear answer, not a traceback."""
-    return Response(
-        {"status_code": 503, "detail": f"the catalogue database is unavailable ({type(exc).__name__})"},
-        status_code=503,
-        media_type=MediaType.JSON,
-    )
+def provide_database(state: State) -> Database:
+    """The catalogue's `Database` (opened by the lifespan) for handlers that declare `db`."""
+    database: Database = state.database
+    return database
 
 
 def _database_lifespan(settings: Settings, engine: Engine | None, migrate: bool) -> Lifespan:
@@ -64,32 +53,19 @@ def _database_lifespan(settings: Settings, engine: Engine | None, migrate: bool)
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = engine is None
         db = engine if engine is not None else create_db_engine(settings.storage.database_url)
+        database = Database(db)
         try:
             if migrate:
                 await anyio.to_thread.run_sync(upgrade_database, db)
             app.state.engine = db
+            app.state.database = database
             yield
         finally:
+            database.close()
             if owned:
                 db.dispose()
 
     return lifespan
-
-
-def _search_plugin(settings: Settings) -> InitPluginProtocol | None:
-    """Search (`/api/search`, the Meilisearch client's lifespan), when server/search provides it.
-
-    Imported by name so the catalogue and the webinar API work in an installation without the
-    search package; a search module that exists but fails to import is an error, not hidden.
-    """
-    try:
-        search_api = importlib.import_module("server.search.api")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("server.search.api", "server.search"):
-            raise
-        return None
-    plugin: InitPluginProtocol = search_api.SearchPlugin(settings)
-    return plugin
 
 
 class CatchUpIndexing(InitPluginProtocol):
@@ -120,27 +96,25 @@ class CatchUpIndexing(InitPluginProtocol):
         service = getattr(app.state, "search", None)
         if service is None:
             return
-        engine: Engine = app.state.engine
+        database: Database = app.state.database
 
-        def pending() -> list[tuple[int, str, list[SegmentDocument]]]:
-            with Session(engine) as session:
-                return [
-                    (
-                        webinar.id or 0,
-                        webinar.slug,
-                        [d for b in repository.iter_segment_documents(session, webinar.id) for d in b],
-                    )
-                    for webinar in repository.webinars_with_status(session, STATUS_INDEX_PENDING)
-                ]
+        def pending(session: Session) -> list[tuple[int, str, list[SegmentDocument]]]:
+            return [
+                (
+                    webinar.id or 0,
+                    webinar.slug,
+                    [d for b in repository.iter_segment_documents(session, webinar.id) for d in b],
+                )
+                for webinar in repository.webinars_with_status(session, STATUS_INDEX_PENDING)
+            ]
 
-        def mark_ready(webinar_id: int) -> None:
-            with Session(engine) as session:
-                repository.set_status(session, [webinar_id], STATUS_READY)
+        def mark_ready(session: Session, webinar_id: int) -> None:
+            repository.set_status(session, [webinar_id], STATUS_READY)
 
         try:
-            for webinar_id, slug, documents in await anyio.to_thread.run_sync(pending):
+            for webinar_id, slug, documents in await database.run(pending):
                 await service.index.replace_webinar(slug, documents)
-                await anyio.to_thread.run_sync(mark_ready, webinar_id)
+                await database.run(mark_ready, webinar_id)
                 log.info("indexed %s (%d segments) at start-up", slug, len(documents))
         except Exception as exc:  # the site works without this; say why and leave them pending
             log.warning("could not index pending webinars at start-up: %s", exc)
@@ -165,23 +139,23 @@ def create_app(
     their own `SearchPlugin(settings, connection=...)` in `plugins`.
     """
     all_plugins = list(plugins)
-    default_search = _search_plugin(settings) if search else None
-    if default_search is not None:
-        all_plugins.append(default_search)
+    if search:
+        all_plugins.append(SearchPlugin(settings))
     if all_plugins:
         all_plugins.append(CatchUpIndexing())  # after search: its lifespan needs the client
-    handlers: list[ControllerRouterHandler] = [WebinarController, CaptionController]
+    handlers: list[ControllerRouterHandler] = [WebinarController, CaptionController, health]
     handlers.extend(extra_handlers)
-    # The website (issue 5): pages, feeds, /static, /media with Range requests, HTML error
-    # pages and the security headers on every response (server/web/pages.py).
+    # The website: pages, feeds, /static, /media with Range requests and the security headers
+    # on every response (server/web/pages.py).
     all_plugins.append(SitePlugin(settings))
     return Litestar(
         route_handlers=handlers,
-        dependencies={"session": Provide(provide_session)},
+        dependencies={"db": Provide(provide_database, sync_to_thread=False)},
         # The database comes up first: plugins' lifespans (search) are appended after it.
         lifespan=[_database_lifespan(settings, engine, migrate)],
         plugins=all_plugins,
-        exception_handlers={SQLAlchemyError: _database_unavailable},
+        middleware=[cancel_on_disconnect],
+        exception_handlers=dict(EXCEPTION_HANDLERS),
         openapi_config=OpenAPIConfig(
             title="Webinar Archive",
             version="0.1.0",

@@ -8,6 +8,7 @@ Each subcommand is a small function taking the parsed arguments and the settings
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -123,6 +124,12 @@ def _date(text: str) -> dt.date:
 def _port(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a port number from 1 to 65535")
+    return int(text)
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number of worker processes from 1 to 64")
     return int(text)
 
 
@@ -295,14 +302,40 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the site and API with uvicorn (one process; run several behind a proxy to scale)."""
+    """Serve the site and API with uvicorn, in one process or `--workers` processes.
+
+    The local Meilisearch (MEILI_URL unset) is started here, in this process, and handed to the
+    app (or to every worker) as MEILI_URL and MEILI_MASTER_KEY: it lives exactly as long as this
+    command, and dies with it even on `kill -9` (see server/search/process.py).
+    """
     import uvicorn
 
-    from server.app import create_app
+    from server.catalog.db import upgrade_database
+    from server.search.process import MeiliProcessError, meilisearch
+    from server.serving import app_from_env, configure_logging, uvicorn_options
 
-    app = create_app(settings)
-    print(f"Webinar Archive: open http://{args.host}:{args.port}/ (Ctrl+C stops)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    configure_logging()
+    upgrade_database(settings.storage.database_url)  # once, before any worker starts
+    with contextlib.ExitStack() as stack:
+        if settings.search.meili_url is None:
+            try:
+                connection = stack.enter_context(meilisearch(settings))
+                os.environ["MEILI_URL"] = connection.url
+                os.environ["MEILI_MASTER_KEY"] = connection.api_key or ""
+            except MeiliProcessError as exc:  # the site works without search; say why
+                print(f"webinar-archive: search disabled: {exc}", file=sys.stderr, flush=True)
+        print(f"Webinar Archive: open http://{args.host}:{args.port}/ (Ctrl+C stops)", flush=True)
+        if args.workers > 1:
+            uvicorn.run(
+                "server.serving:app_from_env",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                **uvicorn_options(),
+            )
+        else:
+            uvicorn.run(app_from_env(), host=args.host, port=args.port, **uvicorn_options())
     return 0
 
 
@@ -377,6 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the site and the JSON API")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    p.add_argument(
+        "--workers", type=_workers, default=1, help="worker processes (default 1; production: one per core)"
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("reindex", help="rebuild the search index from the database alone")

@@ -9,27 +9,55 @@ what is tested is what production runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
+
+from ingest.errors import UnavailableError
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def create_db_engine(url: str, **kwargs: Any) -> Engine:
+DEFAULT_POOL_SIZE = 8
+"""Connections an engine keeps. The web app runs every unit of database work on a thread pool of
+exactly this many threads (`Database`), so its requests can never wait on the pool itself."""
+POOL_TIMEOUT = 5.0
+"""Seconds a checkout may wait for a connection before failing: a busy catalogue answers a short
+503, not SQLAlchemy's default 30-s hang."""
+
+
+def create_db_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, **kwargs: Any) -> Engine:
     """An engine for `url` (sqlite:///PATH or postgresql+psycopg://...), set up for the catalogue.
 
     A plain `postgresql://` or `postgres://` URL (as most tools write it) would make SQLAlchemy
     look for psycopg2, which is not installed: it is read as psycopg 3.
+
+    The pool is sized on purpose for both databases: `pool_size` connections kept open, a few
+    overflow ones for the odd caller outside the web app's threads (start-up indexing, a CLI
+    command sharing the engine), and a checkout timeout of `POOL_TIMEOUT` seconds.
     """
     parsed = make_url(url)
+    if parsed.database not in (None, "", ":memory:") or parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", 2)
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
         url = parsed.render_as_string(hide_password=False)
@@ -41,6 +69,8 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A server that does not answer fails the request in seconds rather than hanging a thread.
+    kwargs.setdefault("connect_args", {"connect_timeout": int(POOL_TIMEOUT)})
     return create_engine(url, **kwargs)
 
 
@@ -95,3 +125,79 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+class DatabaseBusy(UnavailableError):
+    """The catalogue could not take the work in time: the caller answers 503 and asks to retry."""
+
+
+class Database:
+    """Runs units of database work for an async app, each on a thread of a pool of its own.
+
+    Why not a session per request: a session opened for a request and closed by the request's
+    cleanup crosses threads and awaits, and under load that deadlocks. Request cleanups waited for
+    executor threads, while those threads waited for pool connections held by the sessions
+    awaiting cleanup; a page also held its connection across a Meilisearch call. Here one call is
+    one unit: the session is opened, used and closed inside the same thread, so a connection is
+    never held across an await, and the thread count equals the pool size, so no checkout waits.
+
+    Work that has not started when its caller goes away (a client that hung up, a timeout) is
+    cancelled before it runs. Work that waits longer than `wait_timeout` seconds in the queue, or
+    arrives when `max_queue` calls are already waiting, raises `DatabaseBusy` at once instead.
+    Sharing one pool for cheap and expensive pages is fine because every unit is short; the media
+    and static routes never touch it.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        threads: int | None = None,
+        wait_timeout: float = POOL_TIMEOUT,
+        max_queue: int = 512,
+    ) -> None:
+        self.engine = engine
+        pool_size = engine.pool.size() if isinstance(engine.pool, QueuePool) else DEFAULT_POOL_SIZE
+        self.threads = threads or pool_size
+        self.wait_timeout = wait_timeout
+        self.max_queue = max_queue
+        self.waiting = 0
+        self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="catalogue")
+
+    async def run(self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`work(session, *args, **kwargs)` on a database thread; its session is closed after it.
+
+        Writes commit inside `work` (`with session.begin():`); a unit that raises is rolled back
+        by the session's close.
+        """
+        if self.waiting >= self.max_queue:
+            raise DatabaseBusy(f"{self.waiting} requests are already waiting for the catalogue")
+        queued_at = time.monotonic()
+        call = functools.partial(self._in_thread, queued_at, work, *args, **kwargs)
+        future = asyncio.get_running_loop().run_in_executor(self._executor, call)
+        self.waiting += 1
+        try:
+            # Cancelling this await (the client went away) cancels the work if it has not started;
+            # the outer bound covers threads stuck on a database that stopped answering.
+            return await asyncio.wait_for(future, self.wait_timeout * 3)
+        except TimeoutError:
+            raise DatabaseBusy(f"the catalogue did not answer within {self.wait_timeout * 3:.0f} s") from None
+        finally:
+            self.waiting -= 1
+
+    def _in_thread(self, queued_at: float, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        waited = time.monotonic() - queued_at
+        if waited > self.wait_timeout:
+            raise DatabaseBusy(f"the catalogue was busy for {waited:.1f} s")
+        with Session(self.engine, expire_on_commit=False) as session:
+            return work(session, *args, **kwargs)
+
+    def pool_status(self) -> dict[str, int]:
+        """Connections in use and the requests waiting for a thread: what /health reports."""
+        pool = self.engine.pool
+        checked_out = pool.checkedout() if isinstance(pool, QueuePool) else 0
+        return {"connections_in_use": checked_out, "waiting": self.waiting, "threads": self.threads}
+
+    def close(self) -> None:
+        """Drop queued work and stop the threads (running units finish; nothing new starts)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -29,7 +29,7 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_502_BAD_GATEWAY, HT
 
 from server.search.index import INDEX_UID, MeiliIndex, SearchIndexError, SearchUnavailable, open_client
 from server.search.process import MeiliConnection, MeiliProcessError, meilisearch
-from server.search.service import QueryError, SearchQuery, SearchResponse, SearchService
+from server.search.service import MAX_OFFSET, QueryError, SearchQuery, SearchResponse, SearchService
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class SearchController(Controller):
         date_from: Annotated[dt.date | None, Parameter(description="YYYY-MM-DD, inclusive")] = None,
         date_to: Annotated[dt.date | None, Parameter(description="YYYY-MM-DD, inclusive")] = None,
         limit: Annotated[int, Parameter(ge=1, le=100, description="hits (or webinars) per page")] = 20,
-        offset: Annotated[int, Parameter(ge=0, description="hits (or webinars) to skip")] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="hits (or webinars) to skip")] = 0,
         group: Annotated[Literal["webinar"] | None, Parameter(description="'webinar' groups hits")] = None,
     ) -> SearchResponse:
         query = SearchQuery(

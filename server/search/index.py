@@ -131,7 +131,7 @@ def index_settings() -> dict[str, Any]:
         },
         "synonyms": synonyms(),
         "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "count"}},
-        "pagination": {"maxTotalHits": 1000},
+        "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
         "facetSearch": False,
         # A search that runs longer than this returns what it has: at 1M segments a pathological
         # query must not hold a web worker for seconds.
@@ -143,6 +143,10 @@ def index_settings() -> dict[str, Any]:
         "proximityPrecision": "byAttribute",
         "distinctAttribute": None,  # per query instead (`distinct=webinar` in grouped search)
     }
+
+
+MAX_TOTAL_HITS = 1000
+"""Hits a query can page through: deeper pages of a transcript search are never read."""
 
 
 class SearchUnavailable(RuntimeError):

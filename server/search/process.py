@@ -22,6 +22,7 @@ The server's output goes to `ARCHIVE_DATA_DIR/logs/meilisearch.log`.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import json
 import os
@@ -31,8 +32,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,6 +131,27 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """A pre-exec hook that has Linux send the server SIGTERM when its parent dies (PDEATHSIG).
+
+    The signal goes when the *thread* that started the child ends, so this is only used from the
+    main thread, whose end is the process's. Elsewhere (other systems, another thread) the state
+    file's owner pid covers the crash case: the next start stops an orphan it finds.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    pr_set_pdeathsig = 1
+
+    def hook() -> None:
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+    return hook
+
+
 def server_answers(connection: MeiliConnection, timeout: float = 1.0) -> bool:
     """Whether the server is healthy AND accepts our key.
 
@@ -190,8 +213,26 @@ class LocalMeilisearch:
             return None
         if not pid_alive(pid):
             return None
+        owner = state.get("owner")
+        if isinstance(owner, int) and owner != os.getpid() and not pid_alive(owner):
+            # Its owner died without stopping it (kill -9, a crash): an orphan nobody will stop.
+            # Stop it now and start a fresh one that this process owns.
+            self._stop_orphan(pid)
+            return None
         connection = MeiliConnection(f"http://127.0.0.1:{port}", read_or_create_key(self.key_path))
         return connection if server_answers(connection) else None
+
+    def _stop_orphan(self, pid: int, timeout: float = 10.0) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if pid_alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.state_path.unlink()
 
     def start(self) -> MeiliConnection:
         """Reuse the server already running for this data folder, or start one and wait for it."""
@@ -266,6 +307,7 @@ class LocalMeilisearch:
             log.flush()
             # A session of its own: Ctrl-C in the terminal reaches us, and we stop the server in
             # order (after the web app), instead of it dying under requests still in flight.
+            on_main_thread = threading.current_thread() is threading.main_thread()
             process = subprocess.Popen(
                 args,
                 stdin=subprocess.DEVNULL,
@@ -274,6 +316,7 @@ class LocalMeilisearch:
                 env=env,
                 cwd=self.home,
                 start_new_session=True,
+                preexec_fn=_die_with_parent() if on_main_thread else None,
             )
         connection = MeiliConnection(f"http://127.0.0.1:{port}", key)
         deadline = time.monotonic() + self.ready_timeout
@@ -295,7 +338,8 @@ class LocalMeilisearch:
             time.sleep(0.05)
         self.process = process
         tmp = self.state_path.with_suffix(".part")
-        tmp.write_text(json.dumps({"pid": process.pid, "port": port}), encoding="utf-8")
+        state = {"pid": process.pid, "port": port, "owner": os.getpid()}
+        tmp.write_text(json.dumps(state), encoding="utf-8")
         tmp.replace(self.state_path)
         return connection
 

@@ -21,6 +21,7 @@ import msgspec
 
 from server.search.index import (
     FACETS,
+    MAX_TOTAL_HITS,
     SEGMENT_KINDS,
     SYNONYM_GROUPS,
     MeiliIndex,
@@ -81,6 +82,10 @@ def normalise_query(q: str) -> str:
     return q
 
 
+MAX_OFFSET = MAX_TOTAL_HITS
+"""Meilisearch returns nothing past the index's `maxTotalHits`, so a deeper offset is refused."""
+
+
 class QueryError(ValueError):
     """A search parameter the API must refuse with 400; the message is the reason."""
 
@@ -108,8 +113,8 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
             raise QueryError(f"kind: expected one of {', '.join(SEGMENT_KINDS)}, got {self.kind!r}")
         if not 1 <= self.limit <= 100:
             raise QueryError("limit: expected a number from 1 to 100")
-        if self.offset < 0:
-            raise QueryError("offset: expected 0 or more")
+        if not 0 <= self.offset <= MAX_OFFSET:
+            raise QueryError(f"offset: expected a number from 0 to {MAX_OFFSET}")
         if self.group not in (None, "webinar"):
             raise QueryError(f"group: the only grouping is 'webinar', got {self.group!r}")
         if self.date_from and self.date_to and self.date_from > self.date_to:

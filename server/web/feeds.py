@@ -20,15 +20,16 @@ from xml.etree import ElementTree as ET
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException
 from litestar.params import Parameter
-from sqlmodel import Session
 
+from ingest.errors import NotFoundError
 from server.catalog import repository
+from server.catalog.db import Database
 from server.catalog.models import Webinar
 from server.web import queries
 from server.web.media import is_video
-from server.web.timecode import TimecodeError, clock, parse_timecode, url_seconds
+from server.web.timecode import clock, parse_timecode, url_seconds
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 PROVIDER = "Webinar Archive"
@@ -54,11 +55,11 @@ class FeedController(Controller):
 
     include_in_schema = False
 
-    @get("/oembed", sync_to_thread=True)
-    def oembed(
+    @get("/oembed")
+    async def oembed(
         self,
         request: Request[Any, Any, State],
-        session: NamedDependency[Session],
+        db: NamedDependency[Database],
         url: Annotated[str, Parameter(description="a replay link on this site")],
         format: Annotated[str, Parameter(description="json (xml is not offered)")] = "json",
         maxwidth: Annotated[int | None, Parameter(ge=200, le=4000)] = None,
@@ -70,18 +71,15 @@ class FeedController(Controller):
         parts = urlsplit(url)
         segments = [p for p in parts.path.split("/") if p]
         if len(segments) != 2 or segments[0] != "webinars":
-            raise NotFoundException(detail="not a replay link of this archive")
+            raise NotFoundError("not a replay link of this archive")
         if parts.netloc and parts.netloc != request.url.netloc:
-            raise NotFoundException(detail="not a link to this archive")
-        webinar = repository.get_published(session, segments[1])
+            raise NotFoundError("not a link to this archive")
+        webinar = await db.run(repository.get_published, segments[1])
         if webinar is None:
-            raise NotFoundException(detail=f"no webinar with slug {segments[1]!r}")
+            raise NotFoundError(f"no webinar with slug {segments[1]!r}")
         query = parse_qs(parts.query)
-        try:
-            t = parse_timecode(query["t"][0]) if "t" in query else None
-            end = parse_timecode(query["end"][0]) if "end" in query else None
-        except TimecodeError as exc:
-            raise HTTPException(status_code=400, detail=str(exc)) from exc
+        t = parse_timecode(query["t"][0]) if "t" in query else None
+        end = parse_timecode(query["end"][0]) if "end" in query else None
         video = is_video(webinar.media_path)
         width = min(maxwidth or 640, 640)
         height = round(width * 9 / 16) + 60 if video else 200
@@ -115,10 +113,10 @@ class FeedController(Controller):
         }
         return Response(body, media_type="application/json")
 
-    @get("/feed.xml", sync_to_thread=True)
-    def feed(self, request: Request[Any, Any, State], session: NamedDependency[Session]) -> Response[bytes]:
+    @get("/feed.xml")
+    async def feed(self, request: Request[Any, Any, State], db: NamedDependency[Database]) -> Response[bytes]:
         """An Atom feed of the newest webinars, so followers learn of new replays."""
-        webinars = queries.feed_webinars(session)
+        webinars = await db.run(queries.feed_webinars)
         return Response(
             atom_feed(request, webinars),
             media_type="application/atom+xml; charset=utf-8",

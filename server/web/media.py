@@ -25,9 +25,10 @@ from typing import Any, Final
 import anyio
 from litestar import HttpMethod, Request, Response, route
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Stream
+
+from ingest.errors import NotFoundError
 
 CHUNK: Final = 256 * 1024
 CACHE_CONTROL: Final = "public, max-age=86400"
@@ -65,13 +66,15 @@ def is_video(media_path: str) -> bool:
 
 def resolve_media(media_dir: Path, relative: str) -> Path | None:
     """The file `relative` names under `media_dir`, or None if it is missing, hidden or outside."""
+    if "\x00" in relative:  # no file name holds a NUL; the OS would refuse it with ValueError
+        return None
     parts = Path(relative.lstrip("/")).parts
     if not parts or any(p.startswith(".") for p in parts):
         return None
     root = media_dir.resolve()
     try:
         candidate = (root / Path(*parts)).resolve(strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):
         return None
     if not candidate.is_relative_to(root) or not candidate.is_file():
         return None
@@ -134,7 +137,7 @@ async def _serve(request: Request[object, object, State], path: str, with_body: 
     media_dir: Path = request.app.state.settings.storage.media_dir
     file = resolve_media(media_dir, path)
     if file is None:
-        raise NotFoundException(detail="no such recording")
+        raise NotFoundError("no such recording")
     stat = os.stat(file)
     size = stat.st_size
     etag = f'"{size:x}-{stat.st_mtime_ns:x}"'

@@ -27,14 +27,12 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
 
-import anyio.to_thread
 import msgspec
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 from litestar.config.app import AppConfig
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -45,7 +43,9 @@ from litestar.types import Message, Scope
 from markupsafe import Markup
 from sqlmodel import Session
 
+from ingest.errors import InputError, NotFoundError
 from server.catalog import repository
+from server.catalog.db import Database
 from server.catalog.models import Webinar
 from server.search.index import SEGMENT_KINDS, SearchIndexError, SearchUnavailable
 from server.search.service import QueryError, SearchQuery, SearchResponse
@@ -84,6 +84,8 @@ KIND_LABELS: Final = {
     "other": "Other",
 }
 _HIGHLIGHT_PARTS: Final = re.compile(r"(</?mark>)")
+_DIGITS: Final = re.compile(r"^[0-9]{1,4}$")
+"""A page or a year: ASCII digits, short enough that int() never meets a 5,000-digit string."""
 
 
 # --- the Jinja environment ------------------------------------------------------------------
@@ -155,26 +157,6 @@ async def security_headers(message: Message, scope: Scope) -> None:
             headers[name] = value
 
 
-# --- error pages ----------------------------------------------------------------------------
-
-
-def error_page(status: int, title: str, message: str, **context: Any) -> Template:
-    """An HTML error page (the JSON API keeps Litestar's JSON errors)."""
-    return Template(
-        template_name="error.html",
-        context={"status": status, "title": title, "message": message, **context},
-        status_code=status,
-    )
-
-
-def not_found_handler(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
-    """Unknown addresses: an HTML page for browsers, Litestar's JSON for the API and for media."""
-    accept = request.headers.get("accept", "")
-    if request.url.path.startswith("/api/") or "text/html" not in accept:
-        return Response({"status_code": 404, "detail": exc.detail}, status_code=404)
-    return error_page(404, "Page not found", "There is nothing at this address.")
-
-
 # --- search ---------------------------------------------------------------------------------
 
 
@@ -244,11 +226,11 @@ def _search_query(params: Mapping[str, str]) -> tuple[SearchQuery, int]:
     year_text = params.get("year")
     date_from = date_to = None
     if year_text is not None:
-        if not year_text.isdigit() or not 1900 <= int(year_text) <= 2999:
+        if not _DIGITS.match(year_text) or not 1900 <= int(year_text) <= 2999:
             raise SearchPageError(f"year: expected a year such as 2024, got {year_text!r}")
         date_from, date_to = dt.date(int(year_text), 1, 1), dt.date(int(year_text), 12, 31)
     page_text = params.get("page", "1")
-    if not page_text.isdigit() or not 1 <= int(page_text) <= MAX_PAGE:
+    if not _DIGITS.match(page_text) or not 1 <= int(page_text) <= MAX_PAGE:
         raise SearchPageError(f"page: expected a number from 1 to {MAX_PAGE}, got {page_text!r}")
     page = int(page_text)
     kind = params.get("kind")
@@ -296,24 +278,24 @@ def _search_facets(
 # --- replay ---------------------------------------------------------------------------------
 
 
-def _webinar_moment(
-    request: Request[Any, Any, Any], session: Session, slug: str
-) -> tuple[Webinar, float | None, float | None] | Template:
-    """The published webinar at `slug` and the moment asked for, or the error page to show."""
+def webinar_moment(
+    session: Session, slug: str, t_text: str | None, end_text: str | None
+) -> tuple[Webinar, float | None, float | None]:
+    """The published webinar at `slug` and the moment asked for; NotFoundError or MomentError."""
     webinar = repository.get_published(session, slug)
     if webinar is None:
-        return error_page(404, "Webinar not found", f"There is no webinar at /webinars/{slug}.")
+        raise NotFoundError(f"There is no webinar at /webinars/{slug}.", title="Webinar not found")
     try:
-        t, end = _parse_moment(request, webinar.duration)
-    except TimecodeError as exc:
-        return error_page(400, "That is not a moment in this webinar", str(exc), webinar=webinar)
+        t, end = parse_moment(t_text, end_text, webinar.duration)
+    except TimecodeError as exc:  # the page offers the webinar from its start
+        raise InputError(str(exc), title="That is not a moment in this webinar", webinar=webinar) from exc
     return webinar, t, end
 
 
-def _parse_moment(request: Request[Any, Any, Any], duration: float) -> tuple[float | None, float | None]:
+def parse_moment(
+    t_text: str | None, end_text: str | None, duration: float
+) -> tuple[float | None, float | None]:
     """`t` and `end` from the URL, checked against the recording; TimecodeError says what is wrong."""
-    t_text = request.query_params.get("t")
-    end_text = request.query_params.get("end")
     t = parse_timecode(t_text) if t_text is not None else None
     end = parse_timecode(end_text) if end_text is not None else None
     if duration > 0 and t is not None and t > duration + 1:
@@ -410,9 +392,11 @@ def mark_lines(html: str, current_id: int | None, clip_ids: set[int]) -> Markup:
     return Markup(html)  # rendered by the autoescaping templates; only classes were added
 
 
-def _replay_context(
-    request: Request[Any, Any, Any], session: Session, webinar: Webinar, t: float | None, end: float | None
-) -> dict[str, Any]:
+def replay_context(session: Session, request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:
+    """Everything the replay page shows, read in one unit of database work."""
+    webinar, t, end = webinar_moment(
+        session, slug, request.query_params.get("t"), request.query_params.get("end")
+    )
     detail = repository.webinar_detail(session, webinar)
     engine: JinjaTemplateEngine = request.app.template_engine  # type: ignore[assignment]
     transcript = rendered_transcript(engine.engine, session, webinar)
@@ -489,27 +473,57 @@ def _replay_context(
 # --- the controller -------------------------------------------------------------------------
 
 
+def home_context(session: Session) -> dict[str, Any]:
+    latest, total = repository.list_webinars(session, limit=8, offset=0)
+    return {
+        "latest": latest,
+        "total": total,
+        "topics": queries.topics(session)[:40],
+        "speakers": queries.speakers(session, limit=30),
+    }
+
+
+def embed_context(session: Session, request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:
+    webinar, t, end = webinar_moment(
+        session, slug, request.query_params.get("t"), request.query_params.get("end")
+    )
+    media_url = repository.media_url(webinar)
+    return {
+        "webinar": webinar,
+        "t": t,
+        "end": end,
+        "video": is_video(webinar.media_path),
+        "media_url": media_url,
+        "media_src": (media_url + (f"#t={url_seconds(t)}" if t else "")) if media_url else None,
+        "page_url": f"/webinars/{webinar.slug}{moment_query(t, end)}",
+    }
+
+
+def speaker_context(session: Session, slug: str) -> dict[str, Any]:
+    person = queries.person_by_slug(session, slug)
+    appearances = queries.appearances(session, person) if person is not None else []
+    if person is None or not appearances:
+        raise NotFoundError(f"No speaker in the archive at /speakers/{slug}.", title="Speaker not found")
+    return {"person": person, "appearances": appearances}
+
+
 class PageController(Controller):
-    """The HTML pages. Query parameters are read by hand so a bad one gets an HTML 400 page."""
+    """The HTML pages. Query parameters are read by hand so a bad one gets an HTML 400 page.
+
+    Every handler is async and reaches the database only through `db.run`, one short unit of
+    work per call on the catalogue's own threads; no connection is held while a handler awaits
+    Meilisearch, and a client that hangs up cancels the work it was still waiting for.
+    """
 
     include_in_schema = False
 
-    @get("/", sync_to_thread=True, name="home")
-    def home(self, session: NamedDependency[Session]) -> Template:
+    @get("/", name="home")
+    async def home(self, db: NamedDependency[Database]) -> Template:
         """The front door: a search box, the latest webinars, topics and speakers."""
-        latest, total = repository.list_webinars(session, limit=8, offset=0)
-        return Template(
-            template_name="home.html",
-            context={
-                "latest": latest,
-                "total": total,
-                "topics": queries.topics(session)[:40],
-                "speakers": queries.speakers(session, limit=30),
-            },
-        )
+        return Template(template_name="home.html", context=await db.run(home_context))
 
     @get("/search", name="search")
-    async def search(self, request: Request[Any, Any, State], session: NamedDependency[Session]) -> Template:
+    async def search(self, request: Request[Any, Any, State], db: NamedDependency[Database]) -> Template:
         """Grouped results with facets; `partial=1` returns only the results, for search.js."""
         params = _query_params(request)
         partial = request.query_params.get("partial") == "1"
@@ -535,7 +549,7 @@ class PageController(Controller):
             context["error"] = str(exc)
             return Template(template_name=template, context=context, status_code=400)
         context["page"] = page
-        context["suggestions"] = await anyio.to_thread.run_sync(lambda: queries.topics(session)[:12])
+        context["suggestions"] = (await db.run(queries.topics))[:12]
         if not query.q.strip() and not context["filters"]:
             return Template(template_name=template, context=context)
         service = request.app.state.get("search")
@@ -556,7 +570,7 @@ class PageController(Controller):
             context["error"] = "Search is temporarily unavailable. Please try again in a minute."
             return Template(template_name=template, context=context, status_code=503)
         slugs = list(result.facets.webinar) + [g.webinar.slug for g in result.groups or []]
-        labels = await anyio.to_thread.run_sync(lambda: queries.webinar_labels(session, slugs))
+        labels = await db.run(queries.webinar_labels, slugs)
         context.update(
             result=result,
             groups=result.groups or [],
@@ -566,59 +580,33 @@ class PageController(Controller):
         )
         return Template(template_name=template, context=context)
 
-    @get("/webinars/{slug:str}", sync_to_thread=True, name="replay")
-    def replay(
-        self, request: Request[Any, Any, State], session: NamedDependency[Session], slug: FromPath[str]
+    @get("/webinars/{slug:str}", name="replay")
+    async def replay(
+        self, request: Request[Any, Any, State], db: NamedDependency[Database], slug: FromPath[str]
     ) -> Template:
         """The replay page: player at `t`, chapters, transcript, Q&A, speakers, resources."""
-        found = _webinar_moment(request, session, slug)
-        if isinstance(found, Template):
-            return found
-        webinar, t, end = found
-        return Template(
-            template_name="replay.html", context=_replay_context(request, session, webinar, t, end)
-        )
+        return Template(template_name="replay.html", context=await db.run(replay_context, request, slug))
 
-    @get("/webinars/{slug:str}/embed", sync_to_thread=True, name="embed")
-    def embed(
-        self, request: Request[Any, Any, State], session: NamedDependency[Session], slug: FromPath[str]
+    @get("/webinars/{slug:str}/embed", name="embed")
+    async def embed(
+        self, request: Request[Any, Any, State], db: NamedDependency[Database], slug: FromPath[str]
     ) -> Template:
         """A bare player for other sites' iframes (oEmbed), starting at `t`, stopping at `end`."""
-        found = _webinar_moment(request, session, slug)
-        if isinstance(found, Template):
-            return found
-        webinar, t, end = found
-        media_url = repository.media_url(webinar)
-        return Template(
-            template_name="embed.html",
-            context={
-                "webinar": webinar,
-                "t": t,
-                "end": end,
-                "video": is_video(webinar.media_path),
-                "media_url": media_url,
-                "media_src": (media_url + (f"#t={url_seconds(t)}" if t else "")) if media_url else None,
-                "page_url": f"/webinars/{webinar.slug}{moment_query(t, end)}",
-            },
-        )
+        return Template(template_name="embed.html", context=await db.run(embed_context, request, slug))
 
-    @get("/speakers/{slug:str}", sync_to_thread=True, name="speaker")
-    def speaker(self, session: NamedDependency[Session], slug: FromPath[str]) -> Template:
+    @get("/speakers/{slug:str}", name="speaker")
+    async def speaker(self, db: NamedDependency[Database], slug: FromPath[str]) -> Template:
         """Everything one person said across the archive, webinar by webinar."""
-        person = queries.person_by_slug(session, slug)
-        appearances = queries.appearances(session, person) if person is not None else []
-        if person is None or not appearances:
-            return error_page(404, "Speaker not found", f"No speaker in the archive at /speakers/{slug}.")
-        return Template(template_name="speaker.html", context={"person": person, "appearances": appearances})
+        return Template(template_name="speaker.html", context=await db.run(speaker_context, slug))
 
     @get("/topics/{slug:str}", name="topic")
     async def topic(
-        self, request: Request[Any, Any, State], session: NamedDependency[Session], slug: FromPath[str]
+        self, request: Request[Any, Any, State], db: NamedDependency[Database], slug: FromPath[str]
     ) -> Template:
         """The webinars on a topic, and the moments across the archive that talk about it."""
-        name, webinars = await anyio.to_thread.run_sync(lambda: queries.webinars_on_topic(session, slug))
+        name, webinars = await db.run(queries.webinars_on_topic, slug)
         if name is None:
-            return error_page(404, "Topic not found", f"No webinar in the archive has the topic {slug!r}.")
+            raise NotFoundError(f"No webinar in the archive has the topic {slug!r}.", title="Topic not found")
         moments = []
         search_error = None
         service = request.app.state.get("search")
@@ -667,5 +655,4 @@ class SitePlugin(InitPluginProtocol):
             instance=JinjaTemplateEngine.from_environment(template_environment())
         )
         app_config.before_send.append(security_headers)
-        app_config.exception_handlers.setdefault(NotFoundException, not_found_handler)
         return app_config

@@ -12,13 +12,15 @@ import math
 import re
 from typing import Final
 
+from ingest.errors import InputError
+
 _UNITS: Final = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 _CLOCK: Final = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 MAX_SECONDS: Final = 7 * 24 * 3600.0
 """No recording is a week long: a larger value is a typo, not a moment."""
 
 
-class TimecodeError(ValueError):
+class TimecodeError(InputError):
     """A `t` or `end` value that is not a time; the message is shown on the 400 page."""
 
 

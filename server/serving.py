@@ -1,0 +1,136 @@
+"""How `webinar-archive serve` runs the app under uvicorn: limits on connections, and workers.
+
+uvicorn's defaults trust the client: a 64 MB header is read into memory, and a connection that
+never finishes its headers (or sends one byte every few seconds) is kept for ever, so a few
+hundred idle or slow sockets use the server up. `GuardedHttpProtocol` adds the two limits a
+public server needs: headers (request line included) over `MAX_HEADER_BYTES` get
+`431 Request Header Fields Too Large` and the connection is closed, and a request whose headers
+are not complete within `HEADER_TIMEOUT` seconds of the connection opening (or of the previous
+response) is dropped. Idle kept-alive connections are closed by uvicorn's keep-alive timeout.
+
+With several workers, uvicorn imports the app in each process: `app_from_env` builds it from the
+environment there. The local Meilisearch (when `MEILI_URL` is unset) is started once by the
+parent, which hands its address and key to the workers and stops it when it exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Final
+
+from litestar import Litestar
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+MAX_HEADER_BYTES: Final = 32 * 1024
+"""Request line and headers together; browsers send 1-8 KB (nginx's default buffers: 4 x 8 KB)."""
+HEADER_TIMEOUT: Final = 10.0
+"""Seconds a client has to send a complete request line and headers."""
+KEEP_ALIVE_TIMEOUT: Final = 5
+"""Seconds an idle kept-alive connection stays open between requests (uvicorn's default)."""
+GRACEFUL_SHUTDOWN: Final = 5
+"""Seconds SIGTERM waits for requests in flight before cancelling them and exiting."""
+LIMIT_CONCURRENCY: Final = 1000
+"""Connections and tasks per worker beyond which uvicorn answers 503 at once instead of queueing."""
+
+_TOO_LARGE: Final = b"Request headers too large."
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a header size limit and a header deadline."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_bytes = 0
+        self._too_large = False
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._arm_header_timer()
+
+    def _arm_header_timer(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(HEADER_TIMEOUT, self._header_deadline)
+
+    def _disarm_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _header_deadline(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def _count(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > MAX_HEADER_BYTES:
+            self._too_large = True
+            raise ValueError("request headers too large")  # the parser stops; see send_400_response
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_bytes = 0
+        self._arm_header_timer()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._disarm_header_timer()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # The next request on this connection gets the same deadline (uvicorn's keep-alive timer
+        # stops at its first byte, so it alone would let a slow client trickle headers).
+        self._disarm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_timer()
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        if not self._too_large:
+            super().send_400_response(msg)
+            return
+        self.transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            b"content-length: "
+            + str(len(_TOO_LARGE)).encode()
+            + b"\r\nconnection: close\r\n\r\n"
+            + _TOO_LARGE
+        )
+        self.transport.close()
+
+
+def configure_logging() -> None:
+    """Warnings and errors from the archive's own loggers on standard error, with time and origin
+    (uvicorn configures only its own loggers; without this an error's cause would be unformatted)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """The uvicorn settings every `serve` uses, one worker or many."""
+    return {
+        "http": GuardedHttpProtocol,
+        "timeout_keep_alive": KEEP_ALIVE_TIMEOUT,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN,
+        "limit_concurrency": LIMIT_CONCURRENCY,
+        "log_level": "info",
+        "access_log": False,
+    }
+
+
+def app_from_env() -> Litestar:
+    """The app for one worker process, from the environment the parent prepared."""
+    from server.app import create_app
+    from server.settings import Settings
+
+    configure_logging()
+    return create_app(Settings.from_env())

@@ -5,12 +5,20 @@ SQLite file and on the PostgreSQL server named by TEST_DATABASE_URL (`.ci/run` s
 that cannot be reached fails the test rather than skipping it, so CI cannot go green without
 PostgreSQL; an unset one skips with a plain reason. Each PostgreSQL test gets a schema of its own
 (selected through libpq's `options=-csearch_path=...` in the URL, so the app under test can be
-given it as an ordinary DATABASE_URL) and the schema is dropped afterwards.
+given it as an ordinary DATABASE_URL) and the schema is dropped afterwards. The PostgreSQL runs
+are marked `postgres`.
+
+Markers (declared in pyproject.toml): `slow` (the real speech model), `postgres`, `meili` (the
+Meilisearch binary: given here to every test using the `meili_server` fixture, and by hand to
+tests that start a server of their own), `browser` (Chromium). A test marked `meili` or
+`browser` whose program is missing skips with the reason, or fails under CI=true
+(tests/binaries.py).
+
+Test data builders are in tests/factories.py, not here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -21,10 +29,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from ingest.document import Chapter, Resource, Segment, Speaker, Transcript, Word
-from ingest.metadata import Manifest, Person, ResourceLink
-from ingest.probe import MediaInfo
 from server.search.process import MeiliConnection
+from tests.binaries import PROGRAMS, require_binary
 
 POSTGRES_SKIP_REASON = "TEST_DATABASE_URL not set: PostgreSQL catalogue tests did not run"
 
@@ -39,7 +45,21 @@ def _postgres_schema_url(base_url: str, schema: str) -> str:
     return f"{rendered}{separator}options={quote(options)}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection reads the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "meili_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.meili)
+
+
+@pytest.hookimpl(tryfirst=True)  # before any fixture starts a server or a browser
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker, (program, install_hint) in PROGRAMS.items():
+        if item.get_closest_marker(marker):
+            require_binary(program, install_hint)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty catalogue database (no tables): a SQLite file, or a fresh PostgreSQL schema."""
     from server.catalog.db import create_db_engine
@@ -77,86 +97,6 @@ def catalog_engine(catalog_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
-
-
-def make_transcript() -> Transcript:
-    """A small, fully structured transcript: two named speakers, chapters, a Q&A, a resource."""
-
-    def words(start: float, text: str) -> list[Word]:
-        result = []
-        for i, token in enumerate(text.split()):
-            result.append(Word(start + i * 0.5, start + i * 0.5 + 0.4, f" {token}", 0.9))
-        return result
-
-    texts = [
-        (0.0, 4.0, "Welcome everyone to this webinar on circular procurement.", "SPEAKER_00", "intro", 0),
-        (4.5, 12.0, "Small municipalities can buy refurbished furniture & save money.", "SPEAKER_01",
-         "presentation", 1),
-        (12.5, 15.0, "How do you write the tender criteria?", "SPEAKER_00", "question", 2),
-        (15.5, 21.0, "We score reuse and repairability <above> price.", "SPEAKER_01", "answer", 2),
-        (21.5, 24.0, "Thank you all for joining.", "SPEAKER_02", "other", None),
-    ]  # fmt: skip
-    segments = [
-        Segment(
-            id=i,
-            start=start,
-            end=end,
-            text=text_,
-            words=words(start, text_),
-            speaker=speaker,
-            kind=kind,  # type: ignore[arg-type]
-            chapter=chapter,
-            answers=2 if i == 3 else None,
-            resources=[0] if i == 1 else [],
-        )
-        for i, (start, end, text_, speaker, kind, chapter) in enumerate(texts)
-    ]
-    return Transcript(
-        language="en",
-        duration=24.5,
-        model="tiny.en",
-        segments=segments,
-        speakers=[
-            Speaker("SPEAKER_00", "Maria Jensen", "moderator", "EU Programme", None),
-            Speaker("SPEAKER_01", "Tomasz Nowak", "speaker", "City of Gdansk", "ReCircle"),
-            Speaker("SPEAKER_02"),
-        ],
-        chapters=[
-            Chapter(0.0, 4.0, "Welcome", "intro", ["Maria Jensen"], written_start=0.0),
-            Chapter(4.5, 12.0, "Keynote: circular procurement", "presentation", ["Tomasz Nowak"], 4.0),
-            Chapter(12.5, 24.5, "Questions", "question", ["Maria Jensen", "Tomasz Nowak"], 12.0),
-        ],
-        resources=[Resource("ReCircle toolkit", "https://example.org/recircle", 4.5)],
-    )
-
-
-def make_manifest(title: str = "Circular procurement in small municipalities") -> Manifest:
-    return Manifest(
-        title=title,
-        date=dt.date(2024, 3, 14),
-        description="How small towns buy reused goods.",
-        language="en",
-        topics=["circular economy", "procurement"],
-        speakers=[
-            Person("Maria Jensen", "moderator", "EU Programme"),
-            Person("Tomasz Nowak", "speaker", "City of Gdansk", "ReCircle"),
-            Person("Ana Ribeiro", "panelist", "Port of Aveiro", "GreenPorts"),
-        ],
-        resources=[ResourceLink("ReCircle toolkit", "https://example.org/recircle")],
-        agenda="00:00 - Welcome by Maria Jensen\n00:04 - Keynote by Tomasz Nowak",
-    )
-
-
-def make_media_info(path: str = "circular.opus", duration: float = 24.5) -> MediaInfo:
-    return MediaInfo(
-        path=Path(path),
-        container="ogg",
-        duration=duration,
-        audio_codec="opus",
-        sample_rate=48000,
-        channels=1,
-        has_video=False,
-    )
 
 
 # --- a real Meilisearch (search tests): one server per session, a fresh index per test --------

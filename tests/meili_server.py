@@ -1,7 +1,8 @@
 """A real Meilisearch for the tests, started from the binary `make setup` installs.
 
 Independent of server/search/process.py on purpose: the process manager is itself under test,
-and a fixture built on it would hide its bugs. Fixtures using this live in tests/conftest.py.
+and a fixture built on it would hide its bugs. Fixtures using this live in tests/conftest.py,
+which skips (or, under CI=true, fails) their tests when the binary is missing (tests/binaries.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import os
 import secrets
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +19,7 @@ from pathlib import Path
 import httpx
 
 from server.search.process import MeiliConnection
-
-BINARY = Path(sys.prefix) / "bin" / "meilisearch"
+from tests.binaries import MEILISEARCH
 
 
 def _free_port() -> int:
@@ -32,15 +31,15 @@ def _free_port() -> int:
 @contextmanager
 def running_meilisearch(data_dir: Path, timeout: float = 30.0) -> Iterator[MeiliConnection]:
     """Start Meilisearch on a free port with its data in `data_dir`; stop it on exit."""
-    if not BINARY.exists():
-        raise RuntimeError(f"{BINARY} is missing: run `make setup` (scripts/install_meilisearch.sh)")
+    if not MEILISEARCH.exists():
+        raise RuntimeError(f"{MEILISEARCH} is missing: run `make setup` (scripts/install_meilisearch.sh)")
     key = secrets.token_urlsafe(24)
     port = _free_port()
     env = {**os.environ, "MEILI_MASTER_KEY": key}
     log = (data_dir / "meili.log").open("wb")
     process = subprocess.Popen(
         [
-            str(BINARY),
+            str(MEILISEARCH),
             "--db-path",
             str(data_dir / "data.ms"),
             "--http-addr",

@@ -24,9 +24,13 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 from server.app import create_app
 from server.search.api import SearchPlugin
 from server.search.process import MeiliConnection
+from tests.binaries import CHROMIUM
 from tests.site_data import demo_manifest, demo_transcript, settings_for, store_and_index
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Chromium and Meilisearch are checked before each test (tests/conftest.py): a missing one skips
+# with the reason, or fails under CI=true.
+pytestmark = pytest.mark.browser
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_ARGS = [
     "--headless",
@@ -99,10 +103,6 @@ def site(meili_server: MeiliConnection) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `make setup` (scripts/setup_system.sh installs it)", pytrace=False
-        )
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

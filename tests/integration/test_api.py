@@ -20,7 +20,7 @@ from server.catalog.db import create_db_engine, upgrade_database
 from server.catalog.models import Webinar, WebinarUpdate
 from server.catalog.repository import store_transcript
 from server.settings import SearchSettings, Settings, StorageSettings
-from tests.conftest import make_manifest, make_media_info, make_transcript
+from tests.factories import make_manifest, make_media_info, make_transcript
 
 
 @pytest.fixture
@@ -219,6 +219,7 @@ def test_search_down_does_not_take_the_catalogue_down(settings: Settings, catalo
         assert client.get("/api/webinars").json()["total"] == 3
 
 
+@pytest.mark.meili  # starts a server of its own
 def test_start_up_indexes_webinars_stored_while_search_was_down(
     settings: Settings,
     catalogue: None,

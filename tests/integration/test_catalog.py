@@ -29,7 +29,7 @@ from server.catalog.models import (
     WebinarUpdate,
 )
 from server.catalog.repository import SlugError, slugify, store_transcript
-from tests.conftest import make_manifest, make_media_info, make_transcript
+from tests.factories import make_manifest, make_media_info, make_transcript
 
 ALL_TABLES = {
     "webinar",
@@ -262,16 +262,3 @@ def test_listing_is_newest_first_and_hides_unpublished(catalog_engine: Engine) -
         assert ([w.title for w in rows], total) == (["Old"], 3)
         assert repository.get_published(session, "mid") is None
         assert repository.get_published(session, "new") is not None
-
-
-def test_plain_postgresql_urls_use_psycopg_3() -> None:
-    """`postgresql://` (how most tools write it) must not send SQLAlchemy looking for psycopg2."""
-    from server.catalog.db import create_db_engine
-
-    for plain in ("postgresql://user:secret@127.0.0.1:5432/test", "postgres://user@127.0.0.1/test"):
-        engine = create_db_engine(plain)
-        try:
-            assert engine.url.drivername == "postgresql+psycopg"
-            assert engine.url.password == ("secret" if "secret" in plain else None)
-        finally:
-            engine.dispose()

@@ -25,6 +25,9 @@ from server.settings import Settings
 from tests.load_traffic import Target, drive, serve, time_to_answer
 from tests.site_data import demo_manifest, demo_transcript, settings_for, store_and_index
 
+# Every server here starts the local Meilisearch it searches with.
+pytestmark = pytest.mark.meili
+
 HTML = {"accept": "text/html"}
 
 

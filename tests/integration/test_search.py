@@ -29,7 +29,7 @@ from server.search.index import (
     index_settings,
 )
 from server.search.indexer import index_webinar, rebuild_index
-from server.search.process import LocalMeilisearch, MeiliConnection, MeiliProcessError, free_port
+from server.search.process import LocalMeilisearch, MeiliConnection, free_port
 from server.settings import Settings
 
 HOSTILE = 'x" OR kind = "panel'
@@ -377,6 +377,7 @@ def test_no_index_yet_is_an_empty_result(
 # ---- the local server process -----------------------------------------------------------------
 
 
+@pytest.mark.meili  # starts a server of its own
 def test_key_file_is_private_and_kept(tmp_path: Path) -> None:
     server = LocalMeilisearch(tmp_path)
     connection = server.start()
@@ -392,15 +393,7 @@ def test_key_file_is_private_and_kept(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_world_readable_key_is_refused(tmp_path: Path) -> None:
-    key = tmp_path / "meili" / "master.key"
-    key.parent.mkdir()
-    key.write_text("a" * 40)
-    key.chmod(0o644)
-    with pytest.raises(MeiliProcessError, match="other users"):
-        LocalMeilisearch(tmp_path).start()
-
-
+@pytest.mark.meili  # starts a server of its own
 def test_second_command_reuses_the_running_server_and_stops_only_its_own(tmp_path: Path) -> None:
     first = LocalMeilisearch(tmp_path)
     connection = first.start()
@@ -417,6 +410,7 @@ def test_second_command_reuses_the_running_server_and_stops_only_its_own(tmp_pat
     assert not first.state_path.exists()
 
 
+@pytest.mark.meili  # starts a server of its own
 def test_documents_survive_a_restart(tmp_path: Path) -> None:
     server = LocalMeilisearch(tmp_path)
     connection = server.start()
@@ -433,6 +427,7 @@ def test_documents_survive_a_restart(tmp_path: Path) -> None:
         again.stop()
 
 
+@pytest.mark.meili  # starts a server of its own
 def test_a_stale_state_file_is_ignored(tmp_path: Path) -> None:
     server = LocalMeilisearch(tmp_path)
     server.home.mkdir(parents=True)
@@ -465,7 +460,7 @@ def test_reindex_command_rebuilds_from_the_catalogue(
     from server.catalog.db import create_db_engine, session_scope, upgrade_database
     from server.catalog.repository import store_transcript
     from server.cli import main
-    from tests.conftest import make_manifest, make_media_info, make_transcript
+    from tests.factories import make_manifest, make_media_info, make_transcript
     from tests.meili_server import delete_index
 
     database_url = f"sqlite:///{tmp_path / 'archive.db'}"

@@ -8,9 +8,13 @@ STAMP := $(VENV)/.setup-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup demo test lint typecheck unit fixtures bench clean
+.PHONY: setup help demo test test-fast lint typecheck migration bench fixtures clean
 
-setup: $(STAMP)
+setup: $(STAMP) ## create .venv and install everything (re-runs when pyproject.toml changes)
+
+help: ## list the targets
+	@awk 'BEGIN { FS = ":[^#]*## " } /^[a-zA-Z_-]+:[^#]*## / { printf "  make %-10s %s\n", $$1, $$2 }' \
+		$(MAKEFILE_LIST)
 
 # Re-run the install whenever the dependency list or the setup script changes.
 $(STAMP): pyproject.toml scripts/setup_system.sh scripts/install_meilisearch.sh
@@ -22,26 +26,49 @@ $(STAMP): pyproject.toml scripts/setup_system.sh scripts/install_meilisearch.sh
 
 # The main job on the embedded default (SQLite, a local Meilisearch under var/): ingest the
 # bundled demo webinar (again: the same recording updates, never duplicates), then serve the site.
-demo: setup
+demo: setup ## ingest the bundled demo webinar, then serve the site (PORT=8000)
 	$(BIN)/webinar-archive ingest media/demo/demo-webinar.opus --manifest media/demo/manifest.yaml \
 		--agenda media/demo/agenda.txt
 	$(BIN)/webinar-archive serve --host $(HOST) --port $(PORT)
 
-lint: setup
+# After ruff: deptry (every imported package is declared in pyproject.toml) and import-linter
+# (the layering contracts in pyproject.toml's [tool.importlinter]).
+lint: setup ## ruff, ruff format --check, deptry, import-linter's layering contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/deptry .
+	$(BIN)/lint-imports
 
-typecheck: setup
+typecheck: setup ## mypy --strict
 	$(BIN)/mypy
 
-test: setup lint typecheck
+test: setup lint typecheck ## lint, type-check, then the whole test suite
 	$(BIN)/pytest
 
-bench: setup
-	$(BIN)/python bench/transcribe.py
+test-fast: setup ## the unit tests only (no model, database or server; under 30 s)
+	$(BIN)/pytest tests/unit -q
 
-clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+# Alembic autogenerate against a scratch SQLite database brought to head (scripts/new_migration.py).
+migration: setup ## new migration from models.py changes: make migration MSG="what changed"
+	@if [[ -z "$(MSG)" ]]; then echo 'usage: make migration MSG="what changed"' >&2; exit 2; fi
+	$(BIN)/python scripts/new_migration.py "$(MSG)"
 
-fixtures:
+# Every bench/*.py in turn. Arguments for those that need some, or whose defaults run long
+# (the hour-long recordings of transcribe and structure, PostgreSQL for load); others run bare.
+bench: setup ## run every benchmark in bench/ with its quick options
+	@set -e; for script in bench/*.py; do \
+		case "$$script" in \
+			bench/diarize.py) args="media/demo/demo-webinar.opus media/demo/truth.json" ;; \
+			bench/transcribe.py | bench/structure.py) args="--skip-long" ;; \
+			bench/load.py) args="--database sqlite" ;; \
+			*) args="" ;; \
+		esac; \
+		echo "== $(BIN)/python $$script $$args"; \
+		$(BIN)/python "$$script" $$args; \
+	done
+
+fixtures: ## regenerate the test recordings in tests/data (docs/fixtures.md)
 	$(BIN)/python scripts/make_audio.py
+
+clean: ## remove .venv, var/ and the tools' caches
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

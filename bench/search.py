@@ -33,7 +33,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server.search.documents import SegmentDocument
+from server.search.documents import SegmentDocument, date_ts
 from server.search.index import FACETS, NO_COMPRESSION, connected_index
 from server.search.process import LocalMeilisearch, MeiliConnection, free_port
 from server.search.service import SearchQuery, request_body
@@ -350,7 +350,7 @@ def generate(total: int, seed: int = 7) -> Iterator[list[SegmentDocument]]:
                     webinar=slug,
                     webinar_title=title,
                     date=date.isoformat(),
-                    date_ts=(date - EPOCH).days,
+                    date_ts=date_ts(date),
                     year=date.year,
                     topics=topics,
                     projects=projects,
@@ -517,10 +517,10 @@ def fts_target(path: Path) -> Callable[[SearchQuery], None]:
             args.append(f"%|{query.topic}|%")
         if query.date_from:
             where.append("seg.date_ts >= ?")
-            args.append((query.date_from - EPOCH).days)
+            args.append(date_ts(query.date_from))
         if query.date_to:
             where.append("seg.date_ts <= ?")
-            args.append((query.date_to - EPOCH).days)
+            args.append(date_ts(query.date_to))
         cond = " AND ".join(where) or "1"
         if query.q:
             hits = (

@@ -25,11 +25,9 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins import InitPluginProtocol
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from server.catalog.db import Database, create_db_engine, upgrade_database
 from server.search.api import SearchPlugin
-from server.search.documents import SegmentDocument
 from server.settings import Settings
 from server.web.api import CaptionController, WebinarController
 from server.web.disconnect import cancel_on_disconnect
@@ -90,32 +88,20 @@ class CatchUpIndexing(InitPluginProtocol):
                 await task
 
     async def run(self, app: Litestar) -> None:
-        from server.catalog import repository
-        from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY
+        from server.search.indexer import index_and_mark_ready, pending_ids
 
         service = getattr(app.state, "search", None)
         if service is None:
             return
         database: Database = app.state.database
 
-        def pending(session: Session) -> list[tuple[int, str, list[SegmentDocument]]]:
-            return [
-                (
-                    webinar.id or 0,
-                    webinar.slug,
-                    [d for b in repository.iter_segment_documents(session, webinar.id) for d in b],
-                )
-                for webinar in repository.webinars_with_status(session, STATUS_INDEX_PENDING)
-            ]
-
-        def mark_ready(session: Session, webinar_id: int) -> None:
-            repository.set_status(session, [webinar_id], STATUS_READY)
-
         try:
-            for webinar_id, slug, documents in await database.run(pending):
-                await service.index.replace_webinar(slug, documents)
-                await database.run(mark_ready, webinar_id)
-                log.info("indexed %s (%d segments) at start-up", slug, len(documents))
+            pending = await database.run(pending_ids)
+            if pending:
+                report = await index_and_mark_ready(service.index, database, pending)
+                log.info(
+                    "indexed %d pending webinars (%d segments) at start-up", report.ready, report.documents
+                )
         except Exception as exc:  # the site works without this; say why and leave them pending
             log.warning("could not index pending webinars at start-up: %s", exc)
 

@@ -1,7 +1,8 @@
 """The `webinar-archive` command line.
 
-Contract (design notes): errors are one human line on standard error and a non-zero exit, never
-a traceback (set ARCHIVE_DEBUG=1 to see one); `ingest` prints the slug as its last line.
+Contract, for the staff who run these commands and the scripts that call them: errors are one
+human line on standard error and a non-zero exit, never a traceback (set ARCHIVE_DEBUG=1 to see
+one); `ingest` prints the slug as its last line, so a script can take it from there.
 Each subcommand is a small function taking the parsed arguments and the settings.
 """
 
@@ -148,7 +149,7 @@ def _place_media(media: Path, sha256: str, media_dir: Path) -> tuple[Path, bool]
     collide), written beside and renamed, so the folder never holds half a file. The flag says
     whether this call created the copy, so a failed ingest can remove it again.
     """
-    from server.catalog.repository import slugify
+    from server.catalog.slugs import slugify
 
     media_dir = media_dir.resolve()
     source = media.resolve()
@@ -176,29 +177,21 @@ def _index_webinar(settings: Settings, engine: Engine, webinar_id: int, slug: st
     stays `index_pending`, and `reindex` (or the app's start-up) catches up. A task Meilisearch
     refuses is an error, raised as such.
     """
-    from server.catalog.db import session_scope
-    from server.catalog.models import STATUS_READY
-    from server.catalog.repository import iter_segment_documents, set_status
-
     try:
         from server.search.index import SearchIndexError, SearchUnavailable
-        from server.search.indexer import index_webinar
+        from server.search.indexer import index_catalogue
         from server.search.process import MeiliProcessError
     except ImportError:
         return "this installation has no search index"
 
-    with session_scope(engine) as session:
-        documents = [d for batch in iter_segment_documents(session, webinar_id) for d in batch]
     try:
-        report = index_webinar(settings, slug, documents)
+        report = index_catalogue(settings, engine, [webinar_id])
     except (MeiliProcessError, SearchUnavailable) as exc:
         return str(exc)
     except SearchIndexError as exc:
         raise CommandError(
             f"{slug} is stored but indexing failed: {exc}; run `webinar-archive reindex`"
         ) from None
-    with session_scope(engine) as session:
-        set_status(session, [webinar_id], STATUS_READY)
     print(f"indexed {report.documents} segments in {report.seconds:.1f} s", file=sys.stderr)
     return None
 
@@ -214,7 +207,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.probe import probe
     from ingest.transcribe import ModelConfig
     from server.catalog.db import create_db_engine, session_scope, upgrade_database
-    from server.catalog.repository import CatalogError, check_slug, slug_owner, store_transcript
+    from server.catalog.slugs import CatalogError, check_slug, slug_owner
+    from server.catalog.store import store_transcript
 
     media = Path(args.media)
     # Everything the user can get wrong is checked before the model loads, and nothing is written.
@@ -263,7 +257,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
         stored_path, copied = _place_media(media, sha256, settings.storage.media_dir)
         try:
-            with session_scope(engine) as session:
+            with session_scope(engine) as session, session.begin():
                 webinar = store_transcript(
                     session,
                     dataclasses.replace(result.media, path=stored_path),
@@ -346,39 +340,25 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     index, and the catch-up for webinars stored while Meilisearch was down. The new index is
     built beside the live one and swapped in, so search keeps answering during the rebuild.
     """
-    from server.catalog.db import create_db_engine, session_scope, upgrade_database
-    from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY
-    from server.catalog.repository import iter_segment_documents, set_status, webinars_with_status
-    from server.search.documents import SegmentDocument
+    from server.catalog.db import create_db_engine, upgrade_database
     from server.search.index import SearchIndexError, SearchUnavailable
-    from server.search.indexer import rebuild_index
+    from server.search.indexer import index_catalogue
     from server.search.process import MeiliProcessError
-
-    slugs: set[str] = set()
-
-    def counted(batches: Iterator[list[SegmentDocument]]) -> Iterator[list[SegmentDocument]]:
-        for batch in batches:
-            slugs.update(doc.webinar for doc in batch)
-            yield batch
 
     engine = create_db_engine(settings.storage.database_url)
     try:
         upgrade_database(engine)
-        with session_scope(engine) as session:
-            pending = [w.id for w in webinars_with_status(session, STATUS_INDEX_PENDING) if w.id is not None]
-            batches = counted(iter_segment_documents(session, batch_size=args.batch_size))
-            try:
-                report = rebuild_index(settings, batches)
-            except (MeiliProcessError, SearchUnavailable) as exc:
-                raise CommandError(f"the search index cannot be reached: {exc}") from None
-            except SearchIndexError as exc:
-                raise CommandError(f"reindex failed, the previous index is unchanged: {exc}") from None
-            set_status(session, pending, STATUS_READY)
+        try:
+            report = index_catalogue(settings, engine, batch_size=args.batch_size)
+        except (MeiliProcessError, SearchUnavailable) as exc:
+            raise CommandError(f"the search index cannot be reached: {exc}") from None
+        except SearchIndexError as exc:
+            raise CommandError(f"reindex failed, the previous index is unchanged: {exc}") from None
     finally:
         engine.dispose()
     print(
-        f"reindexed {report.documents} segments of {len(slugs)} webinars in {report.seconds:.1f} s "
-        f"({report.per_second:,.0f} segments/s); {len(pending)} pending webinars now ready"
+        f"reindexed {report.documents} segments of {report.webinars} webinars in {report.seconds:.1f} s "
+        f"({report.per_second:,.0f} segments/s); {report.ready} pending webinars now ready"
     )
     return 0
 

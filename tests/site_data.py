@@ -20,10 +20,9 @@ from sqlmodel import Session
 from ingest.document import Chapter, Resource, Segment, Speaker, Transcript, Word
 from ingest.metadata import Manifest, load_manifest
 from ingest.probe import MediaInfo
-from server.catalog import repository
 from server.catalog.db import create_db_engine, upgrade_database
-from server.catalog.models import STATUS_READY
-from server.search.indexer import index_webinar
+from server.catalog.store import store_transcript
+from server.search.indexer import index_catalogue
 from server.search.process import MeiliConnection
 from server.settings import Settings
 
@@ -195,14 +194,12 @@ def store_and_index(
     upgrade_database(settings.storage.database_url)
     engine = create_db_engine(settings.storage.database_url)
     try:
-        with Session(engine) as session:
-            webinar = repository.store_transcript(session, info, digest, manifest, transcript, slug=slug)
+        with Session(engine) as session, session.begin():
+            webinar = store_transcript(session, info, digest, manifest, transcript, slug=slug)
             webinar_id, stored_slug = webinar.id, webinar.slug
-            assert webinar_id is not None
-            if connection is not None:
-                docs = [d for batch in repository.iter_segment_documents(session, webinar_id) for d in batch]
-                index_webinar(settings, stored_slug, docs, connection=connection, index_uid=index_uid)
-                repository.set_status(session, [webinar_id], STATUS_READY)
+        assert webinar_id is not None
+        if connection is not None:
+            index_catalogue(settings, engine, [webinar_id], connection=connection, index_uid=index_uid)
     finally:
         engine.dispose()
     return stored_slug

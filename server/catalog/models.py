@@ -74,6 +74,13 @@ class Webinar(WebinarBase, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
+def require_id(webinar: Webinar) -> int:
+    """The webinar's primary key, which exists once the row is flushed (stored or read back)."""
+    if webinar.id is None:  # only before a flush; a bug if seen here
+        raise RuntimeError("webinar has no id yet")
+    return webinar.id
+
+
 class WebinarUpdate(SQLModel):
     """What staff may edit; every change is written to the edit history."""
 

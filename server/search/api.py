@@ -27,14 +27,13 @@ from litestar.params import Parameter
 from litestar.plugins import InitPluginProtocol
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_502_BAD_GATEWAY, HTTP_503_SERVICE_UNAVAILABLE
 
+from ingest.document import SegmentKind
 from server.search.index import INDEX_UID, MeiliIndex, SearchIndexError, SearchUnavailable, open_client
 from server.search.process import MeiliConnection, MeiliProcessError, meilisearch
 from server.search.service import MAX_OFFSET, QueryError, SearchQuery, SearchResponse, SearchService
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
-
-SegmentKind = Literal["intro", "presentation", "question", "answer", "panel", "other"]
 
 
 def _service(state: State) -> SearchService:
@@ -168,8 +167,3 @@ class SearchPlugin(InitPluginProtocol):
             finally:
                 app.state.search = None
                 app.state.meili = None
-
-
-def search_lifespan(settings: Settings) -> Any:
-    """The lifespan alone, for an app that registers its own routes (prefer SearchPlugin)."""
-    return SearchPlugin(settings).lifespan

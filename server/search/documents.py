@@ -7,7 +7,17 @@ of truth) and can always be rebuilt from it by `webinar-archive reindex`.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Final
+
 import msgspec
+
+_EPOCH: Final = dt.date(1970, 1, 1)
+
+
+def date_ts(date: dt.date) -> int:
+    """A date as the index holds it (`date_ts`): days since 1970-01-01, a number to filter and sort."""
+    return (date - _EPOCH).days
 
 
 class SegmentDocument(msgspec.Struct, kw_only=True):

@@ -34,14 +34,13 @@ from server.search.process import MeiliConnection
 INDEX_UID: Final = "segments"
 PRIMARY_KEY: Final = "id"
 BATCH_SIZE: Final = 5_000
-"""Documents per request: thousands, as the design notes ask; ~2-3 MB of JSON per request."""
+"""Documents per request: thousands, since Meilisearch indexes a few large batches much faster
+than many small ones; ~2-3 MB of JSON per request."""
 MAX_PENDING_TASKS: Final = 8
 """Batches sent ahead of the one being waited for: Meilisearch merges queued additions into one
 internal batch (auto-batching), which is much faster than one task at a time, while the window
 keeps a 1M-segment rebuild from queueing gigabytes of payload at once."""
 TASK_TIMEOUT_S: Final = 600.0
-
-SEGMENT_KINDS: Final = ("intro", "presentation", "question", "answer", "panel", "other")
 
 SEARCHABLE_ATTRIBUTES: Final = (
     "text",
@@ -167,6 +166,10 @@ class IndexReport:
 
     documents: int
     seconds: float
+    webinars: int = 0
+    """Webinars the documents belong to (when the run counted them)."""
+    ready: int = 0
+    """Webinars marked `ready` by the run: in step with the index."""
 
     @property
     def per_second(self) -> float:

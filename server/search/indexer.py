@@ -1,30 +1,138 @@
-"""Blocking entry points for commands (`ingest`, `reindex`, the worker): index, then return.
+"""Bringing the index in step with the catalogue, and blocking entry points for commands.
 
-Each call finds its server the way the settings say (`MEILI_URL`, or the local one for
-ARCHIVE_DATA_DIR, started and stopped around the call if nothing runs it) and waits for every
-Meilisearch task, so when it returns the documents are searchable.
+`index_and_mark_ready` is the one way webinars get into the index from the catalogue and are
+marked `ready`: `ingest` (the webinar it stored), `reindex` (everything, rebuilt) and the app's
+start-up catch-up (the webinars stored while Meilisearch was down) all call it. Commands reach it
+through `index_catalogue`, which finds the server the way the settings say (`MEILI_URL`, or the
+local one for ARCHIVE_DATA_DIR, started and stopped around the call if nothing runs it) and waits
+for every Meilisearch task, so when it returns the documents are searchable.
 
-For the catalogue's `ingest`: store the webinar first, then call `index_webinar`; on
-`SearchUnavailable` or `MeiliProcessError` (no server) keep the webinar and mark it
-`index_pending`, for the next `reindex` to pick up. `SearchIndexError` means Meilisearch refused
-the documents: its message is the one to show.
+For `ingest`: store the webinar first (committed), then index it; on `SearchUnavailable` or
+`MeiliProcessError` (no server) keep the webinar, which stays `index_pending` for the next
+`reindex` or start-up to pick up. `SearchIndexError` means Meilisearch refused the documents: its
+message is the one to show.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from server.catalog.db import Database, session_scope
+from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY, Webinar, require_id
+from server.catalog.status import set_status, webinars_with_status
 from server.search.documents import SegmentDocument
-from server.search.index import INDEX_UID, IndexReport, connected_index
+from server.search.feed import iter_segment_documents
+from server.search.index import BATCH_SIZE, INDEX_UID, IndexReport, MeiliIndex, connected_index
 from server.search.process import MeiliConnection, meilisearch
 from server.settings import Settings
 
-__all__ = ["index_webinar", "rebuild_index"]
+__all__ = ["index_and_mark_ready", "index_catalogue", "index_webinar", "pending_ids", "rebuild_index"]
+
+log = logging.getLogger(__name__)
 
 _Runner = Callable[[MeiliConnection], Coroutine[Any, Any, int]]
+
+
+def pending_ids(session: Session) -> list[int]:
+    """The webinars stored but not yet in the index (`index_pending`), oldest first."""
+    return [require_id(webinar) for webinar in webinars_with_status(session, STATUS_INDEX_PENDING)]
+
+
+def _mark_ready(session: Session, webinar_ids: Sequence[int]) -> None:
+    with session.begin():
+        set_status(session, webinar_ids, STATUS_READY)
+
+
+def _documents(session: Session, webinar_id: int) -> tuple[str, list[SegmentDocument]] | None:
+    """The webinar's slug and search documents (none when unpublished); None when it is gone."""
+    webinar = session.get(Webinar, webinar_id)
+    if webinar is None:
+        return None
+    return webinar.slug, [d for batch in iter_segment_documents(session, webinar_id) for d in batch]
+
+
+async def index_and_mark_ready(
+    index: MeiliIndex,
+    database: Database,
+    webinar_ids: Iterable[int] | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+) -> IndexReport:
+    """Put webinars' segments from the catalogue into `index`, then mark the webinars `ready`.
+
+    With `webinar_ids`, one webinar at a time: its documents replace the ones the index held for
+    it (an unpublished webinar's are removed), and once Meilisearch has them the webinar is marked
+    ready in a unit of work of its own, so a failure part-way leaves the rest `index_pending` for
+    the next try. Without, the whole index is rebuilt from the catalogue (read `batch_size`
+    segments at a time) beside the live one and swapped in; the webinars pending when the rebuild
+    began are then marked ready, while one stored meanwhile stays pending.
+
+    Each unit of database work runs through `database`, except the rebuild's read, which streams
+    on the calling thread while batches go out: that is for commands, and the app only ever
+    indexes given webinars.
+    """
+    started = time.perf_counter()
+    if webinar_ids is None:
+        pending = await database.run(pending_ids)
+        slugs: set[str] = set()
+
+        def counted(batches: Iterator[list[SegmentDocument]]) -> Iterator[list[SegmentDocument]]:
+            for batch in batches:
+                slugs.update(doc.webinar for doc in batch)
+                yield batch
+
+        with session_scope(database.engine) as session:
+            documents = await index.rebuild(counted(iter_segment_documents(session, batch_size=batch_size)))
+        await database.run(_mark_ready, pending)
+        return IndexReport(documents, time.perf_counter() - started, webinars=len(slugs), ready=len(pending))
+    documents = webinars = ready = 0
+    for webinar_id in webinar_ids:
+        found = await database.run(_documents, webinar_id)
+        if found is None:
+            continue  # deleted meanwhile: nothing to index or to mark
+        slug, docs = found
+        count = await index.replace_webinar(slug, docs)
+        await database.run(_mark_ready, [webinar_id])
+        log.info("indexed %s (%d segments)", slug, count)
+        documents += count
+        webinars += 1 if docs else 0
+        ready += 1
+    return IndexReport(documents, time.perf_counter() - started, webinars=webinars, ready=ready)
+
+
+def index_catalogue(
+    settings: Settings,
+    engine: Engine,
+    webinar_ids: Iterable[int] | None = None,
+    *,
+    connection: MeiliConnection | None = None,
+    index_uid: str = INDEX_UID,
+    batch_size: int = BATCH_SIZE,
+) -> IndexReport:
+    """`index_and_mark_ready` for a command: `webinar_ids`, or every webinar (a rebuild).
+
+    `connection` overrides the settings (tests point it at their own server).
+    """
+
+    async def run(conn: MeiliConnection) -> IndexReport:
+        database = Database(engine, threads=1)
+        try:
+            async with connected_index(conn, index_uid) as index:
+                return await index_and_mark_ready(index, database, webinar_ids, batch_size=batch_size)
+        finally:
+            database.close()
+
+    if connection is not None:
+        return asyncio.run(run(connection))
+    with meilisearch(settings) as conn:
+        return asyncio.run(run(conn))
 
 
 def index_webinar(
@@ -37,7 +145,7 @@ def index_webinar(
 ) -> IndexReport:
     """Replace webinar `slug`'s documents in the index with `documents` (none: remove it).
 
-    Pass the catalogue's `iter_segment_documents(session, webinar_id)` flattened, or its list.
+    For documents made elsewhere; webinars from the catalogue go in with `index_catalogue`.
     """
     docs = [doc for doc in documents if doc.webinar == slug]
 
@@ -55,7 +163,7 @@ def rebuild_index(
     connection: MeiliConnection | None = None,
     index_uid: str = INDEX_UID,
 ) -> IndexReport:
-    """Rebuild the whole index from `batches` (the catalogue is the source of truth).
+    """Rebuild the whole index from `batches` (from the catalogue: `index_catalogue`).
 
     Built beside the live index and swapped in, so search keeps answering meanwhile.
     """

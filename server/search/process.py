@@ -1,9 +1,10 @@
 """Where the Meilisearch server comes from: `MEILI_URL`, or a local one this process starts.
 
-Issue 4: with `MEILI_URL` unset, the commands that need the index start a local Meilisearch with
-its data under `ARCHIVE_DATA_DIR/meili`, bound to 127.0.0.1, protected by a generated master key
-that only the owner can read, and reuse one already running for the same data folder; they stop
-only what they started. With `MEILI_URL` (and `MEILI_MASTER_KEY`) set, that server is used as is.
+So that search needs no service set up by hand: with `MEILI_URL` unset, the commands that need
+the index start a local Meilisearch with its data under `ARCHIVE_DATA_DIR/meili`, bound to
+127.0.0.1, protected by a generated master key that only the owner can read, and reuse one
+already running for the same data folder; they stop only what they started. With `MEILI_URL`
+(and `MEILI_MASTER_KEY`) set, that server is used as is.
 
 Layout of `ARCHIVE_DATA_DIR/meili/`:
 

@@ -19,10 +19,11 @@ from typing import Any, Final
 import httpx2
 import msgspec
 
+from ingest.document import SEGMENT_KINDS
+from server.search.documents import date_ts
 from server.search.index import (
     FACETS,
     MAX_TOTAL_HITS,
-    SEGMENT_KINDS,
     SYNONYM_GROUPS,
     MeiliIndex,
     SearchIndexError,
@@ -33,7 +34,6 @@ from server.search.index import (
 _PRE: Final = "\x02"
 _POST: Final = "\x03"
 _MARKS = re.compile("([\x02\x03])")
-_EPOCH: Final = dt.date(1970, 1, 1)
 CROP_WORDS: Final = 32
 """Words of context shown around the match (segments are 20-80 words: most are shown whole)."""
 MAX_QUERY_CHARS: Final = 500
@@ -134,9 +134,9 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
                 out.append(f"{field} = {quote_filter_value(value)}")
         # Dates are converted to integers by us, never pasted from the request.
         if self.date_from is not None:
-            out.append(f"date_ts >= {(self.date_from - _EPOCH).days}")
+            out.append(f"date_ts >= {date_ts(self.date_from)}")
         if self.date_to is not None:
-            out.append(f"date_ts <= {(self.date_to - _EPOCH).days}")
+            out.append(f"date_ts <= {date_ts(self.date_to)}")
         return out
 
 

@@ -1,7 +1,7 @@
 """Public JSON API and caption files for webinars (the search endpoint lives in server/search).
 
 Controllers stay thin: they validate parameters (Litestar answers 400 with the reason when a
-parameter is out of range), ask the repository through `db.run` (one unit of work on the
+parameter is out of range), ask the catalogue's reads through `db.run` (one unit of work on the
 catalogue's threads, so the event loop is never held by a query), and return typed shapes.
 """
 
@@ -17,7 +17,7 @@ from sqlmodel import Session
 from ingest.captions import to_srt, to_webvtt
 from ingest.document import Transcript
 from ingest.errors import NotFoundError
-from server.catalog import repository
+from server.catalog import reads
 from server.catalog.db import Database
 from server.catalog.models import SegmentPublic, Webinar, WebinarPage, WebinarPublic
 
@@ -27,28 +27,28 @@ MAX_OFFSET = 1_000_000
 
 
 def webinar_or_404(session: Session, slug: str) -> Webinar:
-    webinar = repository.get_published(session, slug)
+    webinar = reads.get_published(session, slug)
     if webinar is None:
         raise NotFoundError(f"no webinar with slug {slug!r}")
     return webinar
 
 
 def _page(session: Session, limit: int, offset: int) -> WebinarPage:
-    rows, total = repository.list_webinars(session, limit=limit, offset=offset)
-    return WebinarPage(items=[repository.summary(w) for w in rows], total=total, limit=limit, offset=offset)
+    rows, total = reads.list_webinars(session, limit=limit, offset=offset)
+    return WebinarPage(items=[reads.summary(w) for w in rows], total=total, limit=limit, offset=offset)
 
 
 def _detail(session: Session, slug: str) -> WebinarPublic:
-    return repository.webinar_detail(session, webinar_or_404(session, slug))
+    return reads.webinar_detail(session, webinar_or_404(session, slug))
 
 
 def _segments(session: Session, slug: str) -> list[SegmentPublic]:
-    return repository.list_segments(session, webinar_or_404(session, slug))
+    return reads.list_segments(session, webinar_or_404(session, slug))
 
 
 def _transcript(session: Session, slug: str) -> tuple[Webinar, Transcript]:
     webinar = webinar_or_404(session, slug)
-    return webinar, repository.load_transcript(session, webinar)
+    return webinar, reads.load_transcript(session, webinar)
 
 
 class WebinarController(Controller):

@@ -24,7 +24,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import Parameter
 
 from ingest.errors import NotFoundError
-from server.catalog import repository
+from server.catalog import reads
 from server.catalog.db import Database
 from server.catalog.models import Webinar
 from server.web import queries
@@ -74,7 +74,7 @@ class FeedController(Controller):
             raise NotFoundError("not a replay link of this archive")
         if parts.netloc and parts.netloc != request.url.netloc:
             raise NotFoundError("not a link to this archive")
-        webinar = await db.run(repository.get_published, segments[1])
+        webinar = await db.run(reads.get_published, segments[1])
         if webinar is None:
             raise NotFoundError(f"no webinar with slug {segments[1]!r}")
         query = parse_qs(parts.query)

@@ -43,11 +43,12 @@ from litestar.types import Message, Scope
 from markupsafe import Markup
 from sqlmodel import Session
 
+from ingest.document import SEGMENT_KINDS
 from ingest.errors import InputError, NotFoundError
-from server.catalog import repository
+from server.catalog import reads
 from server.catalog.db import Database
 from server.catalog.models import Webinar
-from server.search.index import SEGMENT_KINDS, SearchIndexError, SearchUnavailable
+from server.search.index import SearchIndexError, SearchUnavailable
 from server.search.service import QueryError, SearchQuery, SearchResponse
 from server.settings import Settings
 from server.web import queries
@@ -282,7 +283,7 @@ def webinar_moment(
     session: Session, slug: str, t_text: str | None, end_text: str | None
 ) -> tuple[Webinar, float | None, float | None]:
     """The published webinar at `slug` and the moment asked for; NotFoundError or MomentError."""
-    webinar = repository.get_published(session, slug)
+    webinar = reads.get_published(session, slug)
     if webinar is None:
         raise NotFoundError(f"There is no webinar at /webinars/{slug}.", title="Webinar not found")
     try:
@@ -397,7 +398,7 @@ def replay_context(session: Session, request: Request[Any, Any, Any], slug: str)
     webinar, t, end = webinar_moment(
         session, slug, request.query_params.get("t"), request.query_params.get("end")
     )
-    detail = repository.webinar_detail(session, webinar)
+    detail = reads.webinar_detail(session, webinar)
     engine: JinjaTemplateEngine = request.app.template_engine  # type: ignore[assignment]
     transcript = rendered_transcript(engine.engine, session, webinar)
     segments, starts = transcript.segments, transcript.starts
@@ -474,7 +475,7 @@ def replay_context(session: Session, request: Request[Any, Any, Any], slug: str)
 
 
 def home_context(session: Session) -> dict[str, Any]:
-    latest, total = repository.list_webinars(session, limit=8, offset=0)
+    latest, total = reads.list_webinars(session, limit=8, offset=0)
     return {
         "latest": latest,
         "total": total,
@@ -487,7 +488,7 @@ def embed_context(session: Session, request: Request[Any, Any, Any], slug: str) 
     webinar, t, end = webinar_moment(
         session, slug, request.query_params.get("t"), request.query_params.get("end")
     )
-    media_url = repository.media_url(webinar)
+    media_url = reads.media_url(webinar)
     return {
         "webinar": webinar,
         "t": t,

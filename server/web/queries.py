@@ -1,6 +1,6 @@
 """Read-only SQL for the site's pages (issue 5): what the templates show, in as few queries as possible.
 
-The catalogue's repository answers the JSON API; the pages need other shapes (a transcript
+The catalogue's reads (server/catalog/reads.py) answer the JSON API; the pages need other shapes (a transcript
 without word times, people by a URL slug, topics across the archive), so those queries live
 here, beside the pages, and only read. Rows are fetched as plain columns, not ORM objects: the
 replay page of a two-hour webinar reads ~1,500 segments, and skipping the identity map and the
@@ -13,24 +13,19 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from server.catalog import repository
 from server.catalog.models import Chapter, Person, Segment, Webinar, WebinarPerson
-
-
-def listed() -> Any:
-    """What the public may see: the same rule as the JSON API (published and stored in full)."""
-    return col(Webinar.published).is_(True) & col(Webinar.status).in_(repository.LISTED_STATUSES)
+from server.catalog.slugs import slugify
+from server.catalog.status import listed
 
 
 def person_slug(name: str) -> str:
     """A person's URL slug: their name, folded like webinar slugs (accents kept readable)."""
-    return repository.slugify(name)
+    return slugify(name)
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from litestar.testing import TestClient
 from sqlmodel import Session, select
 
 from server.app import create_app
-from server.catalog import repository
 from server.catalog.db import create_db_engine, upgrade_database
+from server.catalog.edits import update_webinar
 from server.catalog.models import Webinar, WebinarUpdate
-from server.catalog.repository import store_transcript
+from server.catalog.store import store_transcript
 from server.settings import SearchSettings, Settings, StorageSettings
 from tests.factories import make_manifest, make_media_info, make_transcript
 
@@ -41,7 +41,7 @@ def catalogue(settings: Settings) -> None:
     engine = create_db_engine(settings.storage.database_url)
     (settings.storage.media_dir / "circular.opus").write_bytes(b"OggS not really audio")
     try:
-        with Session(engine) as session:
+        with Session(engine) as session, session.begin():
             for i, (title, date) in enumerate(
                 [
                     ("Circular procurement", dt.date(2024, 3, 14)),
@@ -55,7 +55,7 @@ def catalogue(settings: Settings) -> None:
                 webinar = store_transcript(
                     session, make_media_info("circular.opus"), str(i) * 64, manifest, make_transcript()
                 )
-            repository.update_webinar(session, webinar, WebinarUpdate(published=False), editor="test")
+            update_webinar(session, webinar, WebinarUpdate(published=False), editor="test")
     finally:
         engine.dispose()
 

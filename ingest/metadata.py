@@ -13,8 +13,10 @@ from typing import Any
 import msgspec
 import yaml
 
+from ingest.errors import InputError
 
-class ManifestError(ValueError):
+
+class ManifestError(InputError):
     """A manifest that cannot be used; the message names the field and the problem."""
 
 

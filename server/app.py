@@ -27,13 +27,14 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy import Engine
 
 from server.catalog.db import Database, create_db_engine, upgrade_database
-from server.search.api import SearchPlugin
+from server.search.api import SearchPlugin, provide_search
+from server.search.service import SearchService
 from server.settings import Settings
 from server.web.api import CaptionController, WebinarController
 from server.web.disconnect import cancel_on_disconnect
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.health import health
-from server.web.pages import SitePlugin
+from server.web.plugin import SitePlugin
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,8 @@ class CatchUpIndexing(InitPluginProtocol):
     async def run(self, app: Litestar) -> None:
         from server.search.indexer import index_and_mark_ready, pending_ids
 
-        service = getattr(app.state, "search", None)
-        if service is None:
+        service: SearchService = app.state.search
+        if not service.available:
             return
         database: Database = app.state.database
 
@@ -132,11 +133,14 @@ def create_app(
     handlers: list[ControllerRouterHandler] = [WebinarController, CaptionController, health]
     handlers.extend(extra_handlers)
     # The website: pages, feeds, /static, /media with Range requests and the security headers
-    # on every response (server/web/pages.py).
+    # on every response (server/web/plugin.py).
     all_plugins.append(SitePlugin(settings))
     return Litestar(
         route_handlers=handlers,
-        dependencies={"db": Provide(provide_database, sync_to_thread=False)},
+        dependencies={
+            "db": Provide(provide_database, sync_to_thread=False),
+            "search": Provide(provide_search, sync_to_thread=False),  # for pages, with or without the plugin
+        },
         # The database comes up first: plugins' lifespans (search) are appended after it.
         lifespan=[_database_lifespan(settings, engine, migrate)],
         plugins=all_plugins,
@@ -151,6 +155,7 @@ def create_app(
             # inline script, which the site's Content-Security-Policy (rightly) refuses.
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin()],
         ),
-        state=State({"settings": settings}),
+        # Without the search plugin (tests of the catalogue pages), search answers "unavailable".
+        state=State({"settings": settings, "search": SearchService(None)}),
         debug=debug,
     )

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ingest.errors import InputError
+
 WHISPER_DEVICES = ("auto", "cpu", "cuda")
 WHISPER_COMPUTE_TYPES = (
     "default",
@@ -28,8 +30,10 @@ WHISPER_COMPUTE_TYPES = (
 )
 
 
-class SettingsError(ValueError):
+class SettingsError(InputError):
     """A setting with a bad value; the message names the variable."""
+
+    default_title = "A setting has a bad value"
 
 
 @dataclass(frozen=True)

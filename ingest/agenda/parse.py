@@ -19,12 +19,13 @@ from ingest.agenda.names import SpeakerIndex
 from ingest.agenda.times import format_time, parse_time
 from ingest.agenda.titles import Reading, TitleReader, read_title
 from ingest.document import SEGMENT_KINDS, SegmentKind
+from ingest.errors import InputError
 from ingest.metadata import AgendaEntry, Person
 
 __all__ = ["AgendaError", "AgendaItem", "parse_agenda"]
 
 
-class AgendaError(ValueError):
+class AgendaError(InputError):
     """An agenda that cannot be trusted; names every bad line so staff can fix them at once.
 
     `problems` holds `(number, text, why)` triples: the 1-based line number (or entry number for

@@ -2,8 +2,8 @@
 
 `create_app(settings)` registers everything with one line: `plugins=[SearchPlugin(settings)]`.
 The plugin adds `SearchController`, a lifespan that owns the Meilisearch client (on
-`app.state.meili`, with the `SearchService` on `app.state.search`), and the handlers that turn
-"Meilisearch is down" into a 503 with a clear JSON message instead of a traceback.
+`app.state.meili`, with the `SearchService` on `app.state.search`). "Meilisearch is down" is a
+`SearchUnavailable`, which the app's one error handler answers with a 503 and the reason.
 
 With `MEILI_URL` unset the lifespan starts (or reuses) the local Meilisearch of ARCHIVE_DATA_DIR
 and stops it at shutdown if it started it; a server that cannot start leaves the app running,
@@ -16,31 +16,30 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import anyio.to_thread
-from litestar import Controller, Litestar, Request, Response, get
+from litestar import Controller, Litestar, get
 from litestar.config.app import AppConfig
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException
+from litestar.di import NamedDependency, Provide
 from litestar.params import Parameter
 from litestar.plugins import InitPluginProtocol
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_502_BAD_GATEWAY, HTTP_503_SERVICE_UNAVAILABLE
 
 from ingest.document import SegmentKind
+from ingest.errors import ArchiveError
+from server.problems import archive_problem
 from server.search.index import INDEX_UID, MeiliIndex, SearchIndexError, SearchUnavailable, open_client
 from server.search.process import MeiliConnection, MeiliProcessError, meilisearch
-from server.search.service import MAX_OFFSET, QueryError, SearchQuery, SearchResponse, SearchService
+from server.search.service import MAX_OFFSET, SearchQuery, SearchResponse, SearchService
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def _service(state: State) -> SearchService:
-    service: SearchService | None = state.get("search")
-    if service is None:
-        reason = state.get("search_error") or "the search index is not configured"
-        raise SearchUnavailable(reason)
+def provide_search(state: State) -> SearchService:
+    """The app's search service for handlers that declare `search` (it may be unavailable)."""
+    service: SearchService = state.search
     return service
 
 
@@ -57,11 +56,10 @@ class SearchController(Controller):
             "Segments matching `q` (typo-tolerant, with the field's abbreviations as synonyms), "
             "filtered, with facet counts. `group=webinar` returns the best moments per webinar."
         ),
-        raises=[HTTPException],
     )
     async def search(
         self,
-        state: State,
+        search: NamedDependency[SearchService],
         q: Annotated[str, Parameter(description="words to find; empty lists the newest")] = "",
         webinar: Annotated[str | None, Parameter(description="a webinar's slug")] = None,
         speaker: Annotated[str | None, Parameter(description="a speaker's display name")] = None,
@@ -87,27 +85,7 @@ class SearchController(Controller):
             offset=offset,
             group=group,
         )
-        try:
-            return await _service(state).search(query)
-        except QueryError as exc:
-            raise HTTPException(status_code=HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
-
-
-def _unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.warning("search unavailable: %s", exc)
-    return Response(
-        {"status_code": 503, "detail": f"Search is temporarily unavailable: {exc}"},
-        status_code=HTTP_503_SERVICE_UNAVAILABLE,
-        headers={"Retry-After": "10"},
-    )
-
-
-def _refused(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.error("search failed: %s", exc)
-    return Response(
-        {"status_code": 502, "detail": f"The search engine could not answer: {exc}"},
-        status_code=HTTP_502_BAD_GATEWAY,
-    )
+        return await search.search(query)  # QueryError is an InputError: the app answers 400
 
 
 class SearchPlugin(InitPluginProtocol):
@@ -133,8 +111,11 @@ class SearchPlugin(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.append(SearchController)
         app_config.lifespan.append(self.lifespan)
-        app_config.exception_handlers[SearchUnavailable] = _unavailable
-        app_config.exception_handlers[SearchIndexError] = _refused
+        app_config.dependencies.setdefault("search", Provide(provide_search, sync_to_thread=False))
+        # An app with the website has its own handler (HTML for pages); an API alone gets JSON.
+        app_config.exception_handlers.setdefault(ArchiveError, archive_problem)
+        if "search" not in app_config.state:  # until the lifespan has a client
+            app_config.state["search"] = SearchService(None, "search is starting")
         return app_config
 
     @contextlib.asynccontextmanager
@@ -150,8 +131,7 @@ class SearchPlugin(InitPluginProtocol):
                     stack.push_async_callback(anyio.to_thread.run_sync, manager.__exit__, None, None, None)
                 except MeiliProcessError as exc:
                     log.error("search disabled: %s", exc)
-                    app.state.search = None
-                    app.state.search_error = str(exc)
+                    app.state.search = SearchService(None, str(exc))
             if connection is not None:
                 client = open_client(connection, timeout=self.timeout)
                 stack.push_async_callback(client.aclose)
@@ -165,5 +145,5 @@ class SearchPlugin(InitPluginProtocol):
             try:
                 yield
             finally:
-                app.state.search = None
+                app.state.search = SearchService(None, "the server is shutting down")
                 app.state.meili = None

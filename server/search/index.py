@@ -28,6 +28,7 @@ import httpx2
 import msgspec
 from meilisearch_python_sdk import AsyncClient
 
+from ingest.errors import ArchiveError, UnavailableError
 from server.search.documents import SegmentDocument
 from server.search.process import MeiliConnection
 
@@ -148,12 +149,18 @@ MAX_TOTAL_HITS = 1000
 """Hits a query can page through: deeper pages of a transcript search are never read."""
 
 
-class SearchUnavailable(RuntimeError):
-    """Meilisearch cannot be reached (down, wrong address, timeout): the API answers 503."""
+class SearchUnavailable(UnavailableError):
+    """Meilisearch cannot be reached (down, wrong address, timeout): the app answers 503."""
+
+    default_title = "Search is temporarily unavailable"
+    retry_after = 10
 
 
-class SearchIndexError(RuntimeError):
+class SearchIndexError(ArchiveError):
     """Meilisearch refused a request or a task failed; the message is Meilisearch's own."""
+
+    status = 502
+    default_title = "The search engine could not answer"
 
     def __init__(self, message: str, code: str = "") -> None:
         super().__init__(message)

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import httpx
 
+from ingest.errors import UnavailableError
 from server.settings import Settings
 
 KEY_FILE = "master.key"
@@ -50,7 +51,7 @@ LOG_FILE = "meilisearch.log"
 DEFAULT_READY_TIMEOUT = 30.0
 
 
-class MeiliProcessError(RuntimeError):
+class MeiliProcessError(UnavailableError):
     """The local Meilisearch could not be found, started or reached; the message says why."""
 
 

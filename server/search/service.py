@@ -20,6 +20,7 @@ import httpx2
 import msgspec
 
 from ingest.document import SEGMENT_KINDS
+from ingest.errors import InputError
 from server.search.documents import date_ts
 from server.search.index import (
     FACETS,
@@ -86,7 +87,7 @@ MAX_OFFSET = MAX_TOTAL_HITS
 """Meilisearch returns nothing past the index's `maxTotalHits`, so a deeper offset is refused."""
 
 
-class QueryError(ValueError):
+class QueryError(InputError):
     """A search parameter the API must refuse with 400; the message is the reason."""
 
 
@@ -284,10 +285,28 @@ def request_body(query: SearchQuery, filters: list[str], limit: int, offset: int
 
 
 class SearchService:
-    """Runs `SearchQuery`s against one index; the web app keeps one on app.state."""
+    """Runs `SearchQuery`s against one index; the web app keeps one on app.state.
 
-    def __init__(self, index: MeiliIndex) -> None:
-        self.index = index
+    An app whose Meilisearch could not be started or reached still has a service, built with
+    `index=None` and the reason: every call raises `SearchUnavailable` with that reason, so
+    handlers need no "is search configured?" branch of their own.
+    """
+
+    def __init__(
+        self, index: MeiliIndex | None, unavailable: str = "the search index is not configured"
+    ) -> None:
+        self._index = index
+        self.unavailable = unavailable
+
+    @property
+    def available(self) -> bool:
+        return self._index is not None
+
+    @property
+    def index(self) -> MeiliIndex:
+        if self._index is None:
+            raise SearchUnavailable(self.unavailable)
+        return self._index
 
     async def _post(self, path: str, body: dict[str, Any]) -> bytes:
         """POST returning raw bytes, so msgspec decodes straight into typed structs."""

@@ -55,7 +55,7 @@ class WebinarController(Controller):
     path = "/api/webinars"
     tags = ["webinars"]  # noqa: RUF012  (Litestar reads a plain class attribute)
 
-    @get("/", summary="Published webinars, newest first")
+    @get("/", name="api-webinars", summary="Published webinars, newest first")
     async def list_webinars(
         self,
         db: NamedDependency[Database],
@@ -79,12 +79,12 @@ class CaptionController(Controller):
     path = "/webinars/{slug:str}"
     tags = ["captions"]  # noqa: RUF012
 
-    @get("/captions.vtt", summary="WebVTT captions")
+    @get("/captions.vtt", name="captions-vtt", summary="WebVTT captions")
     async def webvtt(self, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
         _, transcript = await db.run(_transcript, slug)
         return Response(to_webvtt(transcript), media_type="text/vtt")
 
-    @get("/captions.srt", summary="SRT captions")
+    @get("/captions.srt", name="captions-srt", summary="SRT captions")
     async def srt(self, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
         webinar, transcript = await db.run(_transcript, slug)
         return Response(

@@ -19,11 +19,11 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import SQLAlchemyError
 
-from ingest.errors import ArchiveError, UnavailableError
+from ingest.errors import ArchiveError
+from server.problems import log_server_error, problem, retry_headers
 
 log = logging.getLogger("server.web")
 
-PROBLEM_JSON: Final = "application/problem+json"
 TITLES: Final = {
     400: "That request cannot be used",
     401: "Please sign in",
@@ -60,12 +60,6 @@ def error_page(status: int, title: str, message: str, **context: Any) -> Templat
     )
 
 
-def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response[Any]:
-    """RFC 9457 problem details; `status_code` and `detail` keep the shape older clients read."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "status_code": status}
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
 def respond(
     request: Request[Any, Any, Any],
     status: int,
@@ -85,10 +79,8 @@ def respond(
 
 
 def handle_archive_error(request: Request[Any, Any, Any], exc: ArchiveError) -> Response[Any]:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, UnavailableError) else None
-    if exc.status >= 500:
-        log.error("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
-    return respond(request, exc.status, str(exc), title=exc.title, headers=headers, **exc.context)
+    log_server_error(request, exc)
+    return respond(request, exc.status, str(exc), title=exc.title, headers=retry_headers(exc), **exc.context)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -55,7 +55,7 @@ class FeedController(Controller):
 
     include_in_schema = False
 
-    @get("/oembed")
+    @get("/oembed", name="oembed")
     async def oembed(
         self,
         request: Request[Any, Any, State],
@@ -85,7 +85,8 @@ class FeedController(Controller):
         height = round(width * 9 / 16) + 60 if video else 200
         if maxheight is not None:
             height = min(height, maxheight)
-        src = absolute(request, f"/webinars/{webinar.slug}/embed{moment_query(t, end)}")
+        reverse = request.app.route_reverse
+        src = absolute(request, reverse("embed", slug=webinar.slug) + moment_query(t, end))
         title = webinar.title
         if t is not None:
             title += f" (at {clock(t)}" + (f" to {clock(end)}" if end is not None else "") + ")"
@@ -105,15 +106,15 @@ class FeedController(Controller):
             "type": "video" if video else "rich",
             "title": title,
             "provider_name": PROVIDER,
-            "provider_url": absolute(request, "/"),
+            "provider_url": absolute(request, reverse("home")),
             "html": iframe,
             "width": width,
             "height": height,
-            "url": absolute(request, f"/webinars/{webinar.slug}{moment_query(t, end)}"),
+            "url": absolute(request, reverse("replay", slug=webinar.slug) + moment_query(t, end)),
         }
         return Response(body, media_type="application/json")
 
-    @get("/feed.xml")
+    @get("/feed.xml", name="feed")
     async def feed(self, request: Request[Any, Any, State], db: NamedDependency[Database]) -> Response[bytes]:
         """An Atom feed of the newest webinars, so followers learn of new replays."""
         webinars = await db.run(queries.feed_webinars)
@@ -140,18 +141,20 @@ def atom_feed(request: Request[Any, Any, State], webinars: list[Webinar]) -> byt
             element.text = text
         return element
 
+    reverse = request.app.route_reverse
+    feed_url = absolute(request, reverse("feed"))
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
-    sub(feed, "id", absolute(request, "/feed.xml"))
+    sub(feed, "id", feed_url)
     sub(feed, "title", f"{PROVIDER}: new webinars")
     updated = max((w.updated_at for w in webinars), default=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
     sub(feed, "updated", _timestamp(updated))
-    sub(feed, "link", rel="self", href=absolute(request, "/feed.xml"), type="application/atom+xml")
-    sub(feed, "link", rel="alternate", href=absolute(request, "/"), type="text/html")
+    sub(feed, "link", rel="self", href=feed_url, type="application/atom+xml")
+    sub(feed, "link", rel="alternate", href=absolute(request, reverse("home")), type="text/html")
     author = sub(feed, "author")
     sub(author, "name", PROVIDER)
     for webinar in webinars:
         entry = sub(feed, "entry")
-        link = absolute(request, f"/webinars/{webinar.slug}")
+        link = absolute(request, reverse("replay", slug=webinar.slug))
         sub(entry, "id", link)
         sub(entry, "title", webinar.title)
         sub(entry, "updated", _timestamp(webinar.updated_at))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get
-from litestar.datastructures import State
+from litestar import Response, get
 from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlmodel import Session
 
 from server.catalog.db import Database
+from server.search.service import SearchService
 
 
 def _ping(session: Session) -> None:
@@ -24,9 +24,8 @@ def _ping(session: Session) -> None:
 
 @get("/health", summary="Server health: database pool and search", tags=["health"], cache=False)
 async def health(
-    request: Request[Any, Any, State], db: NamedDependency[Database]
+    db: NamedDependency[Database], search: NamedDependency[SearchService]
 ) -> Response[dict[str, Any]]:
     await db.run(_ping)  # a failure raises: the error handler answers 503 and logs the cause
-    search_error = request.app.state.get("search_error")
-    search = "ok" if request.app.state.get("search") is not None else f"unavailable: {search_error or 'off'}"
-    return Response({"status": "ok", "database": db.pool_status(), "search": search})
+    search_state = "ok" if search.available else f"unavailable: {search.unavailable}"
+    return Response({"status": "ok", "database": db.pool_status(), "search": search_state})

@@ -181,8 +181,11 @@ def test_captions_parse_back(client: TestClient[Litestar], tmp_path: Path) -> No
 def test_unknown_or_unpublished_slugs_are_404_json(client: TestClient[Litestar], path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
-    assert response.headers["content-type"].startswith("application/json")
-    assert "no webinar" in response.json()["detail"]
+    assert response.headers["content-type"].startswith("application/problem+json")  # RFC 9457
+    problem = response.json()
+    assert problem["status"] == 404
+    assert problem["title"] == "Not found"
+    assert "no webinar" in problem["detail"]
 
 
 def test_openapi_schema(client: TestClient[Litestar]) -> None:

@@ -409,8 +409,9 @@ def test_unknown_address_is_404_html_for_browsers_and_json_for_the_api(site: Sit
     assert "Page not found" in page.text
     api = site.client.get("/api/webinars/no-such-webinar")
     assert api.status_code == 404
-    assert api.json()["status_code"] == 404
-    assert site.client.get("/no/such/page").headers["content-type"].startswith("application/json")
+    assert api.json()["status"] == 404
+    assert api.headers["content-type"].startswith("application/problem+json")
+    assert site.client.get("/no/such/page").headers["content-type"].startswith("application/problem+json")
 
 
 def test_speaker_page(site: Site) -> None:

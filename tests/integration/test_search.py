@@ -356,8 +356,9 @@ def test_meilisearch_down_is_503_with_a_message(tmp_path: Path) -> None:
     with TestClient(app) as test_client:
         response = test_client.get("/api/search", params={"q": "tender"})
     assert response.status_code == 503
+    assert response.headers["retry-after"] == "10"
     body = response.json()
-    assert "unavailable" in body["detail"]
+    assert body["title"] == "Search is temporarily unavailable"
     assert "does not answer" in body["detail"]
     assert "Traceback" not in response.text
     assert "key-that-does-not-matter" not in response.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.web.pages import safe_highlight
+from server.web.templating import safe_highlight
 from server.web.timecode import TimecodeError, clock, iso_duration, parse_timecode
 
 

@@ -1,0 +1,51 @@
+"""`SitePlugin`: adds the website to `create_app` in one line.
+
+The routes (pages, feeds, media with Range requests, static files), the Jinja environment, the
+security headers on every response, and the per-app cache of rendered transcripts.
+"""
+
+from __future__ import annotations
+
+from litestar.config.app import AppConfig
+from litestar.plugins import InitPluginProtocol
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from server.settings import Settings
+from server.web.feeds import FeedController
+from server.web.media import media_file
+from server.web.pages import PageController
+from server.web.replay import TranscriptCache
+from server.web.security import security_headers
+from server.web.templating import STATIC_DIR, template_environment
+
+
+class SitePlugin(InitPluginProtocol):
+    """Adds the website to `create_app`: pages, feeds, media, static files, templates, headers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.route_handlers.extend(
+            [
+                PageController,
+                FeedController,
+                media_file,
+                create_static_files_router(
+                    path="/static",
+                    directories=[STATIC_DIR],
+                    name="static",
+                    include_in_schema=False,
+                    cache_control=None,
+                ),
+            ]
+        )
+        environment = template_environment()
+        app_config.template_config = TemplateConfig(
+            instance=JinjaTemplateEngine.from_environment(environment)
+        )
+        app_config.state["transcripts"] = TranscriptCache(environment)
+        app_config.before_send.append(security_headers)
+        return app_config

@@ -1,0 +1,84 @@
+"""The site's one Jinja environment and the filters its templates use, registered once.
+
+Autoescape is on everywhere and undefined names fail loudly; the two filters that return markup
+(`highlight`, `json_ld`) escape everything except what they exist to pass through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any, Final
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from server.web import queries
+from server.web.timecode import clock, iso_duration, url_seconds
+
+ROOT: Final = Path(__file__).resolve().parents[2]
+TEMPLATE_DIR: Final = ROOT / "templates"
+STATIC_DIR: Final = ROOT / "static"
+KIND_LABELS: Final = {
+    "intro": "Introduction",
+    "presentation": "Presentation",
+    "question": "Question",
+    "answer": "Answer",
+    "panel": "Panel",
+    "other": "Other",
+}
+_HIGHLIGHT_PARTS: Final = re.compile(r"(</?mark>)")
+
+
+# --- the Jinja environment ------------------------------------------------------------------
+
+
+def safe_highlight(value: str) -> Markup:
+    """The search service's highlight, trusted only for `<mark>`: any other `<` or `>` is escaped.
+
+    The service already escapes the text and adds balanced marks (server/search/service.py);
+    checking again here means a future change there cannot smuggle markup into the page.
+    """
+    out = []
+    for part in _HIGHLIGHT_PARTS.split(value):
+        if part in ("<mark>", "</mark>"):
+            out.append(part)
+        else:
+            out.append(part.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;"))
+    return Markup("".join(out))
+
+
+def _date(value: dt.date | None) -> str:
+    return f"{value.day} {value.strftime('%B %Y')}" if value else ""
+
+
+def json_ld(data: Any) -> Markup:
+    """JSON for a `<script type="application/ld+json">`: `<`, `>` and `&` escaped so no text
+    inside (a title saying `</script>`) can end the element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e"))
+
+
+def template_environment() -> Environment:
+    """The site's one Jinja environment: autoescape on, strict undefined, filters registered once."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        clock=clock,
+        iso_duration=iso_duration,
+        url_seconds=url_seconds,
+        kind_label=lambda kind: KIND_LABELS.get(kind, kind.title()),
+        highlight=safe_highlight,
+        slug=queries.person_slug,
+        date=_date,
+        json_ld=json_ld,
+    )
+    return env

@@ -31,6 +31,7 @@ from server.search.api import SearchPlugin, provide_search
 from server.search.service import SearchService
 from server.settings import Settings
 from server.web.api import CaptionController, WebinarController
+from server.web.cache import RouteCache, WebinarCache
 from server.web.disconnect import cancel_on_disconnect
 from server.web.errors import EXCEPTION_HANDLERS
 from server.web.health import health
@@ -156,6 +157,13 @@ def create_app(
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin()],
         ),
         # Without the search plugin (tests of the catalogue pages), search answers "unavailable".
-        state=State({"settings": settings, "search": SearchService(None)}),
+        state=State(
+            {
+                "settings": settings,
+                "search": SearchService(None),
+                "webinars": WebinarCache(),
+                "routes": RouteCache(),
+            }
+        ),
         debug=debug,
     )

@@ -10,16 +10,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from sqlmodel import Session
 
 from ingest.captions import to_srt, to_webvtt
-from ingest.document import Transcript
 from ingest.errors import NotFoundError
 from server.catalog import reads
 from server.catalog.db import Database
 from server.catalog.models import SegmentPublic, Webinar, WebinarPage, WebinarPublic
+from server.web.cache import WebinarCache
 
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 1_000_000
@@ -46,9 +47,11 @@ def _segments(session: Session, slug: str) -> list[SegmentPublic]:
     return reads.list_segments(session, webinar_or_404(session, slug))
 
 
-def _transcript(session: Session, slug: str) -> tuple[Webinar, Transcript]:
+def _captions(session: Session, cache: WebinarCache, slug: str, kind: str) -> tuple[Webinar, str]:
+    """The caption file of the webinar's current version, made once per version (cache.py)."""
     webinar = webinar_or_404(session, slug)
-    return webinar, reads.load_transcript(session, webinar)
+    write = to_webvtt if kind == "vtt" else to_srt
+    return webinar, cache.get(webinar, kind, lambda: write(reads.load_transcript(session, webinar)))
 
 
 class WebinarController(Controller):
@@ -80,15 +83,15 @@ class CaptionController(Controller):
     tags = ["captions"]  # noqa: RUF012
 
     @get("/captions.vtt", name="captions-vtt", summary="WebVTT captions")
-    async def webvtt(self, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
-        _, transcript = await db.run(_transcript, slug)
-        return Response(to_webvtt(transcript), media_type="text/vtt")
+    async def webvtt(self, state: State, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
+        _, text = await db.run(_captions, state.webinars, slug, "vtt")
+        return Response(text, media_type="text/vtt")
 
     @get("/captions.srt", name="captions-srt", summary="SRT captions")
-    async def srt(self, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
-        webinar, transcript = await db.run(_transcript, slug)
+    async def srt(self, state: State, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
+        webinar, text = await db.run(_captions, state.webinars, slug, "srt")
         return Response(
-            to_srt(transcript),
+            text,
             media_type="application/x-subrip",
             headers={"content-disposition": f'attachment; filename="{webinar.slug}.srt"'},
         )

@@ -28,6 +28,7 @@ from server.catalog.db import Database
 from server.search.index import SearchIndexError, SearchUnavailable
 from server.search.service import QueryError, SearchQuery, SearchService
 from server.web import queries
+from server.web.cache import WebinarCache
 from server.web.replay import embed_context, replay_context
 from server.web.search_page import (
     FILTERS,
@@ -43,14 +44,25 @@ from server.web.templating import KIND_LABELS
 # --- the controller -------------------------------------------------------------------------
 
 
-def home_context(session: Session) -> dict[str, Any]:
-    latest, total = reads.list_webinars(session, limit=8, offset=0)
-    return {
-        "latest": latest,
-        "total": total,
-        "topics": queries.topics(session)[:40],
-        "speakers": queries.speakers(session, limit=30),
-    }
+def home_context(session: Session, cache: WebinarCache) -> dict[str, Any]:
+    """The home page's lists, read once per catalogue version."""
+
+    def build() -> dict[str, Any]:
+        latest, total = reads.list_webinars(session, limit=8, offset=0)
+        return {
+            "latest": latest,
+            "total": total,
+            "topics": queries.topics(session)[:40],
+            "speakers": queries.speakers(session, limit=30),
+        }
+
+    return cache.get_catalogue(queries.catalogue_version(session), "home", build)
+
+
+def suggested_topics(session: Session, cache: WebinarCache) -> list[queries.TopicCount]:
+    """Topics offered on the search page, read once per catalogue version."""
+    version = queries.catalogue_version(session)
+    return cache.get_catalogue(version, "topics", lambda: queries.topics(session)[:12])
 
 
 def speaker_context(session: Session, slug: str) -> dict[str, Any]:
@@ -72,9 +84,9 @@ class PageController(Controller):
     include_in_schema = False
 
     @get("/", name="home")
-    async def home(self, db: NamedDependency[Database]) -> Template:
+    async def home(self, state: State, db: NamedDependency[Database]) -> Template:
         """The front door: a search box, the latest webinars, topics and speakers."""
-        return Template(template_name="home.html", context=await db.run(home_context))
+        return Template(template_name="home.html", context=await db.run(home_context, state.webinars))
 
     @get("/search", name="search")
     async def search_page(
@@ -109,7 +121,7 @@ class PageController(Controller):
             context["error"] = str(exc)
             return Template(template_name=template, context=context, status_code=400)
         context["page"] = page
-        context["suggestions"] = (await db.run(queries.topics))[:12]
+        context["suggestions"] = await db.run(suggested_topics, request.app.state.webinars)
         if not query.q.strip() and not context["filters"]:
             return Template(template_name=template, context=context)
         try:
@@ -142,8 +154,7 @@ class PageController(Controller):
         self, request: Request[Any, Any, State], db: NamedDependency[Database], slug: FromPath[str]
     ) -> Template:
         """The replay page: player at `t`, chapters, transcript, Q&A, speakers, resources."""
-        transcripts = request.app.state.transcripts
-        context = await db.run(replay_context, request, transcripts, slug)
+        context = await db.run(replay_context, request, slug)
         return Template(template_name="replay.html", context=context)
 
     @get("/webinars/{slug:str}/embed", name="embed")

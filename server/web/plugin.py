@@ -1,7 +1,7 @@
 """`SitePlugin`: adds the website to `create_app` in one line.
 
 The routes (pages, feeds, media with Range requests, static files), the Jinja environment, the
-security headers on every response, and the per-app cache of rendered transcripts.
+security headers on every response, and `url_for` answered from the app's route cache.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from server.settings import Settings
+from server.web.cache import url_for
 from server.web.feeds import FeedController
 from server.web.media import media_file
 from server.web.pages import PageController
-from server.web.replay import TranscriptCache
 from server.web.security import security_headers
 from server.web.templating import STATIC_DIR, template_environment
 
@@ -42,10 +42,9 @@ class SitePlugin(InitPluginProtocol):
                 ),
             ]
         )
-        environment = template_environment()
-        app_config.template_config = TemplateConfig(
-            instance=JinjaTemplateEngine.from_environment(environment)
-        )
-        app_config.state["transcripts"] = TranscriptCache(environment)
+        engine = JinjaTemplateEngine.from_environment(template_environment())
+        # Litestar's `url_for` scans the route table on every call; this one remembers (cache.py).
+        engine.register_template_callable("url_for", url_for)
+        app_config.template_config = TemplateConfig(instance=engine)
         app_config.before_send.append(security_headers)
         return app_config

@@ -169,6 +169,15 @@ def chapter_ids(session: Session, webinar: Webinar) -> list[int]:
     )
 
 
+def catalogue_version(session: Session) -> str:
+    """What changes whenever a page listing the catalogue would: the number of listed webinars
+    and the newest `updated_at` among them (publishing, deleting and editing all move it)."""
+    count, newest = session.execute(
+        sa_select(func.count(col(Webinar.id)), func.max(col(Webinar.updated_at))).where(listed())
+    ).one()
+    return f"{count}:{newest}"
+
+
 @dataclass(frozen=True)
 class TopicCount:
     name: str

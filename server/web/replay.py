@@ -1,16 +1,15 @@
 """The replay and embed pages' view models: the moment a link asks for, and the transcript.
 
 A two-hour transcript is ~1,500 segments and ~400 KB of HTML, so it is rendered once per version
-of the webinar and kept in a `TranscriptCache` on the app's state; the line playing at `t` and a
-clip's lines are marked in the cached HTML afterwards.
+of the webinar and kept in the app's `WebinarCache` (server/web/cache.py); the line playing at
+`t` and a clip's lines are marked in the cached HTML afterwards.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -18,6 +17,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment
 from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup
 from sqlmodel import Session
 
@@ -25,6 +25,7 @@ from ingest.errors import InputError, NotFoundError
 from server.catalog import reads
 from server.catalog.models import Webinar
 from server.web import queries
+from server.web.cache import WebinarCache
 from server.web.feeds import absolute, moment_query
 from server.web.media import is_video
 from server.web.timecode import TimecodeError, clock, iso_duration, parse_timecode, url_seconds
@@ -95,61 +96,29 @@ class RenderedTranscript:
     qa_html: str
 
 
-TRANSCRIPT_CACHE_SIZE: Final = 32
-"""Webinars whose rendered transcript an app keeps (~0.4 MB each for two hours)."""
+def render_transcript(
+    env: Environment, session: Session, webinar: Webinar, url_for: Callable[..., str]
+) -> RenderedTranscript:
+    """The transcript and Q&A HTML of `webinar` (the page caches it per version: cache.py).
 
-
-class TranscriptCache:
-    """Rendered transcripts by (webinar id, version), least recently used dropped first.
-
-    One per app (on `app.state.transcripts`, made by `SitePlugin`), so two apps in one process
-    never see each other's pages. Reading and rendering a two-hour transcript costs tens of
-    milliseconds, while it only changes when the webinar is ingested again or edited, which
-    moves `updated_at`: that is the version in the key. Database threads use it concurrently,
-    hence the lock; rendering happens outside it.
+    The partials are rendered without a request, so Litestar's `url_for` template callable
+    (which reads the request from the context) cannot run there: `url_for` here is the app's
+    reverse routing, passed in the context where it takes the callable's place. The links it
+    makes depend only on the app's routes, so the cached HTML stays valid for the app.
     """
-
-    def __init__(self, env: Environment, size: int = TRANSCRIPT_CACHE_SIZE) -> None:
-        self.env = env
-        self.size = size
-        self._items: OrderedDict[tuple[int, str], RenderedTranscript] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, session: Session, webinar: Webinar, url_for: Callable[..., str]) -> RenderedTranscript:
-        """The transcript and Q&A HTML of `webinar`, rendered once per version and then reused.
-
-        The partials are rendered without a request, so Litestar's `url_for` template callable
-        (which reads the request from the context) cannot run there: `url_for` is the app's
-        `route_reverse`, passed in the context where it takes the callable's place. The links
-        it makes depend only on the app's routes, so the cached HTML stays valid for the app.
-        """
-        assert webinar.id is not None
-        key = (webinar.id, webinar.updated_at.isoformat())
-        with self._lock:
-            cached = self._items.get(key)
-            if cached is not None:
-                self._items.move_to_end(key)
-                return cached
-        segments = queries.segments(session, webinar)
-        context = {
-            "webinar": webinar,
-            "turns": queries.turns(segments),
-            "qa": queries.questions_and_answers(segments),
-            "url_for": url_for,
-        }
-        rendered = RenderedTranscript(
-            segments=segments,
-            starts=[s.start for s in segments],
-            transcript_html=self.env.get_template("_transcript.html").render(context),
-            qa_html=self.env.get_template("_qa.html").render(context),
-        )
-        with self._lock:
-            self._items[key] = rendered
-            for stale in [k for k in self._items if k[0] == webinar.id and k != key]:
-                del self._items[stale]
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return rendered
+    segments = queries.segments(session, webinar)
+    context = {
+        "webinar": webinar,
+        "turns": queries.turns(segments),
+        "qa": queries.questions_and_answers(segments),
+        "url_for": url_for,
+    }
+    return RenderedTranscript(
+        segments=segments,
+        starts=[s.start for s in segments],
+        transcript_html=env.get_template("_transcript.html").render(context),
+        qa_html=env.get_template("_qa.html").render(context),
+    )
 
 
 def mark_lines(html: str, current_id: int | None, clip_ids: set[int]) -> Markup:
@@ -164,16 +133,23 @@ def mark_lines(html: str, current_id: int | None, clip_ids: set[int]) -> Markup:
     return Markup(html)  # rendered by the autoescaping templates; only classes were added
 
 
-def replay_context(
-    session: Session, request: Request[Any, Any, Any], transcripts: TranscriptCache, slug: str
-) -> dict[str, Any]:
-    """Everything the replay page shows, read in one unit of database work."""
+def replay_context(session: Session, request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:
+    """Everything the replay page shows, read in one unit of database work.
+
+    Only the webinar's row is read on every view; its detail and rendered transcript come from
+    the app's `WebinarCache` for the webinar's current version.
+    """
     webinar, t, end = webinar_moment(
         session, slug, request.query_params.get("t"), request.query_params.get("end")
     )
-    detail = reads.webinar_detail(session, webinar)
-    reverse = request.app.route_reverse
-    transcript = transcripts.get(session, webinar, reverse)
+    app = request.app
+    cache: WebinarCache = app.state.webinars
+    reverse = functools.partial(app.state.routes.reverse, app)
+    engine: JinjaTemplateEngine = app.template_engine  # type: ignore[assignment]
+    detail = cache.get(webinar, "detail", lambda: reads.webinar_detail(session, webinar))
+    transcript = cache.get(
+        webinar, "transcript", lambda: render_transcript(engine.engine, session, webinar, reverse)
+    )
     segments, starts = transcript.segments, transcript.starts
     current = _segment_at(starts, t) if segments and t is not None else None
     clip: list[queries.SegmentRow] = []

@@ -9,6 +9,7 @@ that must come out as text everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -618,3 +619,39 @@ def test_hostile_text_is_escaped_everywhere(site: Site) -> None:
     assert "&lt;mark&gt;" not in pages["search"]
     assert "<mark>typed</mark>" in pages["search"]
     assert "&lt;img src=x onerror=alert(1)&gt;" in pages["search"]
+
+
+def test_pages_follow_edits_and_reingests_despite_their_caches(tmp_path: Path) -> None:
+    """The replay page, captions and home page are cached per version: a change must show."""
+    from sqlmodel import Session
+
+    from server.catalog.db import create_db_engine
+    from server.catalog.edits import update_webinar
+    from server.catalog.models import WebinarUpdate
+    from server.catalog.reads import get_published
+
+    settings = settings_for(tmp_path)
+    media = b"OggS cached"
+    store = functools.partial(store_and_index, connection=None, index_uid="-", media_bytes=media)
+    slug = store(settings, make_transcript(), make_manifest(), "c.opus")
+    with TestClient(create_app(settings, search=False)) as client:
+        assert "Circular procurement" in client.get(f"/webinars/{slug}", headers=HTML).text
+        assert "refurbished furniture" in client.get(f"/webinars/{slug}/captions.vtt").text
+        assert "Circular procurement" in client.get("/", headers=HTML).text
+
+        engine = create_db_engine(settings.storage.database_url)
+        with Session(engine) as session, session.begin():
+            webinar = get_published(session, slug)
+            assert webinar is not None
+            update_webinar(session, webinar, WebinarUpdate(title="Renamed by staff"), editor="test")
+        engine.dispose()
+        assert "Renamed by staff" in client.get(f"/webinars/{slug}", headers=HTML).text
+        assert "Renamed by staff" in client.get("/", headers=HTML).text
+
+        changed = make_transcript()
+        changed.segments[1].text = "Small municipalities can lease second-hand desks instead."
+        # The same recording again: the webinar is updated in place.
+        store(settings, changed, make_manifest(), "c.opus")
+        page = client.get(f"/webinars/{slug}", headers=HTML).text
+        assert "second-hand desks" in page
+        assert "refurbished furniture" not in page

@@ -1,4 +1,4 @@
-"""Page benchmark (issue 5): how long the replay and search pages take, against a static file.
+"""Page benchmark: how long the replay and search pages take, against a static file.
 
     .venv/bin/python bench/pages.py                  # 200 requests per page
     .venv/bin/python bench/pages.py --requests 500 --webinars 5

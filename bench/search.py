@@ -8,7 +8,7 @@ it into a Meilisearch of its own (started under a temporary folder, never the ar
 measures the same fixed query mix (one word, phrase, typo, filtered, faceted) three ways, one
 request at a time: Meilisearch directly (the exact request `/api/search` sends), through
 `/api/search` served by uvicorn in another process, and a SQLite FTS5 baseline over the same
-rows doing the same work (top hits with a snippet, the total, facet counts). Targets (issue 4):
+rows doing the same work (top hits with a snippet, the total, facet counts). Targets:
 `/api/search` p95 <= 1.5x Meilisearch's own p95 and < 50 ms; indexing >= 5,000 segments/s.
 """
 

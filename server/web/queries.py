@@ -1,4 +1,4 @@
-"""Read-only SQL for the site's pages (issue 5): what the templates show, in as few queries as possible.
+"""Read-only SQL for the site's pages: what the templates show, in as few queries as possible.
 
 The catalogue's reads (server/catalog/reads.py) answer the JSON API; the pages need other shapes (a transcript
 without word times, people by a URL slug, topics across the archive), so those queries live

@@ -1,6 +1,6 @@
 """Moments in URLs: parsing `?t=` / `&end=` and formatting times for people and machines.
 
-Issue 5 lets a link say `?t=150`, `?t=150.5`, `?t=2m30s`, `?t=1h02m30s` or `?t=1:02:30` (what
+A link may say `?t=150`, `?t=150.5`, `?t=2m30s`, `?t=1h02m30s` or `?t=1:02:30` (what
 people paste from YouTube-style links and from timestamps they read on the page). Anything else
 is refused with a message, so the page can answer 400 instead of silently starting at 0:00.
 `static/js/replay.js` accepts the same forms in `#t=`.

@@ -1,5 +1,5 @@
 /*
- * The replay page's player, transcript and sharing tools (issue 5).
+ * The replay page's player, transcript and sharing tools.
  *
  * The page works without this file: the player starts at ?t= through a media fragment in its
  * src, every timestamp is a link to ?t=, and the transcript is plain HTML. This script adds:

@@ -1,5 +1,5 @@
 /*
- * Live search (issue 5). The search page works without this file: the form submits and the
+ * Live search. The search page works without this file: the form submits and the
  * server renders the results. With it, results update as the user types: the script asks the
  * server for the same results HTML (`partial=1`), swaps it in, and keeps the address bar in
  * step with history.replaceState, so the URL always reproduces what is on screen.

@@ -1,4 +1,4 @@
-"""The site in a real headless Chromium (issue 5): search, land on the moment, play, share.
+"""The site in a real headless Chromium: search, land on the moment, play, share.
 
 Debian's `chromium` (installed by scripts/setup_system.sh, never downloaded by Playwright) is
 driven through Playwright's Python API against a real uvicorn server of `create_app`, with the

@@ -1,4 +1,4 @@
-"""The website's HTML, feeds and media (issue 5), through Litestar's TestClient on `create_app`.
+"""The website's HTML, feeds and media, through Litestar's TestClient on `create_app`.
 
 A real SQLite catalogue (filled through the catalogue's own `store_transcript`) and the real
 Meilisearch of tests/conftest.py (indexed through the search package's indexer); no speech model.

@@ -2,7 +2,7 @@
 
 media/demo/truth.json holds every utterance (start, end, speaker, chapter, kind) and the true
 chapter starts; agenda.txt was written with times a few seconds off, as staff write them. The
-figures are printed (run with -s) and held to the targets of issue 3.
+figures are printed (run with -s) and held to the targets the README quotes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The timing overview staff write, read into agenda items (ingest/agenda.py)."""
+"""The timing overview staff write, read into agenda items (ingest/agenda/)."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def problems_of(agenda: str | list[AgendaEntry]) -> list[tuple[int, str, str]]:
 
 
 # --------------------------------------------------------------------------------------------
-# The design.md example and layout variants
+# The design notes' example agenda and layout variants
 
 
 def test_design_example_reads_exactly() -> None:

@@ -2,8 +2,9 @@
 
 Staff already publish a "timing overview" on each event page (the project's design notes quote
 one: bullets, `00:04:12 - Keynote ..., by Tomasz Nowak (ReCircle project)`); asking them for a
-second, machine-friendly format would mean two sources that drift apart. So this package reads the overview as written: any bullet, `HH:MM:SS`,
-`H:MM:SS` or `MM:SS`, loose separators, wrapped lines, and names in a handful of set phrases.
+second, machine-friendly format would mean two sources that drift apart. So this package reads
+the overview as written: any bullet, `HH:MM:SS`, `H:MM:SS` or `MM:SS`, loose separators, wrapped
+lines, and names in a handful of set phrases.
 A manifest may instead carry a structured agenda (`AgendaEntry` list); both forms end up as the
 same `AgendaItem` list, so later stages never care which one staff used.
 

@@ -5,7 +5,9 @@ label is named after the person whose expected speaking time it overlaps most: e
 who should be talking (the presenter of a talk, the asker and answerer of a question, the
 moderator of the opening, panel and closing), with a weight, and each label's speech is laid over
 those expectations. Words add evidence of their own ("my name is ...", "..., the floor is yours",
-"Thank you, Karen" right after Karen spoke), which is all there is without an agenda.
+"Thank you, Karen" right after Karen spoke), which is all there is without an agenda. A
+self-introduction counts only where the name is what follows the cue ("I'm Maria Jensen", not
+"I'm with Karen"), and a placeholder such as "Speaker A" is never found in the words.
 
 Labels and people are then paired one-to-one by the best total score (Hungarian algorithm), so a
 label never carries two people's names and two labels never claim the same person; a pair is
@@ -16,11 +18,12 @@ person in a replay is worse than showing "Speaker 3".
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ingest.document import Segment
-from ingest.textutil import contains_phrase, tokens
+from ingest.textutil import STOPWORDS, contains_phrase, tokens
 
 __all__ = ["Expectation", "assign_one_to_one", "name_labels", "word_evidence"]
 
@@ -110,33 +113,189 @@ def _overlap(spans: Sequence[tuple[float, float]], start: float, end: float) -> 
     return sum(max(0.0, min(e, end) - max(s, start)) for s, e in spans)
 
 
-def _name_forms(people: Sequence[str]) -> dict[str, list[list[str]]]:
-    """Folded word sequences by which a person may be mentioned: full name, first and last name.
+_GENERIC_TEXT = """
+    speaker speakers guest participant panelist panellist presenter moderator host chair audience
+    attendee unknown person voice caller member user anonymous interviewer interviewee respondent
+    spk unnamed unidentified other label tbd tba
+"""
+_GENERIC = frozenset(_GENERIC_TEXT.split())
+"""Words of a placeholder name ("Speaker A", "Guest 2", "SPEAKER_00"): it names a slot, not a person."""
 
-    A first or last name shared by two people is dropped: it would be evidence for neither.
+_COMMON_TEXT = """
+    will may bill mark grace hope joy faith rose june april august art frank jack pat sue rich max
+    ray dean chase guy sky summer dawn robin iris ruby amber pearl holly ivy heather sandy rob don
+    nick drew lance miles wade penny king young white black brown green gray grey long little wood
+    woods hill baker cook fisher hunter mason page price rice bell ford banks park love rock stone
+    field cross hall moss lane marsh bush bird fox wolf lamb hart swift strong sharp short north
+    west south east march early best happy glad sorry afraid here from with
+"""
+_COMMON = STOPWORDS | frozenset(_COMMON_TEXT.split())
+"""English words that are also first or last names: on their own they name someone only where the
+transcript writes them capitalised in mid-sentence ("I'm Will", not "this is will power")."""
+
+_TITLES = frozenset(("dr", "doctor", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir", "dame"))
+_FILLERS = frozenset(("uh", "um", "er", "erm", "ah", "eh", "hm", "hmm", "mm"))
+_THIRD_PERSON = frozenset(("he", "she", "his", "her", "him", "he's", "she's"))
+"""Right after "this is Karen", these mean Karen is being introduced by someone else."""
+
+_SENTENCE_END = re.compile(r"[.?!…]")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+@dataclass(frozen=True)
+class _Form:
+    """One way a person may be mentioned, as folded words."""
+
+    words: tuple[str, ...]
+    weak: bool = False
+    """A single common word ("Will", "May"): it counts only where written capitalised mid-sentence."""
+
+
+def _is_placeholder(words: Sequence[str]) -> bool:
+    return all(w in _GENERIC or len(w) <= 1 or any(c.isdigit() for c in w) for w in words)
+
+
+def _name_forms(people: Sequence[str]) -> dict[str, list[_Form]]:
+    """The forms by which each person may be mentioned: full name, first and last name.
+
+    A first or last name shared by two people is dropped (it would be evidence for neither), as
+    is a single letter or number; a single common English word is kept as a weak form. A
+    placeholder ("Speaker A", "Guest 2") has no forms: its words name nobody.
     """
-    forms: dict[str, list[list[str]]] = {}
+    names = {person: tokens(person) for person in people}
+    names = {person: words for person, words in names.items() if words and not _is_placeholder(words)}
     counts: dict[str, int] = {}
-    for person in people:
-        words = tokens(person)
-        for single in {words[0], words[-1]} if len(words) >= 2 else set():
-            counts[single] = counts.get(single, 0) + 1
-    for person in people:
-        words = tokens(person)
-        if not words:
-            continue
-        person_forms = [words]
-        if len(words) >= 2:
-            person_forms += [[w] for w in dict.fromkeys((words[0], words[-1])) if counts.get(w) == 1]
-        forms[person] = person_forms
+    for words in names.values():
+        for word in {words[0], words[-1]}:
+            counts[word] = counts.get(word, 0) + 1
+
+    def single(word: str) -> _Form | None:
+        if len(word) <= 1 or word.isdigit() or word in _TITLES:
+            return None
+        return _Form((word,), weak=word in _COMMON)
+
+    forms: dict[str, list[_Form]] = {}
+    for person, words in names.items():
+        if len(words) == 1:
+            found = single(words[0]) if counts.get(words[0]) == 1 else None
+            person_forms = [found] if found else []
+        else:
+            person_forms = [_Form(tuple(words))]
+            if len(words) >= 3:
+                person_forms.append(_Form((words[0], words[-1])))  # "Maria Jensen" for "Maria de Jensen"
+            for word in dict.fromkeys((words[0], words[-1])):
+                found = single(word) if counts.get(word) == 1 else None
+                if found:
+                    person_forms.append(found)
+        if person_forms:
+            forms[person] = person_forms
     return forms
 
 
-def _mentioned(words: list[str], forms: dict[str, list[list[str]]]) -> list[str]:
-    return [person for person, fs in forms.items() if any(contains_phrase(words, f) for f in fs)]
+@dataclass
+class _Words:
+    """The folded words of a text, with what the writing around them says."""
+
+    folded: list[str] = field(default_factory=list)
+    marked: list[bool] = field(default_factory=list)
+    """Written capitalised in mid-sentence. A weak signal (Whisper capitalises inconsistently),
+    used only to let a name that is also a common word count; at a sentence start it says nothing."""
+    opens: list[bool] = field(default_factory=list)
+    """Starts a sentence (the first word, or the first after a full stop, ? or !)."""
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        words = cls()
+        text = text.replace("’", "'")
+        previous_end = 0
+        for match in _WORD.finditer(text):
+            surface = match.group()
+            gap = text[previous_end : match.start()]
+            after_title = bool(words.folded) and words.folded[-1] in _TITLES and gap.strip() == "."
+            opens = not words.folded or (bool(_SENTENCE_END.search(gap)) and not after_title)  # "Dr. Jensen"
+            previous_end = match.end()
+            for n, word in enumerate(tokens(surface)):
+                words.folded.append(word)
+                words.marked.append(not opens and surface[:1].isupper())
+                words.opens.append(opens and n == 0)
+        return words
 
 
-_SELF = (["my", "name", "is"], ["this", "is"], ["i", "am"], ["i'm"], ["here", "is"])
+def _match_length(words: _Words, at: int, form: _Form, stop: int) -> int:
+    n = len(form.words)
+    if at < 0 or at + n > stop or tuple(words.folded[at : at + n]) != form.words:
+        return 0
+    if form.weak and not all(words.marked[at : at + n]):
+        return 0
+    return n
+
+
+def _named_at(words: _Words, at: int, forms: dict[str, list[_Form]]) -> tuple[list[str], int]:
+    """The people whose name starts exactly at `at` (the longest match wins), and its length."""
+    best: list[str] = []
+    longest = 0
+    for person, person_forms in forms.items():
+        length = max(_match_length(words, at, f, len(words.folded)) for f in person_forms)
+        if length and length > longest:
+            best, longest = [person], length
+        elif length and length == longest:
+            best.append(person)
+    return best, longest
+
+
+def _mentioned(words: _Words, start: int, stop: int, forms: dict[str, list[_Form]]) -> list[str]:
+    """The people mentioned anywhere within words[start:stop]."""
+    start, stop = max(0, start), min(len(words.folded), stop)
+    return [
+        person
+        for person, person_forms in forms.items()
+        if any(_match_length(words, at, f, stop) for at in range(start, stop) for f in person_forms)
+    ]
+
+
+_SELF: tuple[tuple[str, ...], ...] = (
+    ("my", "name", "is"),
+    ("my", "name's"),
+    ("this", "is"),
+    ("i", "am"),
+    ("i'm",),
+    ("i", "am", "called"),
+    ("i'm", "called"),
+    ("here", "is"),
+    ("here's",),
+)
+_PRESENTING = {("this", "is"), ("here", "is"), ("here's",)}
+"""Cues that also introduce someone else ("this is Karen, she leads ...")."""
+
+
+def _introduced(words: _Words, forms: dict[str, list[_Form]]) -> list[str]:
+    """Who the words introduce themselves as: "this is Jensen", "I'm Maria Jensen", "Hi, I am Tomasz".
+
+    The name must be what follows the cue phrase in the same sentence (past a filler or a title
+    such as "Dr"), not a word somewhere near it: "I'm with Karen", "this is a bit of HTML" and
+    "here is the Nowak report" introduce nobody, nor does "this is Karen, she ..." (someone else
+    introducing Karen).
+    """
+    folded = words.folded
+    found: list[str] = []
+    for cue in _SELF:
+        for i in range(len(folded) - len(cue) + 1):
+            if tuple(folded[i : i + len(cue)]) != cue:
+                continue
+            at = i + len(cue)
+            while at < len(folded) and (folded[at] in _FILLERS or folded[at] in _TITLES):
+                at += 1
+            if any(words.opens[i + 1 : at + 1]):
+                continue
+            named, length = _named_at(words, at, forms)
+            if len(named) != 1:
+                continue
+            if cue in _PRESENTING and any(w in _THIRD_PERSON for w in folded[at + length : at + length + 3]):
+                continue
+            found.append(named[0])
+    return found
+
+
 _HANDOVER = (["the", "floor", "is", "yours"], ["over", "to", "you"], ["floor", "to"], ["hand", "over", "to"])
 
 
@@ -146,7 +305,8 @@ def word_evidence(segments: Sequence[Segment], people: Sequence[str]) -> dict[st
     Three habits of webinar speech are used: people introduce themselves ("this is Sofie
     Vandenberghe"), moderators hand over by name ("Marek, the floor is yours": the next voice
     is Marek) and speakers start by thanking whoever spoke before ("Thank you, Karen").
-    Only one unambiguous name per cue counts.
+    Only one unambiguous name per cue counts; a name that is also a common word ("Will") only
+    where the transcript writes it capitalised mid-sentence.
     """
     forms = _name_forms(people)
     evidence: dict[str, dict[str, float]] = {}
@@ -158,27 +318,24 @@ def word_evidence(segments: Sequence[Segment], people: Sequence[str]) -> dict[st
 
     ordered = sorted(segments, key=lambda s: s.start)
     for n, segment in enumerate(ordered):
-        words = tokens(segment.text)
+        text = _Words.of(segment.text)
+        words = text.folded
         if not words:
             continue
         previous = next((s.speaker for s in reversed(ordered[:n]) if s.speaker != segment.speaker), None)
         following = next((s.speaker for s in ordered[n + 1 :] if s.speaker != segment.speaker), None)
-        for cue in _SELF:
-            for i in range(len(words) - len(cue) + 1):
-                if words[i : i + len(cue)] == cue:
-                    named = _mentioned(words[i + len(cue) : i + len(cue) + 3], forms)
-                    if len(named) == 1:
-                        add(segment.speaker, named[0], SELF_INTRODUCTION)
+        for person in _introduced(text, forms):
+            add(segment.speaker, person, SELF_INTRODUCTION)
         if any(contains_phrase(words, cue) for cue in _HANDOVER):
-            named = _mentioned(words[-12:], forms)
+            named = _mentioned(text, len(words) - 12, len(words), forms)
             if len(named) == 1:
                 add(following, named[0], HANDOVER)
         if words[:2] == ["thank", "you"] or words[:1] == ["thanks"]:
             start = 2 if words[0] == "thank" else 1
-            named = _mentioned(words[start : start + 3], forms)
+            named = _mentioned(text, start, start + 3, forms)
             if len(named) == 1:
                 add(previous, named[0], THANKS)
-        named = _mentioned(words[:2], forms)
+        named = _mentioned(text, 0, 2, forms)
         if len(named) == 1 and "?" in segment.text:
             add(following, named[0], ADDRESS)  # "Javier, how do you ...?"
     return evidence

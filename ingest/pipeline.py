@@ -19,7 +19,7 @@ from ingest.transcribe import ModelConfig, ProgressCallback, TranscribeOptions, 
 from ingest.vocabulary import build_prompt, snap_to_vocabulary
 
 if TYPE_CHECKING:
-    from ingest.agenda import AgendaItem
+    from ingest.agenda import AgendaItem, AgendaWarning, ParsedAgenda
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ class PipelineOptions:
 class PipelineResult:
     media: MediaInfo
     transcript: Transcript
+    agenda_warnings: tuple[AgendaWarning, ...] = ()
+    """Lines of the written agenda skipped as prose (headings, notes), for staff to check."""
 
 
 def run(
@@ -55,7 +57,8 @@ def run(
     """
     manifest = manifest or Manifest()
     options = options or PipelineOptions()
-    agenda_items = _structure_agenda(manifest, options, agenda)  # a bad agenda fails before any work
+    parsed = _structure_agenda(manifest, options, agenda)  # a bad agenda fails before any work
+    agenda_items = parsed.items if parsed is not None else None
     media = probe(media_path, max_duration=options.max_duration)
     vocabulary = [*manifest.vocabulary(), *options.extra_vocabulary]
     transcribe_options = TranscribeOptions(
@@ -70,7 +73,8 @@ def run(
         transcript = snap_to_vocabulary(transcript, vocabulary)
     if options.structure:
         transcript = _structure(media_path, transcript, manifest, agenda_items)
-    return PipelineResult(media=media, transcript=transcript)
+    warnings = tuple(parsed.warnings) if parsed is not None else ()
+    return PipelineResult(media=media, transcript=transcript, agenda_warnings=warnings)
 
 
 # --- structure stage (ingest/structure.py) ---------------------------------------------------
@@ -78,15 +82,15 @@ def run(
 
 def _structure_agenda(
     manifest: Manifest, options: PipelineOptions, agenda: str | Sequence[AgendaEntry] | None
-) -> list[AgendaItem] | None:
+) -> ParsedAgenda | None:
     """Parse the agenda up front, so a malformed one is reported before any model time is spent."""
-    from ingest.agenda import AgendaError, parse_agenda
+    from ingest.agenda import AgendaError, read_agenda
 
     written = agenda if agenda is not None else manifest.agenda
     if not options.structure or written is None or (isinstance(written, str) and not written.strip()):
         return None
     try:
-        return parse_agenda(written, manifest.speakers)
+        return read_agenda(written, manifest.speakers)
     except AgendaError as exc:
         raise InputError(str(exc)) from None
 

@@ -29,6 +29,8 @@ from server.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from ingest.agenda import AgendaWarning
+
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
@@ -69,6 +71,12 @@ def _write_atomic(path: Path, data: str | bytes) -> None:
     tmp.replace(path)
 
 
+def _warn_agenda(warnings: Sequence[AgendaWarning]) -> None:
+    """Lines of the written agenda that were skipped (headings, notes), one warning each."""
+    for warning in warnings:
+        print(f"webinar-archive: warning: agenda {warning}", file=sys.stderr)
+
+
 def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.captions import to_srt, to_webvtt
     from ingest.metadata import Manifest, load_manifest
@@ -91,6 +99,7 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     with progress_bar("transcribing") as progress:
         result = run(Path(args.media), manifest, options, progress, agenda=agenda)
+    _warn_agenda(result.agenda_warnings)
     transcript = result.transcript
     elapsed = time.perf_counter() - started
     if args.vtt:
@@ -235,6 +244,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         started = time.perf_counter()
         with progress_bar("transcribing") as progress:
             result = run(media, manifest, options, progress)
+        _warn_agenda(result.agenda_warnings)
         print(
             f"{len(result.transcript.segments)} segments, {result.transcript.duration:.0f} s of audio "
             f"in {time.perf_counter() - started:.1f} s",

@@ -1,28 +1,43 @@
 """Both agenda forms (the written timing overview, a structured list) read into `AgendaItem`s.
 
 Parsing is pure and strict about what would silently mislead (a bad or backwards time, an item
-without a title) but forgiving about layout. Every problem is collected before raising, so staff
-can fix the whole overview in one pass instead of one line per upload.
+without a title) but forgiving about layout: the text a pasted overview carries around its items
+(an introductory sentence, headings, notes, links) is skipped with a warning per line
+(`ingest.agenda.lines` says which lines are items). Every problem is collected before raising,
+so staff can fix the whole overview in one pass instead of one line per upload.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgspec
 
+from ingest.agenda.lines import Line, continues, read_line
 from ingest.agenda.names import SpeakerIndex
-from ingest.agenda.times import format_time, parse_time
+from ingest.agenda.times import format_time, parse_time, two_part_as_hours
 from ingest.agenda.titles import Reading, TitleReader, read_title
 from ingest.document import SEGMENT_KINDS, SegmentKind
 from ingest.errors import InputError
 from ingest.metadata import AgendaEntry, Person
 
-__all__ = ["AgendaError", "AgendaItem", "parse_agenda"]
+__all__ = ["AgendaError", "AgendaItem", "AgendaWarning", "ParsedAgenda", "parse_agenda", "read_agenda"]
+
+
+class AgendaWarning(msgspec.Struct, frozen=True, kw_only=True):
+    """A written line that was skipped: not an item and not part of one (a heading, a note)."""
+
+    line: int
+    """The 1-based line number in the agenda as written."""
+    text: str
+    """The line, whitespace collapsed."""
+    why: str
+    """What happened to it, such as "skipped (no time)"."""
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.text!r}: {self.why}"
 
 
 class AgendaError(InputError):
@@ -30,12 +45,20 @@ class AgendaError(InputError):
 
     `problems` holds `(number, text, why)` triples: the 1-based line number (or entry number for
     a structured agenda; 0 for a problem with the agenda as a whole), the offending text and the
-    reason. The message is a single line, because the CLI prints errors as one line.
+    reason. The message is a single line, because the CLI prints errors as one line. `warnings`
+    lists the lines that were skipped, which may explain a problem (an item written without a
+    time is skipped, so the agenda may have no items at all).
     """
 
-    def __init__(self, problems: list[tuple[int, str, str]], unit: str = "line") -> None:
+    def __init__(
+        self,
+        problems: list[tuple[int, str, str]],
+        unit: str = "line",
+        warnings: Sequence[AgendaWarning] = (),
+    ) -> None:
         self.problems = problems
         self.unit = unit
+        self.warnings = list(warnings)
         parts = []
         for number, text, why in problems:
             if number <= 0:
@@ -67,6 +90,15 @@ class AgendaItem(msgspec.Struct, frozen=True, kw_only=True):
     unmatched: list[str] = msgspec.field(default_factory=list)
 
 
+class ParsedAgenda(msgspec.Struct, frozen=True, kw_only=True):
+    """The items of an agenda, and the written lines that were skipped around them."""
+
+    items: list[AgendaItem]
+    """In time order; every item's time is later than the one before."""
+    warnings: list[AgendaWarning] = msgspec.field(default_factory=list)
+    """Lines skipped as prose, in written order; always empty for a structured agenda."""
+
+
 def _item(at: float, title: str, reading: Reading, kind: SegmentKind | None = None) -> AgendaItem:
     return AgendaItem(
         at=at,
@@ -82,98 +114,104 @@ def _item(at: float, title: str, reading: Reading, kind: SegmentKind | None = No
 
 
 # --------------------------------------------------------------------------------------------
-# The written timing overview
-
-_BULLET = re.compile(
-    r"^(?:[•·▪▫◦‣⁃●○■□►▶➢➤→*+>~\-–—]+\s*|\(?[0-9]{1,3}[.)](?=\s)\s*|\(?[A-Za-z][.)](?=\s)\s*)"
-)
-_TIME_TOKEN = re.compile(r"[0-9]\w*(?::[\w.]+)+")
-_RANGE_END = re.compile(r"\s*(?:-|–|—|to)\s*([0-9]{1,2}(?::[0-9]{2}){1,2})(?!\w)")
-_SEPARATOR = re.compile(r"^[\s\-–—:|]+")
-
-
-def _split_time(token: str) -> tuple[float, str] | str:
-    """The time at the front of `token` and what followed it, or why it is not a time.
-
-    `00:04:12:Keynote` (a colon separator without a space) reads as the time and a title; any
-    other token that starts like a time but does not read as one is reported, not skipped.
-    """
-    try:
-        return parse_time(token), ""
-    except ValueError as exc:
-        reason = str(exc)
-    head, _, last = token.rpartition(":")
-    if head.count(":") >= 1 and last[:1].isalpha():
-        try:
-            return parse_time(head), last
-        except ValueError as exc:
-            return str(exc)
-    return reason
+# The written timing overview (which lines are items: `lines`)
 
 
 @dataclass
 class _Draft:
-    line: int
-    text: str
-    at: float | None
+    line: Line
     title: str
+    at: float | None = None
 
 
-def _parse_text(agenda: str, index: SpeakerIndex) -> list[AgendaItem]:
-    problems: list[tuple[int, str, str]] = []
+def _join(title: str, line: Line) -> str:
+    """A wrapped line, joined as written (a sub-point keeps its dash: "… with: - Ana Ribeiro")."""
+    return f"{title} {line.text}".strip()
+
+
+def _group(agenda: str) -> tuple[list[_Draft], list[AgendaWarning]]:
+    """Item lines with their wrapped continuations; every other line becomes a warning."""
     drafts: list[_Draft] = []
+    warnings: list[AgendaWarning] = []
+    after_blank = False
     for number, raw in enumerate(agenda.split("\n"), start=1):
-        line = unicodedata.normalize("NFC", raw)
-        text = " ".join(line.split())
-        if not text:
+        line = read_line(number, raw)
+        if line is None:
+            after_blank = True
             continue
-        rest = _BULLET.sub("", text, count=1)
-        time_match = _TIME_TOKEN.match(rest)
-        if time_match is None:
-            if not drafts:
-                problems.append((number, text, "text before the first timed item (every item needs a time)"))
-            else:
-                drafts[-1].title = f"{drafts[-1].title} {text}"
-            continue
-        outcome = _split_time(time_match.group())
-        after = rest[time_match.end() :]
-        if isinstance(outcome, str):
-            problems.append((number, text, outcome))
-            drafts.append(_Draft(number, text, None, _SEPARATOR.sub("", after)))
-            continue
-        at, glued = outcome
-        if not glued and (range_end := _RANGE_END.match(after)):
-            try:
-                if parse_time(range_end.group(1)) > at:
-                    after = after[range_end.end() :]
-            except ValueError:
-                pass
-        drafts.append(_Draft(number, text, at, glued + after if glued else _SEPARATOR.sub("", after)))
+        if line.is_item:
+            drafts.append(_Draft(line, line.title))
+        elif drafts and continues(line, drafts[-1].line, drafts[-1].title, after_blank):
+            drafts[-1].title = _join(drafts[-1].title, line)
+        else:
+            warnings.append(AgendaWarning(line=number, text=line.text, why=line.why))
+        after_blank = False
+    return drafts, warnings
 
+
+def _read_times(drafts: list[_Draft]) -> list[tuple[int, str, str]]:
+    """Set each draft's time, in the agenda's one reading of two-part times; returns problems."""
+    problems: list[tuple[int, str, str]] = []
+    hours_first = two_part_as_hours([draft.line.time for draft in drafts if draft.line.time])
+    for draft in drafts:
+        line = draft.line
+        if line.problem is not None or line.time is None:
+            problems.append((line.number, line.text, line.problem or "no time"))
+            continue
+        try:
+            at = parse_time(line.time, hours_first=hours_first)
+        except ValueError as exc:
+            problems.append((line.number, line.text, str(exc)))
+            continue
+        if line.end is not None:
+            try:
+                end = parse_time(line.end, hours_first=hours_first)
+            except ValueError as exc:
+                problems.append((line.number, line.text, f"end of the range: {exc}"))
+                continue
+            if end <= at:
+                problems.append(
+                    (line.number, line.text, f"the range ends at {format_time(end)}, not after it starts")
+                )
+                continue
+        draft.at = at
+    return problems
+
+
+def _parse_text(agenda: str, index: SpeakerIndex) -> ParsedAgenda:
+    drafts, warnings = _group(agenda)
+    problems = _read_times(drafts)
     reader = TitleReader(index)
     items: list[AgendaItem] = []
     previous: _Draft | None = None
     for draft in drafts:
+        line = draft.line
         title = " ".join(draft.title.split())
         if not title:
-            problems.append((draft.line, draft.text, "no title after the time"))
+            problems.append((line.number, line.text, "no title after the time"))
         if draft.at is None:
             continue
         if previous is not None and previous.at is not None and draft.at <= previous.at:
             how = "repeats" if draft.at == previous.at else "goes back before"
             problems.append(
-                (draft.line, draft.text, f"time {how} {format_time(previous.at)} on line {previous.line}")
+                (
+                    line.number,
+                    line.text,
+                    f"time {how} {format_time(previous.at)} on line {previous.line.number}",
+                )
             )
             continue
         previous = draft
         if title:
             items.append(_item(draft.at, title, read_title(title, reader)))
     if not drafts:
-        problems.append((0, "", "the agenda has no timed items"))
+        count = len(warnings)
+        skipped = f" ({count} line{' was' if count == 1 else 's were'} skipped: no time)" if count else ""
+        problems.append((0, "", f"the agenda has no timed items{skipped}"))
     if problems:
         problems.sort(key=lambda problem: problem[0])
-        raise AgendaError(problems)
-    return items
+        raise AgendaError(problems, warnings=warnings)
+    return ParsedAgenda(items=items, warnings=warnings)
 
 
 # --------------------------------------------------------------------------------------------
@@ -255,13 +293,20 @@ def _parse_entries(entries: Sequence[AgendaEntry], index: SpeakerIndex) -> list[
     return items
 
 
-def parse_agenda(agenda: str | Sequence[AgendaEntry], speakers: Sequence[Person]) -> list[AgendaItem]:
+def read_agenda(agenda: str | Sequence[AgendaEntry], speakers: Sequence[Person]) -> ParsedAgenda:
     """Turn the agenda staff wrote, as text or as structured entries, into items sorted by time.
 
-    Raises `AgendaError` naming every bad line (or entry) at once; nothing else escapes, so a
-    caller can report a bad agenda to staff without guarding against parser bugs.
+    Lines of text that are neither items nor part of one come back as `warnings`, for the CLI
+    and the staff pages to show. Raises `AgendaError` naming every bad line (or entry) at once;
+    nothing else escapes, so a caller can report a bad agenda to staff without guarding against
+    parser bugs.
     """
     index = SpeakerIndex.build(speakers)
     if isinstance(agenda, str):
         return _parse_text(agenda, index)
-    return _parse_entries(list(agenda), index)
+    return ParsedAgenda(items=_parse_entries(list(agenda), index))
+
+
+def parse_agenda(agenda: str | Sequence[AgendaEntry], speakers: Sequence[Person]) -> list[AgendaItem]:
+    """The items of `read_agenda`, for callers that do not report skipped lines."""
+    return read_agenda(agenda, speakers).items

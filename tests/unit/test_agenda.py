@@ -13,9 +13,11 @@ from ingest.agenda import (
     AUDIENCE,
     AgendaError,
     AgendaItem,
+    AgendaWarning,
     match_speaker,
     parse_agenda,
     parse_time,
+    read_agenda,
 )
 from ingest.document import SEGMENT_KINDS
 from ingest.metadata import AgendaEntry, Person
@@ -445,11 +447,11 @@ def test_item_without_a_title() -> None:
     assert problems_of("00:10:00 - Keynote\n• 00:20:00 -") == [(2, "• 00:20:00 -", "no title after the time")]
 
 
-def test_continuation_before_any_item() -> None:
-    text = "Timing overview\n00:10:00 - Keynote"
-    assert problems_of(text) == [
-        (1, "Timing overview", "text before the first timed item (every item needs a time)")
-    ]
+def test_text_before_any_item_is_skipped_with_a_warning() -> None:
+    # Was an error ("text before the first timed item"); pasted overviews start with prose.
+    parsed = read_agenda("Timing overview\n00:10:00 - Keynote", SPEAKERS)
+    assert [item.title for item in parsed.items] == ["Keynote"]
+    assert parsed.warnings == [AgendaWarning(line=1, text="Timing overview", why="skipped (no time)")]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\n \t\n"])
@@ -470,13 +472,14 @@ Timing overview
     with pytest.raises(AgendaError) as caught:
         parse_agenda(text, SPEAKERS)
     assert [(number, why) for number, _, why in caught.value.problems] == [
-        (1, "text before the first timed item (every item needs a time)"),
         (3, "minutes must be below 60"),
         (4, "no title after the time"),
         (5, "time goes back before 00:10:00 on line 4"),
     ]
+    # Line 1 used to be an error too; prose before the items is now skipped with a warning.
+    assert [warning.line for warning in caught.value.warnings] == [1]
     message = str(caught.value)
-    for number in (1, 3, 4, 5):
+    for number in (3, 4, 5):
         assert f"line {number}: " in message
     assert "\n" not in message
 

@@ -87,6 +87,9 @@ class Transcript(msgspec.Struct):
     speakers: list[Speaker] = msgspec.field(default_factory=list)
     chapters: list[Chapter] = msgspec.field(default_factory=list)
     resources: list[Resource] = msgspec.field(default_factory=list)
+    audio_track: int | None = None
+    """The container stream index of the audio track transcribed (`ffmpeg -map 0:<n>`); None
+    in transcripts made before it was recorded. Word times are on the player's timeline."""
 
     @property
     def text(self) -> str:

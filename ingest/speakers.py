@@ -186,10 +186,14 @@ def clip_to_speech(turns: Sequence[SpeakerTurn], speech: Sequence[tuple[float, f
 
 
 def decode_mono_16k(audio_path: Path) -> Any:
-    """Decode any audio file to a float32 mono 16 kHz numpy array in [-1, 1]."""
-    from faster_whisper.audio import decode_audio
+    """Decode any audio file to a float32 mono 16 kHz numpy array in [-1, 1].
 
-    return decode_audio(str(audio_path), sampling_rate=SAMPLE_RATE)
+    The same audio the transcriber hears (`ingest.audio.load`: the track with the speech, on
+    the player's timeline), so speaker turns and word times line up.
+    """
+    from ingest.audio import load
+
+    return load(audio_path, SAMPLE_RATE).samples
 
 
 @functools.cache

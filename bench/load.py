@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py                         # 50 and 200 clients, 30 s each, both databases
     .venv/bin/python bench/load.py --database sqlite --seconds 20 --clients 50
     .venv/bin/python bench/load.py --rounds 3              # interleaved repeats, medians printed
+    .venv/bin/python bench/load.py --think 1               # readers: each pauses ~1 s between pages
 
 A catalogue of the demo webinar stored three times plus one synthetic two-hour webinar (~1,500
 segments) is built under a temporary folder, indexed in a Meilisearch of its own, and served by
@@ -108,8 +109,12 @@ def build_archive(base: Path, database_url: str, meili: LocalMeilisearch) -> lis
     ]
 
 
-def run_phase(base_url: str, targets: list[Target], clients: int, seconds: float) -> tuple[Report, float]:
-    report = asyncio.run(drive(base_url, targets, clients=clients, seconds=seconds, timeout=10.0))
+def run_phase(
+    base_url: str, targets: list[Target], clients: int, seconds: float, think: float
+) -> tuple[Report, float]:
+    report = asyncio.run(
+        drive(base_url, targets, clients=clients, seconds=seconds, timeout=10.0, think=think)
+    )
     replay = next(t for t in targets if t.name == "replay")
     try:
         recovery = time_to_answer(base_url + replay.path, within=1.0, give_up=60.0)
@@ -128,6 +133,12 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--postgres-url", default=os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES)
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds a client pauses between requests (0: none, a stress test)",
+    )
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the code to serve (a git worktree)")
     args = parser.parse_args()
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
@@ -156,7 +167,7 @@ def main() -> None:
                 with serve(env, cwd=args.checkout, args=extra, log=base / "server.log") as (url, _):
                     for round_ in range(args.rounds):
                         for clients in args.clients:
-                            report, recovery = run_phase(url, targets, clients, args.seconds)
+                            report, recovery = run_phase(url, targets, clients, args.seconds, args.think)
                             summary.setdefault((database, clients), []).append((report, recovery))
                             print(f"\n== {database}, {clients} clients, round {round_ + 1}: "
                                   f"back to normal after {recovery:.2f} s")  # fmt: skip

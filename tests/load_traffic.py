@@ -138,12 +138,15 @@ async def drive(
     requests: int | None = None,
     hang_up_fraction: float = 0.0,
     timeout: float = 10.0,
+    think: float = 0.0,
     seed: int = 7,
 ) -> Report:
     """Run `clients` concurrent clients until `seconds` pass or `requests` were sent (one is needed).
 
     Every client keeps one connection alive (as a browser does) and goes through the targets from
-    a random starting point, so each endpoint gets its share at every moment of the run.
+    a random starting point, so each endpoint gets its share at every moment of the run. With
+    `think` > 0 a client pauses between requests (uniformly 0.5 to 1.5 times `think` seconds), as
+    a reader does; with 0 it sends the next request at once (a stress test, not a day's traffic).
     """
     if seconds is None and requests is None:
         raise ValueError("bound the run: give seconds or requests")
@@ -172,6 +175,8 @@ async def drive(
                 except httpx.HTTPError:
                     status = None
                 outcomes.append(Outcome(target.name, time.perf_counter() - started, status))
+                if think > 0:
+                    await asyncio.sleep(think * rng.uniform(0.5, 1.5))
 
     started = time.perf_counter()
     await asyncio.gather(*(client(i) for i in range(clients)))

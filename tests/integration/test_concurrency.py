@@ -297,9 +297,8 @@ def test_an_orphaned_meilisearch_is_stopped_by_the_next_start(tmp_path: Path) ->
     assert not _meili_pids(tmp_path)
 
 
+@pytest.mark.parametrize("catalog_url", ["postgresql"], indirect=True)  # SQLite: the module's server
 def test_postgresql_catalogue_under_concurrent_readers(tmp_path: Path, catalog_url: str) -> None:
-    if catalog_url.startswith("sqlite"):
-        pytest.skip("the SQLite case is the module's shared server")
     archive = build_archive(tmp_path, catalog_url)
     with serve(archive.env, log=tmp_path / "server.log") as (base_url, _):
         report = asyncio.run(

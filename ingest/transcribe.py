@@ -97,10 +97,14 @@ def model_name(config: ModelConfig) -> str:
 
 
 def decode_audio(path: Path) -> Any:
-    """Decode once to 16 kHz mono float32, so batching and the bare call share the same input."""
-    from faster_whisper import decode_audio as fw_decode
+    """Decode once to 16 kHz mono float32, so batching and the bare call share the same input.
 
-    return fw_decode(str(path), sampling_rate=SAMPLE_RATE)
+    `ingest.audio.load` picks the track with the speech, mixes channels without losing level
+    and puts sample 0 at player time 0, so word times are the times the player seeks to.
+    """
+    from ingest.audio import load
+
+    return load(path, SAMPLE_RATE).samples
 
 
 def whisper_arguments(options: TranscribeOptions, multilingual: bool) -> dict[str, Any]:
@@ -157,7 +161,10 @@ def transcribe(
     config = config or ModelConfig()
     options = options or TranscribeOptions()
     model = load_model(config)
-    audio = decode_audio(audio_path)
+    from ingest.audio import load
+
+    loaded = load(audio_path, SAMPLE_RATE)
+    audio = loaded.samples
     duration = len(audio) / SAMPLE_RATE
     kwargs = whisper_arguments(options, multilingual=model.model.is_multilingual)
     batched: Any = None
@@ -191,6 +198,7 @@ def transcribe(
         duration=round(duration, 3),
         model=model_name(config),
         segments=segments,
+        audio_track=loaded.track.index,
     )
 
 

@@ -226,6 +226,7 @@ def structure(
         speakers=speakers,
         chapters=chapters,
         resources=resources,
+        audio_track=transcript.audio_track,
     )
 
 

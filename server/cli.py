@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from ingest.agenda import AgendaWarning
+    from ingest.probe import MediaInfo
     from ingest.transcribe import ModelConfig
 
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -80,6 +81,14 @@ def _model_config(settings: Settings) -> ModelConfig:
     return ModelConfig(whisper.model, whisper.device, whisper.compute_type, models_dir)
 
 
+def _say_track(media: MediaInfo) -> None:
+    """Which audio track was transcribed, when there was a choice: staff should know."""
+    left_out = "(" in media.downmix  # a quiet channel or the LFE was left out of the mix
+    if media.audio_tracks > 1 or left_out:
+        detail = f"; {media.downmix}" if left_out else ""
+        print(f"webinar-archive: transcribed {media.track_choice}{detail}", file=sys.stderr)
+
+
 def _warn_agenda(warnings: Sequence[AgendaWarning]) -> None:
     """Lines of the written agenda that were skipped (headings, notes), one warning each."""
     for warning in warnings:
@@ -108,6 +117,7 @@ def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
     with progress_bar("transcribing") as progress:
         result = run(Path(args.media), manifest, options, progress, agenda=agenda)
     _warn_agenda(result.agenda_warnings)
+    _say_track(result.media)
     transcript = result.transcript
     elapsed = time.perf_counter() - started
     if args.vtt:
@@ -252,6 +262,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         with progress_bar("transcribing") as progress:
             result = run(media, manifest, options, progress)
         _warn_agenda(result.agenda_warnings)
+        _say_track(result.media)
         print(
             f"{len(result.transcript.segments)} segments, {result.transcript.duration:.0f} s of audio "
             f"in {time.perf_counter() - started:.1f} s",

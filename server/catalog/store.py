@@ -69,7 +69,10 @@ def store_transcript(
         "description": manifest.description,
         "language": manifest.language or transcript.language or "en",
         "topics": list(manifest.topics),
-        "duration": media_info.duration or transcript.duration,
+        # The player's timeline: audio that starts late in the container ends later by as much.
+        "duration": (media_info.audio_start + media_info.duration)
+        if media_info.duration
+        else transcript.duration,
         "media_path": PurePosixPath(media_info.path).as_posix(),
         "model": transcript.model,
         "agenda": _agenda_text(manifest),

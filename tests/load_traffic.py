@@ -160,6 +160,8 @@ async def drive(
         position = rng.randrange(len(targets))
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as http:
+            if think > 0:  # readers arrive over a moment, not all in the same millisecond
+                await asyncio.sleep(rng.uniform(0, think))
             while time.monotonic() < deadline and budget[0] > 0:
                 budget[0] -= 1
                 target = targets[position % len(targets)]

@@ -46,6 +46,10 @@ class Segment(msgspec.Struct):
     """For an answer: the id of the question segment it answers."""
     resources: list[int] = msgspec.field(default_factory=list)
     """Indexes into `Transcript.resources` of the resources this segment mentions."""
+    language: str | None = None
+    """ISO 639-1 code where this segment's language differs from `Transcript.language` (an
+    interpreted question, say); None: the transcript's. Set only when transcription was asked
+    for segment languages (`TranscribeOptions.segment_languages`)."""
 
 
 class Speaker(msgspec.Struct):
@@ -81,6 +85,7 @@ class Transcript(msgspec.Struct):
     """A whole recording's transcript, with the structure added by later stages."""
 
     language: str
+    """ISO 639-1 code: the manifest's, or detected (ingest/transcribe.py)."""
     duration: float
     model: str
     segments: list[Segment]

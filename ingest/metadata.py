@@ -14,6 +14,7 @@ import msgspec
 import yaml
 
 from ingest.errors import InputError
+from ingest.models import check_language
 
 
 class ManifestError(InputError):
@@ -47,6 +48,7 @@ class Manifest(msgspec.Struct, forbid_unknown_fields=True):
     date: dt.date | None = None
     description: str | None = None
     language: str | None = None
+    """ISO 639-1 code of the spoken language (checked on load); absent: detected."""
     topics: list[str] = msgspec.field(default_factory=list)
     speakers: list[Person] = msgspec.field(default_factory=list)
     resources: list[ResourceLink] = msgspec.field(default_factory=list)
@@ -84,9 +86,15 @@ def parse_manifest(data: Any) -> Manifest:
     if not isinstance(data, dict):
         raise ManifestError("manifest: expected a mapping of fields at the top level")
     try:
-        return msgspec.convert(data, type=Manifest, strict=False)
+        manifest = msgspec.convert(data, type=Manifest, strict=False)
     except msgspec.ValidationError as exc:
         raise ManifestError(f"manifest: {exc}") from None
+    if manifest.language is not None:
+        try:
+            manifest.language = check_language(manifest.language)
+        except ValueError as exc:
+            raise ManifestError(f"manifest: {exc} - at `$.language`") from None
+    return manifest
 
 
 def load_manifest(path: Path) -> Manifest:

@@ -6,6 +6,11 @@
   checked against the known size and sha256, and that folder is reused afterwards.
 - anything else must be a local folder holding a CTranslate2 model (`model.bin`).
 
+Languages (`choose_model`): tiny.en is English-only. For a recording whose language is known
+not to be English (the manifest's `language`, `--language`, or detection), `default`/`tiny.en`
+is swapped for `base` and the swap is reported; a local folder holding an English-only model is
+refused with an `InputError` (it cannot be swapped for something the operator did not name).
+
 The join is built in a temporary folder beside the target, every file fsynced, and renamed into
 place only once the size and hash are right, so the folder is either complete or absent. A lock
 file serialises concurrent first uses (two ingests at once); the one that waited finds the folder
@@ -31,6 +36,20 @@ TINY_EN = "tiny.en"
 BASE = "base"
 MODEL_NAMES = (DEFAULT, TINY_EN, BASE)
 """The model names WHISPER_MODEL accepts; any other value must be a local model folder."""
+ENGLISH_ONLY_NAMES = (DEFAULT, TINY_EN)
+"""Names of English-only models that are swapped for `BASE` on a recording in another language."""
+
+_LANGUAGE_CODES = (
+    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha he hi hr "
+    "ht hu hy id is it ja jv ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no "
+    "oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi "
+    "yo zh"
+)
+LANGUAGES = frozenset(_LANGUAGE_CODES.split())
+"""The ISO 639-1 codes of the languages Whisper knows (its own list, less `haw` and `yue`, which
+have no two-letter code; Whisper spells Javanese `jw`, ISO 639-1 `jv`)."""
+_TO_WHISPER = {"jv": "jw"}
+_FROM_WHISPER = {v: k for k, v in _TO_WHISPER.items()}
 
 BASE_FOLDER = "whisper-base"
 BASE_SIZE = 145_217_532
@@ -97,6 +116,48 @@ def resolve_model(model: str, models_dir: Path) -> Path:
             "folder holding a CTranslate2 model.bin"
         )
     return folder
+
+
+def check_language(code: str) -> str:
+    """The ISO 639-1 code, lower-cased; `ValueError` (saying what is accepted) if Whisper lacks it."""
+    normalised = code.strip().casefold()
+    if normalised not in LANGUAGES:
+        raise ValueError(
+            f"{code!r} is not an ISO 639-1 language code the speech model knows "
+            "(two letters, such as en, de, fr, es, it, nl, pl)"
+        )
+    return normalised
+
+
+def whisper_language(code: str) -> str:
+    """The code faster-whisper expects for an ISO 639-1 code (they differ for Javanese only)."""
+    return _TO_WHISPER.get(code, code)
+
+
+def iso_language(whisper_code: str) -> str:
+    """The ISO 639-1 code for a language faster-whisper detected."""
+    return _FROM_WHISPER.get(whisper_code, whisper_code)
+
+
+def choose_model(model: str, language: str | None) -> tuple[str, str | None]:
+    """The model to run for a recording in `language` (None: not known yet), and why it changed.
+
+    Returns (WHISPER_MODEL value to load, a one-line note when it differs from `model`). Only the
+    named English-only models are swapped; whether a local folder is English-only is known once
+    it is loaded (`refuse_english_only`).
+    """
+    if language in (None, "en") or model not in ENGLISH_ONLY_NAMES:
+        return model, None
+    return BASE, f"speech model: tiny.en is English-only; using the multilingual base model for {language!r}"
+
+
+def refuse_english_only(model: str, language: str) -> ModelError:
+    """The error for an English-only model folder given a recording in another language."""
+    return ModelError(
+        f"speech model {model!r} is English-only and cannot transcribe language {language!r}: "
+        f"set WHISPER_MODEL to '{BASE}' (or '{DEFAULT}', which switches to it) or to a multilingual "
+        "model folder"
+    )
 
 
 def display_name(model: str) -> str:

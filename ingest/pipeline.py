@@ -36,6 +36,8 @@ class PipelineOptions:
     batch_size: int = 0
     structure: bool = True
     """Run the structure stage (diarization, chapters, names, Q&A) after transcription."""
+    segment_languages: bool = False
+    """Label segments spoken in another language (TranscribeOptions.segment_languages)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ def run(
         if options.use_prompt
         else None,
         batch_size=options.batch_size,
+        segment_languages=options.segment_languages,
     )
     transcript = transcribe(media_path, options.model, transcribe_options, progress)
     if options.use_snap:

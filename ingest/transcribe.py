@@ -6,20 +6,54 @@ Choices, each against a known failure of Whisper on long webinar recordings:
 - no conditioning on previous text: one hallucinated phrase cannot seed a repetition loop;
 - word timestamps on: the structure stage splits segments at speaker changes between words;
 - the model is loaded once per process (`load_model` caches) and never from a hub.
+
+Languages (docs in README, "Other languages"):
+- a known language (the manifest's, or `--language`) is an ISO 639-1 code checked against
+  Whisper's list; `default`/`tiny.en` with a language other than English switches to `base`
+  (logged as a warning, which reaches stderr), an English-only model folder is refused;
+- no language and an English-only default: `base` detects it on the first 30 s of speech found in
+  the first `DETECT_SPAN` seconds (`detect_language`); English keeps tiny.en, anything else
+  switches to base. Measured cost: 2-4 s per recording on 2 CPU cores (loading base, VAD over
+  the span, one encoder pass; docs/fixtures.md);
+- a multilingual model and no language: Whisper's detection on the first window;
+- `segment_languages` (off by default; with `default`/`tiny.en` it switches to base): windows
+  are decoded in their own language (faster-whisper's `multilingual`), and every segment of at
+  least `segment_language_seconds` gets `detect_language` on its own audio (one padded 30 s
+  encoder pass each); it takes the detected language when that is `LANGUAGE_MARGIN` times as
+  likely as the language of the segment before (short clips give flat probabilities), else
+  keeps it. `Segment.language` is set where it differs from the transcript's. Measured on 2 CPU
+  cores with base int8: about 2.4 s per segment, more than doubling transcription time on the
+  mixed fixture (docs/fixtures.md): hence off by default.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ingest.document import Segment, Transcript, Word
-from ingest.models import DEFAULT, display_name, resolve_model, tiny_en_path
+from ingest.errors import InputError
+from ingest.models import (
+    BASE,
+    DEFAULT,
+    ENGLISH_ONLY_NAMES,
+    check_language,
+    choose_model,
+    display_name,
+    iso_language,
+    refuse_english_only,
+    resolve_model,
+    tiny_en_path,
+    whisper_language,
+)
 from ingest.models import ModelError as ModelError  # raised by load_model; defined beside the join
+
+log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, float], None]
 """Called with (seconds of audio done, total seconds)."""
@@ -27,6 +61,10 @@ ProgressCallback = Callable[[float, float], None]
 DEFAULT_MODEL = DEFAULT
 SAMPLE_RATE = 16_000
 WINDOW_SECONDS = 600.0
+DETECT_SPAN = 300.0
+"""Seconds at the start searched for speech to detect the language on (VAD runs over this only)."""
+LANGUAGE_MARGIN = 1.5
+"""A segment changes language only if the new one is this many times as likely as the current."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +82,13 @@ class ModelConfig:
 @dataclass(frozen=True)
 class TranscribeOptions:
     language: str | None = None
-    """A language code; None lets a multilingual model detect it. English-only models force "en"."""
+    """An ISO 639-1 code; None: detected (see the module docstring)."""
+    detect_language: bool = True
+    """With an English-only default model and no language: detect it with base first."""
+    segment_languages: bool = False
+    """Decode each window in its own language and label segments that differ (off: costs time)."""
+    segment_language_seconds: float = 0.5
+    """Segments shorter than this are not detected on their own (too little audio to be sure)."""
     initial_prompt: str | None = None
     """Text shown to the decoder before the first window, used to bias toward the event's names."""
     hotwords: str | None = None
@@ -109,8 +153,9 @@ def decode_audio(path: Path) -> Any:
 
 def whisper_arguments(options: TranscribeOptions, multilingual: bool) -> dict[str, Any]:
     """The keyword arguments given to faster-whisper; the benchmark's bare call uses the same."""
+    language = whisper_language(options.language) if options.language else None
     return dict(
-        language=options.language if multilingual else "en",
+        language=language if multilingual else "en",
         beam_size=options.beam_size,
         word_timestamps=True,
         vad_filter=True,
@@ -160,13 +205,19 @@ def transcribe(
     """Transcribe a probed recording into a `Transcript` with word times, window by window."""
     config = config or ModelConfig()
     options = options or TranscribeOptions()
-    model = load_model(config)
     from ingest.audio import load
 
     loaded = load(audio_path, SAMPLE_RATE)
     audio = loaded.samples
     duration = len(audio) / SAMPLE_RATE
-    kwargs = whisper_arguments(options, multilingual=model.model.is_multilingual)
+    config, options = choose_language_model(audio, config, options)
+    model = load_model(config)
+    multilingual = bool(model.model.is_multilingual)
+    if not multilingual and options.language not in (None, "en"):
+        raise refuse_english_only(config.model, options.language or "")
+    kwargs = whisper_arguments(options, multilingual=multilingual)
+    if options.segment_languages and multilingual:
+        kwargs["multilingual"] = True
     batched: Any = None
     if options.batch_size > 0:
         from faster_whisper import BatchedInferencePipeline
@@ -183,6 +234,8 @@ def transcribe(
         raw_segments, info = decoder(audio[first:last], **kwargs)
         if language is None:  # detected on the first window, then kept: one recording, one language
             language = kwargs["language"] = info.language
+        if kwargs.get("multilingual"):
+            kwargs["language"] = None  # each window detects its own
         # faster-whisper returns a lazy generator: iterating it is where the decoding happens.
         for raw in raw_segments:
             segment = _to_segment(len(segments), raw, offset, last_end)
@@ -191,15 +244,66 @@ def transcribe(
                 last_end = segment.end
             if progress is not None:
                 progress(min(offset + float(raw.end), duration), duration)
+    language = iso_language(language or "en")
+    if options.segment_languages and multilingual:
+        label_segment_languages(model, audio, segments, language, options.segment_language_seconds)
     if progress is not None:
         progress(duration, duration)
     return Transcript(
-        language=language or "en",
+        language=language,
         duration=round(duration, 3),
         model=model_name(config),
         segments=segments,
         audio_track=loaded.track.index,
     )
+
+
+def choose_language_model(
+    audio: Any, config: ModelConfig, options: TranscribeOptions
+) -> tuple[ModelConfig, TranscribeOptions]:
+    """Check the language, detect it where an English-only default cannot, and pick the model."""
+    if options.language:
+        try:
+            options = replace(options, language=check_language(options.language))
+        except ValueError as exc:
+            raise InputError(f"language: {exc}") from None
+    elif options.detect_language and config.model in ENGLISH_ONLY_NAMES:
+        detected, probability = detect_language(audio, replace(config, model=BASE))
+        log.info("language detected with base: %s (p=%.2f)", detected, probability)
+        options = replace(options, language=detected)
+    model, note = choose_model(config.model, options.language)
+    if options.segment_languages and config.model in ENGLISH_ONLY_NAMES and note is None:
+        model, note = BASE, "speech model: segment languages need a multilingual model; using base"
+    if note is not None:
+        log.warning("%s", note)
+        config = replace(config, model=model)
+    return config, options
+
+
+def detect_language(audio: Any, config: ModelConfig) -> tuple[str, float]:
+    """(ISO 639-1 code, probability) from the first 30 s of speech in the first `DETECT_SPAN` s."""
+    model = load_model(config)
+    head = audio[: int(DETECT_SPAN * SAMPLE_RATE)]
+    try:
+        code, probability, _ = model.detect_language(head, vad_filter=True)
+    except ValueError:  # no speech found: np.concatenate of no chunks
+        code, probability, _ = model.detect_language(head)
+    return iso_language(code), float(probability)
+
+
+def label_segment_languages(
+    model: Any, audio: Any, segments: list[Segment], language: str, min_seconds: float
+) -> None:
+    """Set `Segment.language` where a segment's own detection differs from the transcript's."""
+    current = language
+    for segment in segments:
+        if segment.end - segment.start >= min_seconds:
+            clip = audio[int(segment.start * SAMPLE_RATE) : int(segment.end * SAMPLE_RATE)]
+            code, probability, ranked = model.detect_language(clip)
+            current_probability = dict(ranked).get(whisper_language(current), 0.0)
+            if probability >= LANGUAGE_MARGIN * current_probability:
+                current = iso_language(code)
+        segment.language = current if current != language else None
 
 
 def _to_segment(index: int, raw: Any, offset: float, not_before: float) -> Segment | None:

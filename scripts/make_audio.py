@@ -65,7 +65,7 @@ SR = 22050
 @dataclass(frozen=True)
 class Voice:
     key: str
-    engine: str  # "piper" or "mbrola"
+    engine: str  # "piper", "mbrola" or "espeak" (espeak-ng's own voice for `mbrola_voice`)
     length_scale: float = 1.0
     """Piper phoneme length (>1 is slower), applied before `speed`."""
     speed: float = 1.0
@@ -73,6 +73,7 @@ class Voice:
     pitch: int = 0
     """sox `pitch` shift in cents (tempo kept)."""
     mbrola_voice: str = "mb-us1"
+    """The espeak-ng `-v` voice: an MBROLA voice, or (engine "espeak") a language such as "de"."""
     words_per_minute: int = 145
 
 
@@ -81,6 +82,10 @@ VOICES: dict[str, Voice] = {
     "high": Voice("high", "piper", length_scale=1.12, speed=1.15, pitch=150),
     "low": Voice("low", "piper", length_scale=0.90, speed=0.90, pitch=-250),
     "mbrola": Voice("mbrola", "mbrola", mbrola_voice="mb-us1", words_per_minute=145),
+    # Other languages (tests/data/german, french, mixed_en_de): espeak-ng's own voices, Debian main.
+    "espeak-en": Voice("espeak-en", "espeak", mbrola_voice="en-us", words_per_minute=150),
+    "espeak-de": Voice("espeak-de", "espeak", mbrola_voice="de", words_per_minute=145),
+    "espeak-fr": Voice("espeak-fr", "espeak", mbrola_voice="fr+m3", words_per_minute=120),
 }
 
 
@@ -181,7 +186,11 @@ class Synthesiser:
         except subprocess.CalledProcessError as exc:
             raise SystemExit(
                 f"make_audio: espeak-ng -v {voice.mbrola_voice} failed ({exc.stderr.decode().strip()}); "
-                "install mbrola and mbrola-us1 from Debian contrib/non-free"
+                + (
+                    "install mbrola and mbrola-us1 from Debian contrib/non-free"
+                    if voice.engine == "mbrola"
+                    else "install espeak-ng (apt-get install espeak-ng)"
+                )
             ) from None
         return out
 
@@ -431,6 +440,69 @@ def make_silence_music(synth: Synthesiser, work: Path) -> None:
         },
     )
     print(f"silence_music: {tl.now:.1f} s")
+
+
+# --------------------------------------------------------------------------------------------
+# Other languages: German, French, and a recording that changes language (English + German)
+# --------------------------------------------------------------------------------------------
+
+# (ISO 639-1 language, text), spoken by the voice `espeak-<language>`. Plain espeak-ng voices:
+# robotic but intelligible, and in Debian main, so nothing else is needed for these three. French
+# is the `m3` variant at 120 words a minute: the plain `fr` voice at 145 is heard as Thai by base.
+Line = tuple[str, str]
+LANGUAGE_FIXTURES: dict[str, list[Line]] = {
+    "german": [
+        ("de", "Guten Tag und herzlich willkommen zu unserem Webinar über regionale Zusammenarbeit."),
+        ("de", "Heute sprechen wir über saubere Energie für kleine Gemeinden auf dem Land."),
+        ("de", "In drei Dörfern heizen wir die Schulen jetzt mit Holz aus der Region."),
+        ("de", "Die Kosten für die Heizung sind im ersten Jahr um ein Drittel gesunken."),
+        ("de", "Wir danken allen Partnern für die gute Zusammenarbeit und wünschen einen schönen Tag."),
+    ],
+    "french": [
+        ("fr", "Bonjour à tous et bienvenue à ce webinaire sur la coopération régionale."),
+        ("fr", "Aujourd'hui nous parlons des ports propres et de l'énergie renouvelable."),
+        ("fr", "Les navires peuvent maintenant se brancher sur le réseau électrique de la ville."),
+        ("fr", "Merci beaucoup pour votre attention et bonne journée à tous."),
+    ],
+    # An interpreted question: the moderator speaks English, a participant asks in German, the
+    # interpreter repeats it in English, the answer comes in English.
+    "mixed_en_de": [
+        ("en", "Welcome back everyone. We now have time for questions from the audience."),
+        ("en", "Our first question comes from a participant in Munich, who will ask in German."),
+        ("de", "Vielen Dank für den Vortrag. Wie lange hat es gedauert, bis die Gemeinden die neue "
+               "Heizung akzeptiert haben?"),
+        ("de", "Und wer bezahlt die Wartung der Anlagen in den kleinen Dörfern?"),
+        ("en", "Thank you. The question was how long it took the villages to accept the new "
+               "heating, and who pays for the maintenance."),
+        ("en", "It took about one year, and the municipalities pay for the maintenance together."),
+    ],
+}  # fmt: skip
+
+
+def make_language_fixture(name: str, synth: Synthesiser, work: Path) -> None:
+    rng = np.random.default_rng(len(name))
+    tl = Timeline()
+    tl.pause(0.6)
+    for i, (language, text) in enumerate(LANGUAGE_FIXTURES[name]):
+        if i:
+            tl.pause(float(rng.uniform(0.8, 1.3)))
+        voice = f"espeak-{language}"
+        tl.speak(synth.say(VOICES[voice], text), voice, text, kind=language)
+    tl.pause(0.6)
+    encode(tl.audio(), DATA / f"{name}.opus", "24k", work)
+    (DATA / f"{name}.txt").write_text("".join(p.text + "\n" for p in tl.placed), encoding="utf-8")
+    write_json(
+        DATA / f"{name}.json",
+        {
+            "duration": round(tl.now, 3),
+            "sample_rate": SR,
+            "utterances": [
+                {"start": p.start, "end": p.end, "language": p.kind, "voice": p.speaker, "text": p.text}
+                for p in tl.placed
+            ],
+        },
+    )
+    print(f"{name}: {tl.now:.1f} s")
 
 
 # --------------------------------------------------------------------------------------------
@@ -759,10 +831,11 @@ def check(paths: Iterable[tuple[Path, list[str]]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", choices=["two_voices", "silence_music", "demo"], action="append")
+    outputs = ["two_voices", "silence_music", "demo", *LANGUAGE_FIXTURES]
+    parser.add_argument("--only", choices=outputs, action="append")
     parser.add_argument("--check", action="store_true", help="only transcribe the outputs and print WER")
     args = parser.parse_args(argv)
-    wanted = set(args.only or ["two_voices", "silence_music", "demo"])
+    wanted = set(args.only or outputs)
     if args.check:
         todo: list[tuple[Path, list[str]]] = []
         if "two_voices" in wanted:
@@ -785,6 +858,9 @@ def main(argv: list[str] | None = None) -> int:
             make_silence_music(synth, work)
         if "demo" in wanted:
             make_demo(synth, work)
+        for name in LANGUAGE_FIXTURES:
+            if name in wanted:
+                make_language_fixture(name, synth, work)
     return 0
 
 

@@ -382,7 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the transcript JSON here (default: standard output)")
     p.add_argument("--vtt", help="also write WebVTT captions here")
     p.add_argument("--srt", help="also write SRT captions here")
-    p.add_argument("--language", help="language code; English-only models always use en")
+    p.add_argument(
+        "--language",
+        help="ISO 639-1 code (de, fr, ...); default: the manifest's, else detected. A non-English "
+        "language switches the English-only default model to base",
+    )
     p.add_argument("--hotwords", nargs="+", metavar="TERM", help="extra names and terms to recognise")
     p.add_argument("--manifest", help="metadata file (JSON or YAML): names become vocabulary")
     p.add_argument("--agenda", help="text file with the timing overview staff wrote (or the manifest's)")

@@ -7,11 +7,11 @@ among webinars (`unique_slug` adds `-2`, `-3`, ... when a title repeats).
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from sqlmodel import Session, col, select
 
 from ingest.errors import InputError
+from ingest.textutil import normalise_name
 from server.catalog.models import Webinar
 
 SLUG_MAX_LENGTH = 80
@@ -29,11 +29,12 @@ class SlugError(CatalogError):
 def slugify(text: str) -> str:
     """An ASCII, lowercase, hyphenated form of a title, for URLs people can read and share.
 
-    Accents are folded ("Análise" -> "analise") rather than dropped, and the result is cut at a
-    word boundary so long titles do not make unwieldy links.
+    Letters are folded the way names are compared (`normalise_name`: "Análise" -> "analise",
+    "Højgaard" -> "hojgaard", "Straße" -> "strasse") rather than dropped, and the result is cut at
+    a word boundary so long titles do not make unwieldy links.
     """
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    folded = normalise_name(text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
     if len(slug) > SLUG_MAX_LENGTH:
         cut = slug[:SLUG_MAX_LENGTH]
         slug = cut.rsplit("-", 1)[0] if "-" in cut else cut

@@ -19,7 +19,7 @@ from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from ingest.errors import NotFoundError
@@ -94,8 +94,11 @@ class PageController(Controller):
         request: Request[Any, Any, State],
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
-    ) -> Template:
-        """Grouped results with facets; `partial=1` returns only the results, for search.js."""
+    ) -> Template | Redirect:
+        """Grouped results with facets; `partial=1` returns only the results, for search.js.
+
+        A page past the last one (an old link, a hand-edited URL) redirects to the last page.
+        """
         params = query_params(request)
         path = request.app.route_reverse("search")
         partial = request.query_params.get("partial") == "1"
@@ -138,13 +141,17 @@ class PageController(Controller):
         except (SearchUnavailable, SearchIndexError):
             context["error"] = "Search is temporarily unavailable. Please try again in a minute."
             return Template(template_name=template, context=context, status_code=503)
+        pages = math.ceil(result.total / RESULTS_PER_PAGE)
+        if page > max(1, pages):
+            last = str(pages) if pages > 1 else None
+            return Redirect(search_url(path, {**params, "partial": "1" if partial else ""}, page=last))
         slugs = list(result.facets.webinar) + [g.webinar.slug for g in result.groups or []]
         labels = await db.run(queries.webinar_labels, slugs)
         context.update(
             result=result,
             groups=result.groups or [],
             facets=search_facets(path, result, params, labels),
-            pages=math.ceil(result.total / RESULTS_PER_PAGE),
+            pages=pages,
             webinar_titles={slug: label.title for slug, label in labels.items()},
         )
         return Template(template_name=template, context=context)

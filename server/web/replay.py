@@ -21,7 +21,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup
 from sqlmodel import Session
 
-from ingest.errors import InputError, NotFoundError
+from ingest.errors import NotFoundError
 from server.catalog import reads
 from server.catalog.models import Webinar
 from server.web import queries
@@ -36,34 +36,63 @@ QUOTE_CHARS: Final = 400
 # --- replay ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Moment:
+    """Where a link asks the player to start (and stop), and what was wrong with the link if
+    anything: a link never dead-ends, it opens at the nearest moment that exists, with a note."""
+
+    t: float | None
+    end: float | None
+    note: str | None = None
+
+
 def webinar_moment(
     session: Session, slug: str, t_text: str | None, end_text: str | None
-) -> tuple[Webinar, float | None, float | None]:
-    """The published webinar at `slug` and the moment asked for; NotFoundError or MomentError."""
+) -> tuple[Webinar, Moment]:
+    """The published webinar at `slug` (else NotFoundError) and the moment the link asks for."""
     webinar = reads.get_published(session, slug)
     if webinar is None:
         raise NotFoundError(f"There is no webinar at /webinars/{slug}.", title="Webinar not found")
-    try:
-        t, end = parse_moment(t_text, end_text, webinar.duration)
-    except TimecodeError as exc:  # the page offers the webinar from its start
-        raise InputError(str(exc), title="That is not a moment in this webinar", webinar=webinar) from exc
-    return webinar, t, end
+    return webinar, parse_moment(t_text, end_text, webinar.duration)
 
 
-def parse_moment(
-    t_text: str | None, end_text: str | None, duration: float
-) -> tuple[float | None, float | None]:
-    """`t` and `end` from the URL, checked against the recording; TimecodeError says what is wrong."""
-    t = parse_timecode(t_text) if t_text is not None else None
-    end = parse_timecode(end_text) if end_text is not None else None
-    if duration > 0 and t is not None and t > duration + 1:
-        raise TimecodeError(f"t={t_text}: the recording is only {clock(duration)} long")
+def parse_moment(t_text: str | None, end_text: str | None, duration: float) -> Moment:
+    """`t` and `end` from the URL, moved to the nearest moment the recording has.
+
+    An article's link outlives edits (a recording trimmed, a typo in `t`), so a bad moment is no
+    reason to refuse the page: a time past the end plays from the last second, a negative one
+    or one that is not a time from the start, and a clip that ends before it starts plays as a
+    plain moment. The note says what was changed.
+    """
+    notes: list[str] = []
+    t = _read_time("t", t_text, notes)
+    end = _read_time("end", end_text, notes)
+    last = float(math.floor(duration)) if duration > 0 else None
+    if t is not None and last is not None and t > last:
+        notes.append(f"The link points to {clock(t)}, past the end of the recording ({clock(duration)}).")
+        t = last
     if end is not None:
-        if t is None:
-            t = 0.0
-        if end <= t:
-            raise TimecodeError(f"end={end_text}: a clip must end after it starts (t={t_text})")
-    return t, end
+        start = t if t is not None else 0.0
+        if end <= start:
+            notes.append(f"The clip's end ({clock(end)}) is not after its start ({clock(start)}).")
+            end = None
+        else:
+            t = start
+    return Moment(t, end, " ".join(notes) + (f" Playing from {clock(t or 0)}." if notes else "") or None)
+
+
+def _read_time(name: str, text: str | None, notes: list[str]) -> float | None:
+    if text is None:
+        return None
+    stripped = text.strip()
+    if stripped.startswith("-"):
+        notes.append(f"{name}={stripped[:40]} is before the start of the recording.")
+        return 0.0
+    try:
+        return parse_timecode(stripped)
+    except TimecodeError as exc:
+        notes.append(f"{exc}.")
+        return None
 
 
 def _segment_at(starts: list[float], t: float) -> int:
@@ -139,9 +168,10 @@ def replay_context(session: Session, request: Request[Any, Any, Any], slug: str)
     Only the webinar's row is read on every view; its detail and rendered transcript come from
     the app's `WebinarCache` for the webinar's current version.
     """
-    webinar, t, end = webinar_moment(
+    webinar, asked = webinar_moment(
         session, slug, request.query_params.get("t"), request.query_params.get("end")
     )
+    t, end = asked.t, asked.end
     app = request.app
     cache: WebinarCache = app.state.webinars
     reverse = functools.partial(app.state.routes.reverse, app)
@@ -217,13 +247,15 @@ def replay_context(session: Session, request: Request[Any, Any, Any], slug: str)
         if end is not None
         else page_url + moment_query(moment.start if moment else 0, None),
         "json_ld": ld,
+        "moment_note": asked.note,
     }
 
 
 def embed_context(session: Session, request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:
-    webinar, t, end = webinar_moment(
+    webinar, asked = webinar_moment(
         session, slug, request.query_params.get("t"), request.query_params.get("end")
     )
+    t, end = asked.t, asked.end
     media_url = reads.media_url(webinar)
     return {
         "webinar": webinar,

@@ -100,15 +100,15 @@ def search_query(params: Mapping[str, str]) -> tuple[SearchQuery, int]:
     date_from = date_to = None
     if year_text is not None:
         if not _DIGITS.match(year_text) or not 1900 <= int(year_text) <= 2999:
-            raise SearchPageError(f"year: expected a year such as 2024, got {year_text!r}")
+            raise SearchPageError(f"year: expected a year such as 2024, got {year_text[:20]!r}")
         date_from, date_to = dt.date(int(year_text), 1, 1), dt.date(int(year_text), 12, 31)
     page_text = params.get("page", "1")
-    if not _DIGITS.match(page_text) or not 1 <= int(page_text) <= MAX_PAGE:
-        raise SearchPageError(f"page: expected a number from 1 to {MAX_PAGE}, got {page_text!r}")
-    page = int(page_text)
+    if not _DIGITS.match(page_text) or int(page_text) < 1:
+        raise SearchPageError(f"page: expected a number from 1 to {MAX_PAGE}, got {page_text[:20]!r}")
+    page = min(int(page_text), MAX_PAGE)  # past the last page: the page redirects to the last
     kind = params.get("kind")
     if kind is not None and kind not in SEGMENT_KINDS:
-        raise SearchPageError(f"kind: expected one of {', '.join(SEGMENT_KINDS)}, got {kind!r}")
+        raise SearchPageError(f"kind: expected one of {', '.join(SEGMENT_KINDS)}, got {kind[:40]!r}")
     query = SearchQuery(
         q=params.get("q", ""),
         webinar=params.get("webinar"),

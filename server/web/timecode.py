@@ -28,17 +28,17 @@ def parse_timecode(text: str) -> float:
     """Seconds from `150`, `150.5`, `2m30s`, `1h02m30s`, `1:02:30` or `02:30`."""
     value = text.strip().lower()
     if not value or len(value) > 32:
-        raise TimecodeError(f"{text!r} is not a time: use seconds (150) or 1h02m30s or 1:02:30")
+        raise TimecodeError(f"{text[:32]!r} is not a time: use seconds (150) or 1h02m30s or 1:02:30")
     match = _CLOCK.match(value)
     if match:
         hours, minutes, seconds = match.groups()
         if int(minutes) > 59 or float(seconds) >= 60:
-            raise TimecodeError(f"{text!r} is not a time: minutes and seconds go up to 59")
+            raise TimecodeError(f"{text[:32]!r} is not a time: minutes and seconds go up to 59")
         total = int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
     else:
         match = _UNITS.match(value)
         if not match or not any(match.groups()):
-            raise TimecodeError(f"{text!r} is not a time: use seconds (150) or 1h02m30s or 1:02:30")
+            raise TimecodeError(f"{text[:32]!r} is not a time: use seconds (150) or 1h02m30s or 1:02:30")
         hours, minutes, seconds = match.groups()
         total = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
     if not math.isfinite(total) or total > MAX_SECONDS:

@@ -286,6 +286,10 @@ def test_pagination(tmp_path: Path, meili_server: MeiliConnection, meili_index: 
         second = client.get("/search", params={"q": "refurbished", "page": "2"}).text
         assert 'rel="prev" href="/search?q=refurbished&amp;page=1"' in second
         assert second.count('class="group"') == 2
+        past = client.get("/search", params={"q": "refurbished", "page": "50"}, follow_redirects=False)
+        assert past.status_code in (302, 303, 307)
+        assert past.headers["location"] == "/search?q=refurbished&page=2"  # the last page
+        assert "page 2 of 2" in client.get("/search", params={"q": "refurbished", "page": "9999"}).text
 
 
 def test_search_down_is_a_503_page(tmp_path: Path, meili_server: MeiliConnection, meili_index: str) -> None:
@@ -382,15 +386,31 @@ def test_replay_clip(site: Site) -> None:
 
 
 @pytest.mark.parametrize(
-    "query",
-    [{"t": "abc"}, {"t": "-5"}, {"t": "500"}, {"t": "1:99"}, {"t": "10", "end": "5"}, {"end": "0"}],
+    ("query", "plays_from", "says"),
+    [
+        ({"t": "abc"}, "00:00", "is not a time"),
+        ({"t": "-5"}, "00:00", "before the start"),
+        ({"t": "500"}, "00:24", "past the end of the recording (00:24)"),
+        ({"t": "1:99"}, "00:00", "minutes and seconds go up to 59"),
+        ({"t": "10", "end": "5"}, "00:10", "is not after its start"),
+        ({"end": "0"}, "00:00", "is not after its start"),
+    ],
 )
-def test_bad_t_is_a_400_page(site: Site, query: dict[str, str]) -> None:
+def test_a_bad_moment_opens_the_nearest_one_with_a_note(
+    site: Site, query: dict[str, str], plays_from: str, says: str
+) -> None:
+    """An article's link never dead-ends: the replay opens where it can, and says why."""
     response = site.get(f"/webinars/{site.circular}", params=query)
-    assert response.status_code == 400
-    assert "text/html" in response.headers["content-type"]
-    assert "That is not a moment in this webinar" in response.text
-    assert f'href="/webinars/{site.circular}"' in response.text  # a way to play it from the start
+    assert response.status_code == 200
+    assert_page_basics(response.text)
+    note = response.text[response.text.index('class="moment-note"') :][:400]
+    assert says in note
+    assert f"Playing from {plays_from}." in note
+    assert "in-clip" not in response.text  # a broken clip plays as a plain moment
+
+
+def test_a_good_moment_has_no_note(site: Site) -> None:
+    assert "moment-note" not in site.get(f"/webinars/{site.circular}", params={"t": "12"}).text
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ word-time JSON keeps it well inside the page's time budget (bench/pages.py measu
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -242,11 +244,25 @@ def speakers(session: Session, limit: int = 50) -> list[SpeakerCount]:
 
 
 def person_by_slug(session: Session, slug: str) -> Person | None:
-    """The person whose name folds to `slug` (names are unique; the lowest id wins a clash)."""
-    for person in session.exec(select(Person).order_by(col(Person.id))):
+    """The person whose name folds to `slug` (names are unique; the lowest id wins a clash).
+
+    Links made before slugs transliterated letters such as ø dropped them ("karen-hjgaard");
+    an article citing one still finds the person.
+    """
+    people = list(session.exec(select(Person).order_by(col(Person.id))))
+    for person in people:
         if person_slug(person.name) == slug:
             return person
+    for person in people:
+        if _letter_dropping_slug(person.name) == slug:
+            return person
     return None
+
+
+def _letter_dropping_slug(name: str) -> str:
+    """The slug an earlier version made: accents folded, other non-ASCII letters dropped."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
 
 
 @dataclass

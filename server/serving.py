@@ -111,7 +111,9 @@ def configure_logging() -> None:
     """Warnings and errors from the archive's own loggers on standard error, with time and origin
     (uvicorn configures only its own loggers; without this an error's cause would be unformatted)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "alembic"):
+    # The Meilisearch client (httpx2/httpcore2) logs every request at INFO: a line per search
+    # under load, on the event loop, for nothing a person reads.
+    for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

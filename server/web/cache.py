@@ -56,8 +56,7 @@ class WebinarCache:
         return self.get_versioned(CATALOGUE, version, what, build)
 
     def get_versioned(self, owner: int, version: str, what: str, build: Callable[[], T]) -> T:
-        webinar_id = owner
-        key = (webinar_id, version, what)
+        key = (owner, version, what)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -75,7 +74,7 @@ class WebinarCache:
             with self._lock:
                 self._items[key] = value
                 self._building.pop(key, None)
-                for stale in [k for k in self._items if k[0] == webinar_id and k[1] != version]:
+                for stale in [k for k in self._items if k[0] == owner and k[1] != version]:
                     del self._items[stale]
                 while len(self._items) > self.size:
                     self._items.popitem(last=False)

@@ -2,7 +2,10 @@
 
 A transcript segment can run for half a minute; a caption should not. Cues are cut from the
 words' own times at about two lines of text, so captions follow the voice. Cue text is escaped
-for WebVTT (`&`, `<`, `>`), and a known speaker is written as a WebVTT voice tag.
+for WebVTT (`&`, `<`, `>`), and a known speaker is written as a WebVTT voice tag, as the
+standard has it; `voice_tags=False` writes the name as text instead ("Name: ..."), for players
+that show a cue's markup raw (Chromium's text of an audio element's cues). `to_text` is the
+transcript to read, turn by turn.
 """
 
 from __future__ import annotations
@@ -71,13 +74,18 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_webvtt(transcript: Transcript) -> str:
+def to_webvtt(transcript: Transcript, *, voice_tags: bool = True) -> str:
+    """WebVTT; the speaker as a voice tag (`<v Name>`), or as plain text with `voice_tags=False`."""
     lines = ["WEBVTT", ""]
     for cue in cues(transcript):
         lines.append(f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}")
-        text = _vtt_escape(cue.text.replace("-->", "->"))
-        if cue.speaker:
-            text = f"<v {_vtt_escape(cue.speaker)}>{text}"
+        text = cue.text.replace("-->", "->")
+        if cue.speaker and voice_tags:
+            text = f"<v {_vtt_escape(cue.speaker)}>{_vtt_escape(text)}"
+        elif cue.speaker:
+            text = _vtt_escape(f"{cue.speaker}: {text}")
+        else:
+            text = _vtt_escape(text)
         lines += [text, ""]
     return "\n".join(lines)
 
@@ -93,3 +101,25 @@ def to_srt(transcript: Transcript) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _text_clock(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def to_text(transcript: Transcript, title: str | None = None) -> str:
+    """Plain text to read: a heading per speaker turn (`[mm:ss] Name`), then what was said."""
+    names = {s.label: (s.name or s.label) for s in transcript.speakers}
+    lines: list[str] = [title, ""] if title else []
+    previous: object = object()  # no speaker yet: the first segment starts a turn
+    for segment in transcript.segments:
+        speaker = names.get(segment.speaker or "", segment.speaker)
+        if speaker != previous:
+            if lines and lines[-1] != "":
+                lines.append("")
+            lines.append(f"[{_text_clock(segment.start)}] {speaker or 'Unknown speaker'}")
+            previous = speaker
+        lines.append(segment.text.strip())
+    return "\n".join(lines) + "\n"

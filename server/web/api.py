@@ -7,15 +7,15 @@ catalogue's threads, so the event loop is never held by a query), and return typ
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
-from ingest.captions import to_srt, to_webvtt
+from ingest.captions import to_srt, to_text, to_webvtt
 from ingest.errors import NotFoundError
 from server.catalog import reads
 from server.catalog.db import Database
@@ -48,10 +48,48 @@ def _segments(session: Session, slug: str) -> list[SegmentPublic]:
 
 
 def _captions(session: Session, cache: WebinarCache, slug: str, kind: str) -> tuple[Webinar, str]:
-    """The caption file of the webinar's current version, made once per version (cache.py)."""
+    """The caption file (or plain-text transcript) of the webinar's current version, made once
+    per version (cache.py). `kind`: `vtt`, `vtt-plain` (names as text, no voice tags), `srt`,
+    `txt`."""
     webinar = webinar_or_404(session, slug)
-    write = to_webvtt if kind == "vtt" else to_srt
+    writers: dict[str, Any] = {
+        "vtt": to_webvtt,
+        "vtt-plain": lambda transcript: to_webvtt(transcript, voice_tags=False),
+        "srt": to_srt,
+        "txt": lambda transcript: to_text(transcript, webinar.title),
+    }
+    write = writers[kind]
     return webinar, cache.get(webinar, kind, lambda: write(reads.load_transcript(session, webinar)))
+
+
+class TranscriptFile(SQLModel):
+    """`transcript.json`: the webinar's description and every segment, for people and programs."""
+
+    slug: str
+    title: str
+    date: str | None
+    language: str
+    duration: float
+    speakers: list[str]
+    segments: list[SegmentPublic]
+
+
+def _transcript_json(session: Session, slug: str) -> TranscriptFile:
+    webinar = webinar_or_404(session, slug)
+    detail = reads.webinar_detail(session, webinar)
+    return TranscriptFile(
+        slug=webinar.slug,
+        title=webinar.title,
+        date=webinar.date.isoformat() if webinar.date else None,
+        language=webinar.language,
+        duration=webinar.duration,
+        speakers=[s.name for s in detail.speakers],
+        segments=reads.list_segments(session, webinar),
+    )
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"content-disposition": f'attachment; filename="{filename}"'}
 
 
 class WebinarController(Controller):
@@ -77,21 +115,44 @@ class WebinarController(Controller):
 
 
 class CaptionController(Controller):
-    """Caption files for the player's <track> element, cut from the stored word times."""
+    """Caption files (for the player's <track> element and to download), cut from the stored word
+    times, and the transcript as plain text and JSON to download."""
 
     path = "/webinars/{slug:str}"
     tags = ["captions"]  # noqa: RUF012
 
     @get("/captions.vtt", name="captions-vtt", summary="WebVTT captions")
-    async def webvtt(self, state: State, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
-        _, text = await db.run(_captions, state.webinars, slug, "vtt")
-        return Response(text, media_type="text/vtt")
+    async def webvtt(
+        self,
+        state: State,
+        db: NamedDependency[Database],
+        slug: FromPath[str],
+        voice: Annotated[
+            bool,
+            QueryParameter(
+                description="speakers as WebVTT voice tags (the default), or with voice=0 as text"
+                " before each cue (`Name: ...`), for players that show the tags raw"
+            ),
+        ] = True,
+    ) -> Response[str]:
+        webinar, text = await db.run(_captions, state.webinars, slug, "vtt" if voice else "vtt-plain")
+        if not voice:
+            return Response(text, media_type="text/vtt")
+        return Response(text, media_type="text/vtt", headers=_attachment(f"{webinar.slug}.vtt"))
 
     @get("/captions.srt", name="captions-srt", summary="SRT captions")
     async def srt(self, state: State, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
         webinar, text = await db.run(_captions, state.webinars, slug, "srt")
+        return Response(text, media_type="application/x-subrip", headers=_attachment(f"{webinar.slug}.srt"))
+
+    @get("/transcript.txt", name="transcript-txt", summary="The transcript as plain text")
+    async def text(self, state: State, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
+        webinar, text = await db.run(_captions, state.webinars, slug, "txt")
         return Response(
-            text,
-            media_type="application/x-subrip",
-            headers={"content-disposition": f'attachment; filename="{webinar.slug}.srt"'},
+            text, media_type="text/plain; charset=utf-8", headers=_attachment(f"{webinar.slug}.txt")
         )
+
+    @get("/transcript.json", name="transcript-json", summary="The transcript as JSON, segment by segment")
+    async def json(self, db: NamedDependency[Database], slug: FromPath[str]) -> Response[TranscriptFile]:
+        data = await db.run(_transcript_json, slug)
+        return Response(data, media_type="application/json", headers=_attachment(f"{data.slug}.json"))

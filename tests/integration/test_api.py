@@ -167,6 +167,53 @@ def test_captions_parse_back(client: TestClient[Litestar], tmp_path: Path) -> No
     assert from_srt[0].text == f"Maria Jensen: {captions[0].text}"
 
 
+def test_player_captions_name_speakers_as_text(client: TestClient[Litestar]) -> None:
+    """The <track> file (voice=0) has no voice tags, which Chromium shows raw; the names lead
+    each cue as text, escaped for WebVTT; the download keeps the standard voice tags."""
+    plain = client.get("/webinars/circular-procurement/captions.vtt", params={"voice": "0"})
+    assert plain.status_code == 200
+    assert plain.headers["content-type"].startswith("text/vtt")
+    assert "<v " not in plain.text
+    captions = webvtt.from_buffer(io.StringIO(plain.text)).captions
+    standard = webvtt.from_buffer(
+        io.StringIO(client.get("/webinars/circular-procurement/captions.vtt").text)
+    ).captions
+    assert [c.start for c in captions] == [c.start for c in standard]
+    assert captions[0].text == f"Maria Jensen: {standard[0].text}"
+    assert all(c.voice is None for c in captions)
+
+
+def test_caption_and_transcript_downloads(client: TestClient[Litestar]) -> None:
+    base = "/webinars/circular-procurement"
+    expected = {
+        "captions.vtt": ("text/vtt", "circular-procurement.vtt"),
+        "captions.srt": ("application/x-subrip", "circular-procurement.srt"),
+        "transcript.txt": ("text/plain", "circular-procurement.txt"),
+        "transcript.json": ("application/json", "circular-procurement.json"),
+    }
+    for name, (media_type, filename) in expected.items():
+        response = client.get(f"{base}/{name}")
+        assert response.status_code == 200, name
+        assert response.headers["content-type"].startswith(media_type), name
+        assert response.headers["content-disposition"] == f'attachment; filename="{filename}"', name
+
+    text = client.get(f"{base}/transcript.txt").text
+    segments = client.get("/api/webinars/circular-procurement/segments").json()
+    assert text.startswith("Circular procurement\n\n[00:00] Maria Jensen\n")
+    assert "[00:12] " in text  # a new turn: who speaks, from when
+    for segment in segments:
+        assert segment["text"] in text
+    assert text.index(segments[0]["text"]) < text.index(segments[-1]["text"])
+
+    data = client.get(f"{base}/transcript.json").json()
+    assert data["slug"] == "circular-procurement"
+    assert data["title"] == "Circular procurement"
+    assert data["date"] == "2024-03-14"
+    assert data["language"] == "en"
+    assert "Tomasz Nowak" in data["speakers"]
+    assert data["segments"] == segments
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -176,6 +223,8 @@ def test_captions_parse_back(client: TestClient[Litestar], tmp_path: Path) -> No
         "/webinars/no-such-webinar/captions.srt",
         "/api/webinars/draft",  # unpublished: not there for the public
         "/webinars/draft/captions.vtt",
+        "/webinars/no-such-webinar/transcript.txt",
+        "/webinars/draft/transcript.json",
     ],
 )
 def test_unknown_or_unpublished_slugs_are_404_json(client: TestClient[Litestar], path: str) -> None:

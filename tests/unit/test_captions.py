@@ -9,7 +9,7 @@ from pathlib import Path
 
 import webvtt
 
-from ingest.captions import MAX_CUE_CHARS, MAX_CUE_SECONDS, cues, to_srt, to_webvtt
+from ingest.captions import MAX_CUE_CHARS, MAX_CUE_SECONDS, cues, to_srt, to_text, to_webvtt
 from ingest.document import Segment, Speaker, Transcript, Word
 
 
@@ -89,3 +89,28 @@ def test_long_segments_become_readable_cues_that_never_overlap() -> None:
         assert cue.end - cue.start <= MAX_CUE_SECONDS + 0.5
     for before, after in itertools.pairwise(result):
         assert before.end <= after.start
+
+
+def test_webvtt_without_voice_tags_names_the_speaker_as_text() -> None:
+    """For the player's <track>: Chromium shows an audio cue's markup raw, so no tags at all."""
+    transcript = _transcript()
+    text = to_webvtt(transcript, voice_tags=False)
+    assert "<v " not in text
+    parsed = webvtt.from_buffer(io.StringIO(text))
+    assert len(parsed.captions) == len(cues(transcript))
+    assert parsed.captions[1].voice is None
+    assert parsed.captions[1].text.startswith("Ana Ribeiro: word0")
+    assert parsed.captions[0].raw_text.startswith("Welcome to &lt;b&gt;the&lt;/b&gt; webinar &amp; more")
+    assert parsed.captions[-1].raw_text == "No words here -&gt; arrow"
+
+
+def test_plain_text_transcript_reads_turn_by_turn() -> None:
+    text = to_text(_transcript(), "A <title>")
+    assert text.splitlines()[:4] == [
+        "A <title>",
+        "",
+        "[00:00] Unknown speaker",
+        "Welcome to <b>the</b> webinar & more",  # plain text: nothing escaped
+    ]
+    assert "\n\n[00:03] Ana Ribeiro\nword0 word1" in text
+    assert text.endswith("No words here --> arrow\n")

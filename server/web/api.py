@@ -21,6 +21,7 @@ from server.catalog import reads
 from server.catalog.db import Database
 from server.catalog.models import SegmentPublic, Webinar, WebinarPage, WebinarPublic
 from server.web.cache import WebinarCache
+from server.web.routing import page_route
 
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 1_000_000
@@ -121,7 +122,7 @@ class CaptionController(Controller):
     path = "/webinars/{slug:str}"
     tags = ["captions"]  # noqa: RUF012
 
-    @get("/captions.vtt", name="captions-vtt", summary="WebVTT captions")
+    @page_route("/captions.vtt", name="captions-vtt", summary="WebVTT captions")
     async def webvtt(
         self,
         state: State,
@@ -140,19 +141,21 @@ class CaptionController(Controller):
             return Response(text, media_type="text/vtt")
         return Response(text, media_type="text/vtt", headers=_attachment(f"{webinar.slug}.vtt"))
 
-    @get("/captions.srt", name="captions-srt", summary="SRT captions")
+    @page_route("/captions.srt", name="captions-srt", summary="SRT captions")
     async def srt(self, state: State, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
         webinar, text = await db.run(_captions, state.webinars, slug, "srt")
         return Response(text, media_type="application/x-subrip", headers=_attachment(f"{webinar.slug}.srt"))
 
-    @get("/transcript.txt", name="transcript-txt", summary="The transcript as plain text")
+    @page_route("/transcript.txt", name="transcript-txt", summary="The transcript as plain text")
     async def text(self, state: State, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
         webinar, text = await db.run(_captions, state.webinars, slug, "txt")
         return Response(
             text, media_type="text/plain; charset=utf-8", headers=_attachment(f"{webinar.slug}.txt")
         )
 
-    @get("/transcript.json", name="transcript-json", summary="The transcript as JSON, segment by segment")
+    @page_route(
+        "/transcript.json", name="transcript-json", summary="The transcript as JSON, segment by segment"
+    )
     async def json(self, db: NamedDependency[Database], slug: FromPath[str]) -> Response[TranscriptFile]:
         data = await db.run(_transcript_json, slug)
         return Response(data, media_type="application/json", headers=_attachment(f"{data.slug}.json"))

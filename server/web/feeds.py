@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from xml.etree import ElementTree as ET
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
@@ -29,6 +29,7 @@ from server.catalog.db import Database
 from server.catalog.models import Webinar
 from server.web import queries
 from server.web.media import is_video
+from server.web.routing import page_route
 from server.web.timecode import clock, parse_timecode, url_seconds
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -55,7 +56,7 @@ class FeedController(Controller):
 
     include_in_schema = False
 
-    @get("/oembed", name="oembed")
+    @page_route("/oembed", name="oembed")
     async def oembed(
         self,
         request: Request[Any, Any, State],
@@ -114,7 +115,7 @@ class FeedController(Controller):
         }
         return Response(body, media_type="application/json")
 
-    @get("/feed.xml", name="feed")
+    @page_route("/feed.xml", name="feed")
     async def feed(self, request: Request[Any, Any, State], db: NamedDependency[Database]) -> Response[bytes]:
         """An Atom feed of the newest webinars, so followers learn of new replays."""
         webinars = await db.run(queries.feed_webinars)

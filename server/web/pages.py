@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -30,6 +30,7 @@ from server.search.service import QueryError, SearchQuery, SearchService
 from server.web import queries
 from server.web.cache import WebinarCache
 from server.web.replay import embed_context, replay_context
+from server.web.routing import page_route
 from server.web.search_page import (
     FILTERS,
     RESULTS_PER_PAGE,
@@ -83,12 +84,12 @@ class PageController(Controller):
 
     include_in_schema = False
 
-    @get("/", name="home")
+    @page_route("/", name="home")
     async def home(self, state: State, db: NamedDependency[Database]) -> Template:
         """The front door: a search box, the latest webinars, topics and speakers."""
         return Template(template_name="home.html", context=await db.run(home_context, state.webinars))
 
-    @get("/search", name="search")
+    @page_route("/search", name="search")
     async def search_page(
         self,
         request: Request[Any, Any, State],
@@ -156,7 +157,7 @@ class PageController(Controller):
         )
         return Template(template_name=template, context=context)
 
-    @get("/webinars/{slug:str}", name="replay")
+    @page_route("/webinars/{slug:str}", name="replay")
     async def replay(
         self, request: Request[Any, Any, State], db: NamedDependency[Database], slug: FromPath[str]
     ) -> Template:
@@ -164,19 +165,19 @@ class PageController(Controller):
         context = await db.run(replay_context, request, slug)
         return Template(template_name="replay.html", context=context)
 
-    @get("/webinars/{slug:str}/embed", name="embed")
+    @page_route("/webinars/{slug:str}/embed", name="embed")
     async def embed(
         self, request: Request[Any, Any, State], db: NamedDependency[Database], slug: FromPath[str]
     ) -> Template:
         """A bare player for other sites' iframes (oEmbed), starting at `t`, stopping at `end`."""
         return Template(template_name="embed.html", context=await db.run(embed_context, request, slug))
 
-    @get("/speakers/{slug:str}", name="speaker")
+    @page_route("/speakers/{slug:str}", name="speaker")
     async def speaker(self, db: NamedDependency[Database], slug: FromPath[str]) -> Template:
         """Everything one person said across the archive, webinar by webinar."""
         return Template(template_name="speaker.html", context=await db.run(speaker_context, slug))
 
-    @get("/topics/{slug:str}", name="topic")
+    @page_route("/topics/{slug:str}", name="topic")
     async def topic(
         self,
         request: Request[Any, Any, State],

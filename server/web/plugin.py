@@ -17,6 +17,7 @@ from server.web.cache import url_for
 from server.web.feeds import FeedController
 from server.web.media import media_file
 from server.web.pages import PageController
+from server.web.routing import strip_head_body
 from server.web.security import security_headers
 from server.web.templating import STATIC_DIR, template_environment
 
@@ -47,4 +48,5 @@ class SitePlugin(InitPluginProtocol):
         engine.register_template_callable("url_for", url_for)
         app_config.template_config = TemplateConfig(instance=engine)
         app_config.before_send.append(security_headers)
+        app_config.before_send.append(strip_head_body)
         return app_config

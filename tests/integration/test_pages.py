@@ -675,3 +675,101 @@ def test_pages_follow_edits_and_reingests_despite_their_caches(tmp_path: Path) -
         page = client.get(f"/webinars/{slug}", headers=HTML).text
         assert "second-hand desks" in page
         assert "refurbished furniture" not in page
+
+
+# --- HEAD ---------------------------------------------------------------------------------------
+
+HEAD_PATHS = [
+    "/",
+    "/search?q=tender",
+    "/webinars/{slug}",
+    "/webinars/{slug}?t=12",
+    "/webinars/{slug}/embed",
+    "/speakers/tomasz-nowak",
+    "/topics/procurement",
+    "/feed.xml",
+    "/oembed?url=/webinars/{slug}",
+    "/webinars/{slug}/captions.vtt",
+    "/webinars/{slug}/captions.srt",
+]
+
+
+@pytest.mark.parametrize("path", HEAD_PATHS)
+def test_pages_answer_head_like_get(site: Site, path: str) -> None:
+    """Link checkers and feed readers ask HEAD first: the GET's status and headers, no body."""
+    url = path.replace("{slug}", site.circular)
+    get = site.get(url)
+    head = site.client.head(url, headers=HTML)
+    assert get.status_code == 200
+    assert head.status_code == 200
+    assert head.content == b""
+    for name in ("content-type", "content-length", "cache-control", "content-security-policy"):
+        assert head.headers.get(name) == get.headers.get(name), name
+    assert int(head.headers["content-length"]) == len(get.content) > 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/webinars/no-such-webinar",
+        "/webinars/no-such-webinar/embed",
+        "/webinars/no-such-webinar/captions.vtt",
+        "/speakers/nobody-at-all",
+        "/topics/no-such-topic",
+    ],
+)
+def test_head_of_a_missing_page_is_404(site: Site, path: str) -> None:
+    get = site.get(path)
+    head = site.client.head(path, headers=HTML)
+    assert get.status_code == head.status_code == 404
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_the_app_itself_sends_no_body_for_head(site: Site) -> None:
+    """The test client (like uvicorn) drops a HEAD body; the app must not rely on that."""
+    import anyio
+
+    messages: list[dict[str, Any]] = []
+
+    async def call(method: str) -> None:
+        received = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal received
+            if not received:
+                received = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await anyio.sleep_forever()
+            raise AssertionError("unreachable")
+
+        async def send(message: Any) -> None:
+            messages.append(dict(message))
+
+        path = f"/webinars/{site.circular}"
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"testserver"), (b"accept", b"text/html")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        await site.client.app(scope, receive, send)
+
+    site.client.blocking_portal.call(call, "GET")
+    get_body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    get_start = next(m for m in messages if m["type"] == "http.response.start")
+    messages.clear()
+    site.client.blocking_portal.call(call, "HEAD")
+    head_start = next(m for m in messages if m["type"] == "http.response.start")
+    assert head_start["status"] == get_start["status"] == 200
+    assert b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body") == b""
+    assert dict(head_start["headers"])[b"content-length"] == str(len(get_body)).encode()

@@ -6,13 +6,17 @@ minimal player page that may be framed by any site (its own frame-ancestors poli
 rest of the site may not. Only JSON is offered; `format=xml` gets 501, as the spec asks.
 
 The feed is built with ElementTree, so every title and description is escaped by the XML
-writer rather than by string formatting.
+writer rather than by string formatting. Each entry carries its recording as an Atom enclosure
+(`<link rel="enclosure" href length type>`, RFC 4287 4.2.7.2), so a podcast app that follows the
+feed downloads and plays the webinars.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from xml.etree import ElementTree as ET
@@ -28,8 +32,9 @@ from server.catalog import reads
 from server.catalog.db import Database
 from server.catalog.models import Webinar
 from server.web import queries
-from server.web.media import is_video
+from server.web.media import content_type, is_video, resolve_media
 from server.web.routing import page_route
+from server.web.templating import human_date
 from server.web.timecode import clock, parse_timecode, url_seconds
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -119,8 +124,10 @@ class FeedController(Controller):
     async def feed(self, request: Request[Any, Any, State], db: NamedDependency[Database]) -> Response[bytes]:
         """An Atom feed of the newest webinars, so followers learn of new replays."""
         webinars = await db.run(queries.feed_webinars)
+        media_dir: Path = request.app.state.settings.storage.media_dir
+        enclosures = {w.slug: enclosure(media_dir, w) for w in webinars}
         return Response(
-            atom_feed(request, webinars),
+            atom_feed(request, webinars, enclosures),
             media_type="application/atom+xml; charset=utf-8",
             headers={"Cache-Control": "public, max-age=300"},
         )
@@ -132,8 +139,33 @@ def _timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def atom_feed(request: Request[Any, Any, State], webinars: list[Webinar]) -> bytes:
-    """RFC 4287: id, title, updated and a link for the feed and for every entry."""
+@dataclass(frozen=True)
+class Enclosure:
+    """A recording as a feed offers it for download: its path on this site, size and type."""
+
+    path: str
+    length: int
+    media_type: str
+
+
+def enclosure(media_dir: Path, webinar: Webinar) -> Enclosure | None:
+    """The webinar's recording as an enclosure, or None when the file is not where `/media/`
+    serves it from (a podcast app would fail on a link that is not there). The size is the
+    file's own, read when the feed is made, so it matches what `/media/` sends."""
+    path = reads.media_url(webinar)
+    file = resolve_media(media_dir, webinar.media_path)
+    if path is None or file is None:
+        return None
+    return Enclosure(path, file.stat().st_size, content_type(file))
+
+
+def atom_feed(
+    request: Request[Any, Any, State],
+    webinars: list[Webinar],
+    enclosures: dict[str, Enclosure | None] | None = None,
+) -> bytes:
+    """RFC 4287: id, title, updated and a link for the feed and for every entry, and the
+    recording as an enclosure where `enclosures` (by slug) has it."""
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -161,9 +193,19 @@ def atom_feed(request: Request[Any, Any, State], webinars: list[Webinar]) -> byt
         sub(entry, "updated", _timestamp(webinar.updated_at))
         sub(entry, "published", _timestamp(webinar.created_at))
         sub(entry, "link", rel="alternate", href=link, type="text/html")
+        media = (enclosures or {}).get(webinar.slug)
+        if media is not None:
+            sub(
+                entry,
+                "link",
+                rel="enclosure",
+                href=absolute(request, media.path),
+                length=str(media.length),
+                type=media.media_type,
+            )
         summary = webinar.description or ""
         if webinar.date is not None:
-            summary = f"{webinar.date.isoformat()}. {summary}".strip()
+            summary = f"{human_date(webinar.date)}. {summary}".strip()
         sub(entry, "summary", summary)
         for topic in webinar.topics or []:
             sub(entry, "category", term=topic)

@@ -50,8 +50,38 @@ def safe_highlight(value: str) -> Markup:
     return Markup("".join(out))
 
 
-def _date(value: dt.date | None) -> str:
-    return f"{value.day} {value.strftime('%B %Y')}" if value else ""
+def as_date(value: dt.date | str | None) -> dt.date | None:
+    """A date from what the pages hold: a `date` (catalogue), a `datetime`, or an ISO string
+    (search hits carry the webinar's date as text); None for nothing or an unreadable string."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value.strip():
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def human_date(value: dt.date) -> str:
+    """The site's one way of writing a date for people: "12 March 2024". Day, month in words,
+    year: no reader can take it for 3 December, as "12/03/2024" can be on either side of the
+    Atlantic, and the day has no leading zero. Pages, feeds and citations all use it."""
+    return f"{value.day} {value.strftime('%B')} {value.year}"
+
+
+def date_filter(value: dt.date | str | None, plain: bool = False) -> Markup | str:
+    """`{{ d | date }}`: `<time datetime="2024-03-12">12 March 2024</time>`, the machine-readable
+    date around the one human format; `date(plain=True)` is the text alone, for attributes,
+    titles and text areas. Every template writes dates through this filter."""
+    day = as_date(value)
+    if day is None:
+        return ""
+    if plain:
+        return human_date(day)
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), human_date(day))
 
 
 def json_ld(data: Any) -> Markup:
@@ -78,7 +108,7 @@ def template_environment() -> Environment:
         kind_label=lambda kind: KIND_LABELS.get(kind, kind.title()),
         highlight=safe_highlight,
         slug=queries.person_slug,
-        date=_date,
+        date=date_filter,
         json_ld=json_ld,
     )
     return env

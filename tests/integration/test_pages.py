@@ -773,3 +773,70 @@ def test_the_app_itself_sends_no_body_for_head(site: Site) -> None:
     assert head_start["status"] == get_start["status"] == 200
     assert b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body") == b""
     assert dict(head_start["headers"])[b"content-length"] == str(len(get_body)).encode()
+
+
+# --- the feed's enclosures and the one date format ------------------------------------------------
+
+
+def test_feed_entries_carry_the_recording_as_an_enclosure(site: Site) -> None:
+    """Podcast apps play what a feed encloses: an absolute URL, the size in bytes, the type."""
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = ET.fromstring(site.client.get("/feed.xml").content)
+    entries = {e.findtext("a:title", namespaces=ns): e for e in feed.findall("a:entry", ns)}
+    circular = entries["Circular procurement in small municipalities"]
+    [media] = [link for link in circular.findall("a:link", ns) if link.get("rel") == "enclosure"]
+    base = str(site.client.base_url).rstrip("/")
+    assert media.get("href") == f"{base}/media/circular.opus"
+    assert media.get("length") == str(len(MEDIA_BYTES))
+    assert media.get("type") == "audio/ogg"
+    fetched = site.client.get(media.get("href", ""))
+    assert fetched.status_code == 200
+    assert fetched.headers["content-length"] == media.get("length")
+    assert fetched.headers["content-type"] == media.get("type")
+    hostile = entries[HOSTILE_TITLE]
+    [other] = [link for link in hostile.findall("a:link", ns) if link.get("rel") == "enclosure"]
+    assert other.get("length") == str(len(b"OggS hostile"))
+    assert circular.findtext("a:summary", namespaces=ns, default="").startswith("14 March 2024. ")
+
+
+def test_enclosure_is_left_out_when_the_file_is_missing(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    store_and_index(
+        settings, make_transcript(), make_manifest(), "gone.mp4", connection=None, index_uid="-",
+        media_bytes=b"\x00\x00\x00\x18ftypmp42",
+    )  # fmt: skip
+    with TestClient(create_app(settings, search=False)) as client:
+        ns = {"a": "http://www.w3.org/2005/Atom"}
+        entry = ET.fromstring(client.get("/feed.xml").content).find("a:entry", ns)
+        assert entry is not None
+        [media] = [link for link in entry.findall("a:link", ns) if link.get("rel") == "enclosure"]
+        assert media.get("type") == "video/mp4"
+        assert media.get("length") == "12"
+        (settings.storage.media_dir / "gone.mp4").unlink()
+        entry = ET.fromstring(client.get("/feed.xml").content).find("a:entry", ns)
+        assert entry is not None
+        assert [link.get("rel") for link in entry.findall("a:link", ns)] == ["alternate"]
+
+
+ISO_DATE_AS_TEXT = re.compile(r">\s*\d{4}-\d{2}-\d{2}\s*<")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/webinars/{slug}", "/speakers/tomasz-nowak", "/topics/procurement", "/search?q=refurbished"],
+)
+def test_dates_read_one_way_everywhere(site: Site, path: str) -> None:
+    """ "14 March 2024" inside <time datetime="2024-03-14">, on every page that shows the date."""
+    html = site.get(path.replace("{slug}", site.circular)).text
+    assert '<time datetime="2024-03-14">14 March 2024</time>' in html
+    assert not ISO_DATE_AS_TEXT.search(html)
+    assert "14/03/2024" not in html
+    assert "March 14" not in html
+
+
+def test_the_citation_writes_the_date_the_same_way(site: Site) -> None:
+    html = site.get(f"/webinars/{site.circular}").text
+    assert 'data-date="14 March 2024"' in html
+    cite = html[html.index('id="cite-text"') :][:1000]
+    assert ", 14 March 2024, at " in cite
+    assert "<time" not in cite

@@ -15,6 +15,7 @@ from typing import Any, Final
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from server.search.service import MAX_QUERY_CHARS
 from server.web import queries
 from server.web.timecode import clock, iso_duration, url_seconds
 
@@ -30,6 +31,8 @@ KIND_LABELS: Final = {
     "other": "Other",
 }
 _HIGHLIGHT_PARTS: Final = re.compile(r"(</?mark>)")
+TITLE_CHARS: Final = 80
+"""The most of a visitor's text (a search query) a <title> or heading shows; the rest is elided."""
 
 
 # --- the Jinja environment ------------------------------------------------------------------
@@ -84,11 +87,38 @@ def date_filter(value: dt.date | str | None, plain: bool = False) -> Markup | st
     return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), human_date(day))
 
 
+def shorten(text: str, limit: int = TITLE_CHARS) -> str:
+    """`text` on one line and at most `limit` characters, cut at a word where one is near, with
+    an ellipsis: a query typed or pasted into a URL can be thousands of characters long, and a
+    tab title, a heading or a bookmark cannot show that."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
 def json_ld(data: Any) -> Markup:
     """JSON for a `<script type="application/ld+json">`: `<`, `>` and `&` escaped so no text
     inside (a title saying `</script>`) can end the element."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return Markup(text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e"))
+
+
+MATCH_FIELDS: Final = {
+    "title": "title",
+    "topics": "topics",
+    "chapters": "chapters",
+    "speaker": "speakers",
+    "projects": "projects",
+    "affiliations": "speakers' affiliations",
+    "resources": "documents",
+    "description": "description",
+}
+"""How a webinar-level field that matched a query is named on the search page."""
 
 
 def template_environment() -> Environment:
@@ -110,5 +140,9 @@ def template_environment() -> Environment:
         slug=queries.person_slug,
         date=date_filter,
         json_ld=json_ld,
+        shorten=shorten,
+        match_field=lambda field: MATCH_FIELDS.get(field, field),
     )
+    # Every search box's maxlength: the search service refuses longer queries (400).
+    env.globals["max_query_chars"] = MAX_QUERY_CHARS
     return env

@@ -840,3 +840,51 @@ def test_the_citation_writes_the_date_the_same_way(site: Site) -> None:
     cite = html[html.index('id="cite-text"') :][:1000]
     assert ", 14 March 2024, at " in cite
     assert "<time" not in cite
+
+
+# --- long queries -------------------------------------------------------------------------------
+
+
+def _title_and_h1(html: str) -> tuple[str, str]:
+    title = re.search(r"<title>(.*?)</title>", html, re.S)
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    assert title is not None
+    assert h1 is not None
+    return title.group(1), h1.group(1)
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/search", "/webinars/{slug}", "/speakers/tomasz-nowak", "/topics/procurement"]
+)
+def test_every_search_box_has_the_services_length_limit(site: Site, path: str) -> None:
+    from server.search.service import MAX_QUERY_CHARS
+
+    page = parse(site.get(path.replace("{slug}", site.circular)).text)
+    boxes = [attrs for tag, attrs in page.tags if tag == "input" and attrs.get("type") == "search"]
+    assert boxes
+    assert all(attrs.get("maxlength") == str(MAX_QUERY_CHARS) for attrs in boxes), boxes
+
+
+def test_a_5000_character_query_gets_a_short_title_and_a_400_page(site: Site) -> None:
+    q = ("shore power tariffs " * 250)[:5000]
+    response = site.get("/search", params={"q": q})
+    assert response.status_code == 400
+    assert "text/html" in response.headers["content-type"]
+    assert "q: at most 500 characters" in response.text
+    title, h1 = _title_and_h1(response.text)
+    assert title.startswith("shore power tariffs shore power")
+    assert "…: search · Webinar Archive" in title
+    assert len(title) < 120
+    assert len(h1) < 80
+    assert response.text.count("shore power tariffs") < 40  # the box holds at most 500 characters of it
+    assert_page_basics(response.text)
+
+
+def test_a_long_valid_query_is_searched_and_its_title_shortened(site: Site) -> None:
+    q = "refurbished " + " ".join(["furniture"] * 45)  # 461 characters: allowed
+    response = site.get("/search", params={"q": q})
+    assert response.status_code == 200
+    title, _ = _title_and_h1(response.text)
+    assert len(title) < 120
+    assert title.endswith("…: search · Webinar Archive")
+    assert f'value="{q}"' in response.text  # the whole query stays in the box

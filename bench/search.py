@@ -356,7 +356,6 @@ def generate(total: int, seed: int = 7) -> Iterator[list[SegmentDocument]]:
                     projects=projects,
                     language="en",
                     speaker=speaker,
-                    affiliation=None,
                     kind=kind,
                     chapter=f"Part {int(part * 6) + 1}: {rng.choice(DOMAIN_WORDS)}",
                     start=round(at, 2),

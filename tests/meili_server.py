@@ -85,5 +85,5 @@ def running_meilisearch(data_dir: Path, timeout: float = 30.0) -> Iterator[Meili
 def delete_index(connection: MeiliConnection, uid: str) -> None:
     """Best-effort removal of a test's index (Meilisearch deletes asynchronously)."""
     headers = {"Authorization": f"Bearer {connection.api_key}"}
-    for name in (uid, f"{uid}_tmp"):
+    for name in (uid, f"{uid}_tmp", f"{uid}_webinars", f"{uid}_tmp_webinars"):
         httpx.delete(f"{connection.url}/indexes/{name}", headers=headers, timeout=5)

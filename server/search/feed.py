@@ -1,4 +1,4 @@
-"""The search index's feed: the catalogue's segments as search documents, in batches.
+"""The search index's feed: the catalogue's webinars and segments as search documents.
 
 The catalogue is the source of truth and the index is rebuilt from it, so this is the only way
 documents are made from stored webinars (`webinar-archive reindex`, an ingest, the app's
@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from server.catalog.models import Segment, Webinar, require_id
-from server.catalog.reads import speaker_for, speaker_names, webinar_chapters
+from server.catalog.reads import speaker_for, speaker_names, webinar_chapters, webinar_resources
 from server.catalog.status import listed
-from server.search.documents import SegmentDocument, date_ts
+from server.search.documents import SegmentDocument, WebinarDocument, date_ts, encode_word_times
 
 
 def iter_segment_documents(
@@ -37,7 +38,6 @@ def iter_segment_documents(
     for webinar in webinars:
         wid = require_id(webinar)
         people, labels = speaker_names(session, wid)
-        affiliation_by_name = {p.name: p.affiliation for p in people.values()}
         projects = sorted({p.project for p in people.values() if p.project})
         chapters = {c.id: c.title for c in webinar_chapters(session, wid)}
         date = webinar.date.isoformat() if webinar.date else None
@@ -57,6 +57,7 @@ def iter_segment_documents(
                     col(Segment.start),
                     col(Segment.end),
                     col(Segment.text),
+                    col(Segment.words),
                 )
                 .where(col(Segment.webinar_id) == wid)
                 .where(col(Segment.position) > last)
@@ -80,12 +81,12 @@ def iter_segment_documents(
                         projects=projects,
                         language=webinar.language,
                         speaker=speaker,
-                        affiliation=affiliation_by_name.get(speaker) if speaker else None,
                         kind=s.kind,
                         chapter=chapters.get(s.chapter_id) if s.chapter_id is not None else None,
                         start=s.start,
                         end=s.end,
                         text=s.text,
+                        times=encode_word_times(s.text, s.words or ()),
                     )
                 )
                 if len(batch) >= batch_size:
@@ -93,3 +94,41 @@ def iter_segment_documents(
                     batch = []
     if batch:
         yield batch
+
+
+def webinar_documents(session: Session, webinar_id: int | None = None) -> Iterator[WebinarDocument]:
+    """The webinar-level search documents of one webinar or all listed ones (as the segments)."""
+    query = select(Webinar).where(listed()).order_by(col(Webinar.id))
+    if webinar_id is not None:
+        query = query.where(Webinar.id == webinar_id)
+    for webinar in session.exec(query):
+        wid = require_id(webinar)
+        people, _ = speaker_names(session, wid)
+        chapters = webinar_chapters(session, wid)
+        first_turns: dict[int | None, float] = {
+            person: start
+            for person, start in session.execute(
+                sa_select(col(Segment.person_id), func.min(col(Segment.start)))
+                .where(col(Segment.webinar_id) == wid)
+                .group_by(col(Segment.person_id))
+            ).tuples()
+        }
+        speakers = sorted(people.values(), key=lambda p: p.name)
+        yield WebinarDocument(
+            id=webinar.slug,
+            webinar=webinar.slug,
+            title=webinar.title,
+            description=webinar.description,
+            date=webinar.date.isoformat() if webinar.date else None,
+            date_ts=date_ts(webinar.date) if webinar.date else None,
+            year=webinar.date.year if webinar.date else None,
+            language=webinar.language,
+            topics=list(webinar.topics),
+            projects=sorted({p.project for p in people.values() if p.project}),
+            speaker=[p.name for p in speakers],
+            affiliations=[p.affiliation or "" for p in speakers],
+            speaker_starts=[float(first_turns.get(p.id, -1.0)) for p in speakers],
+            chapters=[c.title for c in chapters],
+            chapter_starts=[c.start for c in chapters],
+            resources=[r.title for r in webinar_resources(session, wid)],
+        )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -29,7 +29,7 @@ import msgspec
 from meilisearch_python_sdk import AsyncClient
 
 from ingest.errors import ArchiveError, UnavailableError
-from server.search.documents import SegmentDocument
+from server.search.documents import SegmentDocument, WebinarAssembly, WebinarDocument, webinar_from_segments
 from server.search.process import MeiliConnection
 
 INDEX_UID: Final = "segments"
@@ -43,18 +43,43 @@ internal batch (auto-batching), which is much faster than one task at a time, wh
 keeps a 1M-segment rebuild from queueing gigabytes of payload at once."""
 TASK_TIMEOUT_S: Final = 600.0
 
-SEARCHABLE_ATTRIBUTES: Final = (
-    "text",
-    "chapter",
-    "speaker",
-    "webinar_title",
+SEARCHABLE_ATTRIBUTES: Final = ("text",)
+"""A moment matches on what was said. The webinar-wide fields every segment repeats (title,
+topics, affiliations) used to be searchable here too, and a topic query then returned every
+segment of every webinar on that topic, with facet counts to match; they live in the webinar
+documents now (WEBINAR_SEARCHABLE)."""
+
+WEBINAR_SEARCHABLE: Final = (
+    "title",
     "topics",
-    "affiliation",
+    "chapters",
+    "speaker",
     "projects",
+    "affiliations",
+    "resources",
+    "description",
 )
-"""In order of importance (Meilisearch's `attribute` ranking rule prefers earlier fields): what
-was said first, since a hit lands the user on that moment; then where in the talk (chapter),
-who said it, and the webinar-wide fields that every segment of a webinar repeats."""
+"""The webinar index's searchable fields, most telling first (the `attribute` ranking rule)."""
+
+WEBINAR_SUFFIX: Final = "_webinars"
+"""The webinar index of search index `<uid>` is `<uid>_webinars`, so a test's fresh uid, or a
+rebuild's side index, carries its own pair."""
+
+STOP_WORDS: Final = (
+    # English
+    *("a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "by", "for", "with", "from"),
+    *("is", "are", "was", "were", "be", "been", "that", "this", "these", "those", "so", "than"),
+    # German
+    *("der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "und", "oder"),
+    *("ist", "sind", "zu", "zum", "zur", "von", "mit", "im", "auf", "für", "dass"),
+    # French
+    *("le", "la", "les", "un", "une", "des", "du", "de", "et", "ou", "est", "sont", "au", "aux"),
+    *("dans", "sur", "pour", "par", "avec", "que", "qui"),
+)
+"""Function words of the archive's languages, ignored when indexing and searching, so "the
+export of the consortia" ranks on its content words. One list for the index: Meilisearch's stop
+words are index-wide, and none of these is a content word in another of the languages. Left
+out on purpose: "it" and "us" (IT, the US), "not" and "no" (they change a phrase's meaning)."""
 
 EQUALITY_FILTERS: Final = ("webinar", "speaker", "kind", "topics", "projects", "language")
 RANGE_FILTERS: Final = ("date_ts", "year")
@@ -119,16 +144,8 @@ def index_settings() -> dict[str, Any]:
         ],
         "sortableAttributes": list(SORTABLE_ATTRIBUTES),
         "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
-        "typoTolerance": {
-            "enabled": True,
-            # Meilisearch's defaults, on purpose: one typo from 5 letters, two from 9. Lower
-            # thresholds make short words collide ("fund"/"find", "port"/"part").
-            "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9},
-            # Years and figures are exact: "2021" must not find "2027" programmes.
-            "disableOnNumbers": True,
-            "disableOnWords": [],
-            "disableOnAttributes": [],
-        },
+        "typoTolerance": TYPO_TOLERANCE,
+        "stopWords": list(STOP_WORDS),
         "synonyms": synonyms(),
         "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "count"}},
         "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
@@ -147,6 +164,48 @@ def index_settings() -> dict[str, Any]:
 
 MAX_TOTAL_HITS = 1000
 """Hits a query can page through: deeper pages of a transcript search are never read."""
+
+TYPO_TOLERANCE: Final = {
+    "enabled": True,
+    # Meilisearch's defaults, on purpose: one typo from 5 letters, two from 9. Lower thresholds
+    # make short words collide ("fund"/"find", "port"/"part"); the labelled query set
+    # (bench/relevance.py) holds the choice to its figures.
+    "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 8},
+    # Years and figures are exact: "2021" must not find "2027" programmes.
+    "disableOnNumbers": True,
+    "disableOnWords": [],
+    "disableOnAttributes": [],
+}
+
+
+def webinar_index_settings() -> dict[str, Any]:
+    """The settings of the webinar index: the same filters, words and typos as the segments'."""
+    return {
+        "searchableAttributes": list(WEBINAR_SEARCHABLE),
+        "displayedAttributes": ["*"],
+        "filterableAttributes": [
+            {
+                "attributePatterns": [f for f in EQUALITY_FILTERS if f != "kind"],
+                "features": {"facetSearch": False, "filter": {"equality": True, "comparison": False}},
+            },
+            {
+                "attributePatterns": list(RANGE_FILTERS),
+                "features": {"facetSearch": False, "filter": {"equality": True, "comparison": True}},
+            },
+        ],
+        "sortableAttributes": ["date_ts"],
+        "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
+        "typoTolerance": TYPO_TOLERANCE,
+        "stopWords": list(STOP_WORDS),
+        "synonyms": synonyms(),
+        "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
+        "facetSearch": False,
+        "searchCutoffMs": 500,
+    }
+
+
+def webinar_uid(uid: str) -> str:
+    return uid + WEBINAR_SUFFIX
 
 
 class SearchUnavailable(UnavailableError):
@@ -206,7 +265,9 @@ def open_client(connection: MeiliConnection, timeout: float = 10.0) -> AsyncClie
 
 
 class MeiliIndex:
-    """The segments index on one server: settings, batched writes that wait, swap-rebuilds.
+    """The search index on one server: two Meilisearch indexes, `<uid>` of segments (moments)
+    and `<uid>_webinars` (one document per webinar); settings, batched writes that wait,
+    swap-rebuilds of both at once.
 
     `uid` exists so tests can use a fresh index each and benchmarks can leave `segments` alone.
     """
@@ -215,6 +276,10 @@ class MeiliIndex:
         self.client = client
         self.uid = uid
         self._settled: set[str] = set()
+
+    @property
+    def webinars_uid(self) -> str:
+        return webinar_uid(self.uid)
 
     # ---- low-level calls, with errors mapped to the two exceptions above --------------------
 
@@ -276,7 +341,8 @@ class MeiliIndex:
         return True
 
     async def ensure(self, uid: str | None = None) -> None:
-        """Create the index if missing and apply our settings; both waited for.
+        """Create the segment index `uid` and its webinar index if missing and apply our settings;
+        all waited for.
 
         Re-applying unchanged settings is a no-op for Meilisearch, so this runs at every start-up:
         a release that changes a setting updates existing indexes without a manual step.
@@ -284,26 +350,28 @@ class MeiliIndex:
         uid = uid or self.uid
         if uid in self._settled:
             return
-        if not await self.exists(uid):
-            try:
-                await self.wait(
-                    await self.enqueue("POST", "indexes", {"uid": uid, "primaryKey": PRIMARY_KEY})
-                )
-            except SearchIndexError as exc:
-                if exc.code != "index_already_exists":  # created meanwhile by another process
-                    raise
-        await self.wait(await self.enqueue("PATCH", f"indexes/{uid}/settings", index_settings()))
+        for one, settings in ((uid, index_settings()), (webinar_uid(uid), webinar_index_settings())):
+            if not await self.exists(one):
+                try:
+                    await self.wait(
+                        await self.enqueue("POST", "indexes", {"uid": one, "primaryKey": PRIMARY_KEY})
+                    )
+                except SearchIndexError as exc:
+                    if exc.code != "index_already_exists":  # created meanwhile by another process
+                        raise
+            await self.wait(await self.enqueue("PATCH", f"indexes/{one}/settings", settings))
         self._settled.add(uid)
 
     async def drop(self, uid: str | None = None) -> None:
-        """Delete the index if it exists (tests, and the side index of a failed rebuild)."""
+        """Delete the index pair if it exists (tests, and the side index of a failed rebuild)."""
         uid = uid or self.uid
         self._settled.discard(uid)
-        try:
-            await self.wait(await self.enqueue("DELETE", f"indexes/{uid}"))
-        except SearchIndexError as exc:
-            if exc.code != "index_not_found":
-                raise
+        for one in (uid, webinar_uid(uid)):
+            try:
+                await self.wait(await self.enqueue("DELETE", f"indexes/{one}"))
+            except SearchIndexError as exc:
+                if exc.code != "index_not_found":
+                    raise
 
     async def count(self, uid: str | None = None) -> int:
         stats = await self.request("GET", f"indexes/{uid or self.uid}/stats")
@@ -354,33 +422,91 @@ class MeiliIndex:
             await self.wait(pending.popleft())
         return total
 
-    async def replace_webinar(self, slug: str, documents: Iterable[SegmentDocument]) -> int:
-        """Make the index hold exactly `documents` for webinar `slug`.
+    async def add_webinars(
+        self, webinars: Iterable[WebinarDocument], *, uid: str | None = None, first_tasks: Sequence[int] = ()
+    ) -> int:
+        """Add (or update, by slug) webinar documents, in batches, waiting for every task."""
+        uid = uid or self.uid
+        await self.ensure(uid)
+        pending: deque[int] = deque(first_tasks)
+        total = 0
+        batch: list[WebinarDocument] = []
+        path = f"indexes/{webinar_uid(uid)}/documents?primaryKey={PRIMARY_KEY}"
+        for webinar in webinars:
+            batch.append(webinar)
+            if len(batch) >= BATCH_SIZE:
+                pending.append(await self.enqueue("POST", path, batch))
+                total, batch = total + len(batch), []
+        if batch:
+            pending.append(await self.enqueue("POST", path, batch))
+            total += len(batch)
+        while pending:
+            await self.wait(pending.popleft())
+        return total
 
-        The old documents are deleted by filter (segment ids change when a webinar is re-ingested,
+    async def replace_webinar(
+        self,
+        slug: str,
+        documents: Iterable[SegmentDocument],
+        webinar: WebinarDocument | None = None,
+    ) -> int:
+        """Make the index hold exactly `documents` and `webinar` for webinar `slug`.
+
+        The old segments are deleted by filter (segment ids change when a webinar is re-ingested,
         so adding by id would leave stale ones), and the additions are queued right behind the
         deletion: Meilisearch runs an index's tasks in order, so searches see the old segments
         until the deletion and the new ones right after it (a short window without that webinar).
+        Without `webinar`, one is assembled from the segments; with no segments the webinar's
+        document is removed too (an unpublished webinar).
         """
         await self.ensure()
+        docs = list(documents)
         old = {"filter": f"webinar = {quote_filter_value(slug)}"}
         deletion = await self.enqueue("POST", f"indexes/{self.uid}/documents/delete", old)
-        return await self.add([list(documents)], first_tasks=[deletion])
+        if webinar is None and docs:
+            webinar = webinar_from_segments(docs)
+        if webinar is not None and docs:
+            await self.add_webinars([webinar])
+        else:
+            await self.wait(await self.enqueue("DELETE", f"indexes/{self.webinars_uid}/documents/{slug}"))
+        return await self.add([docs], first_tasks=[deletion])
 
-    async def rebuild(self, batches: Iterable[Sequence[SegmentDocument]]) -> int:
-        """Rebuild the whole index from `batches` without a moment of empty search.
+    async def rebuild(
+        self,
+        batches: Iterable[Sequence[SegmentDocument]],
+        webinars: Iterable[WebinarDocument] | None = None,
+    ) -> int:
+        """Rebuild the whole index pair from `batches` and `webinars` without a moment of empty
+        search (`webinars` None: assembled from the segments, for documents made elsewhere).
 
-        Documents go into `<uid>_tmp` (settings applied first), which is then swapped with the live
-        index in one atomic Meilisearch task; the old contents, now under `<uid>_tmp`, are deleted.
-        A failure leaves the live index untouched. Writes to the live index during a rebuild
-        (a webinar ingested meanwhile) are lost with the old contents: rerun `reindex` after.
+        Documents go into `<uid>_tmp` and its webinar index (settings applied first), which are
+        then swapped with the live ones in one atomic Meilisearch task; the old contents, now
+        under the `_tmp` names, are deleted. A failure leaves the live index untouched. Writes to
+        the live index during a rebuild (a webinar ingested meanwhile) are lost with the old
+        contents: rerun `reindex` after.
         """
         side = f"{self.uid}_tmp"
         await self.drop(side)
         try:
-            count = await self.add(batches, uid=side)
+            if webinars is None:
+                assembled = WebinarAssembly()
+
+                def collected() -> Iterator[Sequence[SegmentDocument]]:
+                    for batch in batches:
+                        assembled.add(batch)
+                        yield batch
+
+                count = await self.add(collected(), uid=side)
+                await self.add_webinars(assembled.documents(), uid=side)
+            else:
+                count = await self.add(batches, uid=side)
+                await self.add_webinars(webinars, uid=side)
             await self.ensure(self.uid)  # the swap needs both indexes to exist
-            await self.wait(await self.enqueue("POST", "swap-indexes", [{"indexes": [self.uid, side]}]))
+            swaps = [
+                {"indexes": [self.uid, side]},
+                {"indexes": [self.webinars_uid, webinar_uid(side)]},
+            ]
+            await self.wait(await self.enqueue("POST", "swap-indexes", swaps))
         finally:
             await self.drop(side)
         return count

@@ -27,8 +27,8 @@ from sqlmodel import Session
 from server.catalog.db import Database, session_scope
 from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY, Webinar, require_id
 from server.catalog.status import set_status, webinars_with_status
-from server.search.documents import SegmentDocument
-from server.search.feed import iter_segment_documents
+from server.search.documents import SegmentDocument, WebinarDocument
+from server.search.feed import iter_segment_documents, webinar_documents
 from server.search.index import BATCH_SIZE, INDEX_UID, IndexReport, MeiliIndex, connected_index
 from server.search.process import MeiliConnection, meilisearch
 from server.settings import Settings
@@ -50,12 +50,15 @@ def _mark_ready(session: Session, webinar_ids: Sequence[int]) -> None:
         set_status(session, webinar_ids, STATUS_READY)
 
 
-def _documents(session: Session, webinar_id: int) -> tuple[str, list[SegmentDocument]] | None:
+def _documents(
+    session: Session, webinar_id: int
+) -> tuple[str, list[SegmentDocument], WebinarDocument | None] | None:
     """The webinar's slug and search documents (none when unpublished); None when it is gone."""
     webinar = session.get(Webinar, webinar_id)
     if webinar is None:
         return None
-    return webinar.slug, [d for batch in iter_segment_documents(session, webinar_id) for d in batch]
+    segments = [d for batch in iter_segment_documents(session, webinar_id) for d in batch]
+    return webinar.slug, segments, next(webinar_documents(session, webinar_id), None)
 
 
 async def index_and_mark_ready(
@@ -89,7 +92,10 @@ async def index_and_mark_ready(
                 yield batch
 
         with session_scope(database.engine) as session:
-            documents = await index.rebuild(counted(iter_segment_documents(session, batch_size=batch_size)))
+            whole = list(webinar_documents(session))
+            documents = await index.rebuild(
+                counted(iter_segment_documents(session, batch_size=batch_size)), whole
+            )
         await database.run(_mark_ready, pending)
         return IndexReport(documents, time.perf_counter() - started, webinars=len(slugs), ready=len(pending))
     documents = webinars = ready = 0
@@ -97,8 +103,8 @@ async def index_and_mark_ready(
         found = await database.run(_documents, webinar_id)
         if found is None:
             continue  # deleted meanwhile: nothing to index or to mark
-        slug, docs = found
-        count = await index.replace_webinar(slug, docs)
+        slug, docs, webinar = found
+        count = await index.replace_webinar(slug, docs, webinar)
         await database.run(_mark_ready, [webinar_id])
         log.info("indexed %s (%d segments)", slug, count)
         documents += count

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import re
 from typing import Any, Final
+from urllib.parse import urlencode
 
 import httpx2
 import msgspec
 
 from ingest.document import SEGMENT_KINDS
 from ingest.errors import InputError
-from server.search.documents import date_ts
+from server.search.documents import date_ts, decode_word_times, word_at
 from server.search.index import (
     FACETS,
     MAX_TOTAL_HITS,
@@ -40,6 +42,18 @@ CROP_WORDS: Final = 32
 MAX_QUERY_CHARS: Final = 500
 PER_WEBINAR: Final = 3
 """Moments shown per webinar in grouped results."""
+LEAD_IN: Final = 1.0
+"""Seconds a hit's link starts before its first matched word, so the listener hears it whole."""
+CLUSTER_WORDS: Final = 8
+"""A multi-word query lands on the densest run of its words within this many words of the text
+(see `first_match_time`): "shore power guide" said together, not "power" said alone earlier."""
+WEBINAR_WEIGHT: Final = 0.9
+"""A webinar that matches by its metadata (title, topics, speakers...) ranks as if one of its
+moments matched with this share of the metadata match's score: what was said comes first."""
+BOTH_BONUS: Final = 0.25
+"""Share of the weaker of the two scores added when a webinar matches both by metadata and by
+what was said: the talk is about the topic and says it, so its moments rise above a passing
+mention elsewhere."""
 
 _RETRIEVE: Final = [
     "id",
@@ -52,6 +66,7 @@ _RETRIEVE: Final = [
     "start",
     "end",
     "text",
+    "times",
 ]
 
 
@@ -154,6 +169,8 @@ class Hit(msgspec.Struct):
     segment_id: int
     start: float
     end: float
+    time: float
+    """When the first matched word is said (the segment's start when no word time is known)."""
     text: str
     highlight: str
     """Safe HTML: the (cropped) text escaped, with only <mark>...</mark> around matched words."""
@@ -161,12 +178,32 @@ class Hit(msgspec.Struct):
     kind: str
     chapter: str | None
     url: str
-    """`/webinars/<slug>?t=<whole seconds, rounded down>`: lands on the start, never after it."""
+    """`/webinars/<slug>?t=<whole seconds>&q=<query>`: `t` is about a second before `time` (never
+    before the segment's start), so the replay opens on the words; `q` marks them there."""
 
 
 class Group(msgspec.Struct):
+    """One webinar in grouped results: its best moments, and why else it matched."""
+
     webinar: WebinarRef
     hits: list[Hit]
+    moments: int = 0
+    """How many of its moments match (the hits are the best of them)."""
+    matched: list[str] = msgspec.field(default_factory=list)
+    """Its own fields that match the query ("title", "topics", "speaker", "chapters"...)."""
+    chapter: str | None = None
+    """A chapter whose title matches, and where it starts (a link for metadata-only matches)."""
+    chapter_start: float | None = None
+    speaker: str | None = None
+    """A speaker whose name or affiliation matches, and when they first speak."""
+    speaker_start: float | None = None
+    url: str = ""
+    """Where the group's title links: its best moment, else the matching chapter, else where the
+    matching speaker first speaks, else the start."""
+
+    @property
+    def more(self) -> int:
+        return max(0, self.moments - len(self.hits))
 
 
 class Facets(msgspec.Struct):
@@ -195,6 +232,14 @@ class _Formatted(msgspec.Struct):
     text: str = ""
 
 
+class _Match(msgspec.Struct):
+    start: int
+    """In UTF-8 bytes, as are `length` (Meilisearch's documented unit)."""
+    length: int
+    indices: list[int] | None = None
+    """For an array field: which elements the match is in."""
+
+
 class _RawHit(msgspec.Struct):
     id: int
     webinar: str
@@ -206,7 +251,10 @@ class _RawHit(msgspec.Struct):
     date: str | None = None
     speaker: str | None = None
     chapter: str | None = None
+    times: str = ""
     formatted: _Formatted | None = msgspec.field(default=None, name="_formatted")
+    matches: dict[str, list[_Match]] | None = msgspec.field(default=None, name="_matchesPosition")
+    score: float = msgspec.field(default=0.0, name="_rankingScore")
 
 
 class _RawResult(msgspec.Struct):
@@ -215,12 +263,49 @@ class _RawResult(msgspec.Struct):
     facets: dict[str, dict[str, int]] = msgspec.field(default_factory=dict, name="facetDistribution")
 
 
+class _RawBest(msgspec.Struct):
+    """A webinar's best moment, as the distinct query returns it: only which, and how good."""
+
+    webinar: str
+    score: float = msgspec.field(default=0.0, name="_rankingScore")
+
+
+class _RawBestResult(msgspec.Struct):
+    hits: list[_RawBest]
+    total: int = msgspec.field(default=0, name="estimatedTotalHits")
+
+
+class _RawWebinar(msgspec.Struct):
+    id: str
+    title: str
+    date: str | None = None
+    chapters: list[str] = msgspec.field(default_factory=list)
+    chapter_starts: list[float] = msgspec.field(default_factory=list)
+    speaker: list[str] = msgspec.field(default_factory=list)
+    speaker_starts: list[float] = msgspec.field(default_factory=list)
+    matches: dict[str, list[_Match]] | None = msgspec.field(default=None, name="_matchesPosition")
+    score: float = msgspec.field(default=0.0, name="_rankingScore")
+
+
+class _RawWebinars(msgspec.Struct):
+    hits: list[_RawWebinar]
+    total: int = msgspec.field(default=0, name="estimatedTotalHits")
+
+
 class _RawMulti(msgspec.Struct):
     results: list[_RawResult]
 
 
+class _RawResults(msgspec.Struct):
+    results: list[msgspec.Raw]
+    """Undecoded: one multi-search may mix segment and webinar results."""
+
+
 _decode_result = msgspec.json.Decoder(_RawResult).decode
+_decode_best = msgspec.json.Decoder(_RawBestResult).decode
+_decode_webinars = msgspec.json.Decoder(_RawWebinars).decode
 _decode_multi = msgspec.json.Decoder(_RawMulti).decode
+_decode_results = msgspec.json.Decoder(_RawResults).decode
 
 
 def render_highlight(formatted: str) -> str:
@@ -243,19 +328,64 @@ def render_highlight(formatted: str) -> str:
     return "".join(out)
 
 
-def _hit(raw: _RawHit) -> Hit:
+def _char_offset(text: str, byte_offset: int) -> int:
+    """Meilisearch gives match positions in UTF-8 bytes; Python strings count characters."""
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def first_match_time(text: str, times: str, matches: list[_Match] | None, fallback: float) -> float:
+    """When the query's words are said in a segment: the start of its densest run of them.
+
+    Each match position is mapped to the word that holds it (`times`, see documents.py). With one
+    query word that is its first occurrence; with several, the first word of the run of
+    CLUSTER_WORDS words that holds the most different query words, so a phrase said in the
+    middle of a long paragraph is found where it is said whole. `fallback` (the segment's start)
+    when nothing is known: no word times, or a match only in another field.
+    """
+    if not matches or not times:
+        return fallback
+    offsets, seconds = decode_word_times(times)
+    if not offsets:
+        return fallback
+    found: list[tuple[int, str]] = []  # (word index, matched word, folded)
+    for match in matches:
+        char = _char_offset(text, match.start)
+        token = text[char : _char_offset(text, match.start + match.length)].casefold()
+        found.append((word_at(offsets, char), token))
+    found.sort()
+    best_word, best_count = found[0][0], 0
+    for i, (word, _) in enumerate(found):
+        distinct = {token for other, token in found[i:] if other < word + CLUSTER_WORDS}
+        if len(distinct) > best_count:
+            best_word, best_count = word, len(distinct)
+    return seconds[best_word]
+
+
+def moment_url(slug: str, second: int, q: str = "") -> str:
+    """The replay at a whole second, carrying the query so the replay page marks the words."""
+    params: dict[str, str | int] = {"t": second}
+    if q.strip():
+        params["q"] = q.strip()
+    return f"/webinars/{slug}?{urlencode(params)}"
+
+
+def _hit(raw: _RawHit, q: str) -> Hit:
     formatted = raw.formatted.text if raw.formatted is not None and raw.formatted.text else raw.text
+    time = first_match_time(raw.text, raw.times, (raw.matches or {}).get("text"), raw.start)
+    # About LEAD_IN before the words, but not into the previous line (whose words would play).
+    second = max(0, math.floor(raw.start), math.floor(time - LEAD_IN))
     return Hit(
         webinar=WebinarRef(raw.webinar, raw.webinar_title, raw.date),
         segment_id=raw.id,
         start=raw.start,
         end=raw.end,
+        time=time,
         text=raw.text,
         highlight=render_highlight(formatted),
         speaker=raw.speaker,
         kind=raw.kind,
         chapter=raw.chapter,
-        url=f"/webinars/{raw.webinar}?t={max(0, int(raw.start))}",
+        url=moment_url(raw.webinar, second, q),
     )
 
 
@@ -263,25 +393,54 @@ def _facets(distribution: dict[str, dict[str, int]]) -> Facets:
     return Facets(**{name: distribution.get(field, {}) for name, field in FACETS.items()})
 
 
-def request_body(query: SearchQuery, filters: list[str], limit: int, offset: int) -> dict[str, Any]:
-    """The body of Meilisearch's search request for `query` (also sent as is by bench/search.py)."""
+def request_body(
+    query: SearchQuery, filters: list[str], limit: int, offset: int, *, crop: bool = True
+) -> dict[str, Any]:
+    """The body of Meilisearch's search request for `query` (also sent as is by bench/search.py).
+
+    Every query word must match (`matchingStrategy: all`): Meilisearch's default drops words
+    from the end until something matches, so a phrase never said came back as unrelated lines
+    sharing one short word. Match positions come back to place the hit on its first word.
+    """
     body: dict[str, Any] = {
         "q": normalise_query(query.q),
         "limit": limit,
         "offset": offset,
         "filter": filters,
+        "matchingStrategy": "all",
         "attributesToRetrieve": _RETRIEVE,
         "attributesToHighlight": ["text"],
-        "attributesToCrop": ["text"],
-        "cropLength": CROP_WORDS,
-        "cropMarker": "…",
+        "showMatchesPosition": True,
         "highlightPreTag": _PRE,
         "highlightPostTag": _POST,
     }
+    if crop:
+        body.update(attributesToCrop=["text"], cropLength=CROP_WORDS, cropMarker="…")
     if not query.q.strip():
         # No words to rank by: browsing a filter shows the newest webinars, in talk order.
         body["sort"] = ["date_ts:desc", "start:asc"]
     return body
+
+
+def _webinar_body(query: SearchQuery, filters: list[str], limit: int) -> dict[str, Any]:
+    """The webinar-level search: the same words and filters, against the webinars' own fields."""
+    return {
+        "q": normalise_query(query.q),
+        "limit": limit,
+        "filter": filters,
+        "matchingStrategy": "all",
+        "attributesToRetrieve": [
+            "id",
+            "title",
+            "date",
+            "chapters",
+            "chapter_starts",
+            "speaker",
+            "speaker_starts",
+        ],
+        "showMatchesPosition": True,
+        "showRankingScore": True,
+    }
 
 
 class SearchService:
@@ -328,45 +487,126 @@ class SearchService:
         return response.content
 
     async def search(self, query: SearchQuery) -> SearchResponse:
-        """Run one search (two requests with group=webinar); raises QueryError on bad input."""
+        """Run one search; raises QueryError on bad input.
+
+        Flat (the API's default): moments, best first, with facets. Grouped (`group=webinar`,
+        the search page): webinars, each with its best moments (see `_grouped`).
+        """
         query.validate()
         filters = query.filters()
-        uid = self.index.uid
+        if query.group == "webinar":
+            return await self._grouped(query, filters)
         body = request_body(query, filters, query.limit, query.offset)
         body["facets"] = list(FACETS.values())
-        if query.group == "webinar":
-            body["distinct"] = "webinar"
         try:
-            result = _decode_result(await self._post(f"indexes/{uid}/search", body))
+            result = _decode_result(await self._post(f"indexes/{self.index.uid}/search", body))
         except SearchIndexError as exc:
-            if exc.code == "index_not_found":  # nothing indexed yet: an empty archive, not an error
-                result = _RawResult(hits=[])
-            else:
+            if exc.code != "index_not_found":  # nothing indexed yet: an empty archive, not an error
                 raise
-        response = SearchResponse(
+            result = _RawResult(hits=[])
+        return SearchResponse(
             query=query.q,
             total=result.total,
             limit=query.limit,
             offset=query.offset,
-            hits=[_hit(h) for h in result.hits],
+            hits=[_hit(h, query.q) for h in result.hits],
             facets=_facets(result.facets),
         )
-        if query.group == "webinar":
-            # Meilisearch's estimate counts segments even with `distinct`; the webinar facet has
-            # one entry per matching webinar, exact up to maxValuesPerFacet (100).
-            webinars = len(response.facets.webinar)
-            response.total = webinars if webinars < 100 else max(webinars, result.total)
-            response.groups = await self._groups(query, filters, [h.webinar for h in result.hits])
-            response.hits = [hit for group in response.groups for hit in group.hits]
-        return response
 
-    async def _groups(self, query: SearchQuery, filters: list[str], slugs: list[str]) -> list[Group]:
-        """The best moments of each webinar, in one multi-search request.
+    async def moments(self, slug: str, q: str, limit: int = 200) -> list[Hit]:
+        """Every moment of one webinar that matches `q`, in talk order, with whole highlighted
+        text (for the replay page's marks and its timeline's ticks)."""
+        query = SearchQuery(q=q, webinar=slug, limit=min(limit, 100))
+        query.validate()
+        body = request_body(query, query.filters(), limit, 0, crop=False)
+        try:
+            result = _decode_result(await self._post(f"indexes/{self.index.uid}/search", body))
+        except SearchIndexError as exc:
+            if exc.code != "index_not_found":
+                raise
+            return []
+        return sorted((_hit(h, q) for h in result.hits), key=lambda hit: hit.start)
 
-        The distinct query above ranked the webinars by their single best segment (and pages
-        over webinars, so `offset` and `total` count webinars); one sub-query per webinar then
-        fetches its best PER_WEBINAR moments with the same words and filters.
+    async def _multi(self, queries: list[dict[str, Any]]) -> list[msgspec.Raw]:
+        """One multi-search request; an index not created yet answers as empty."""
+        try:
+            return _decode_results(await self._post("multi-search", {"queries": queries})).results
+        except SearchIndexError as exc:
+            if exc.code != "index_not_found":
+                raise
+            return [msgspec.Raw(b'{"hits": []}') for _ in queries]
+
+    async def _grouped(self, query: SearchQuery, filters: list[str]) -> SearchResponse:
+        """Webinars that match, best first, each with its best moments: two requests.
+
+        The first multi-search asks, at once: the best moment of each webinar (`distinct`), the
+        webinars whose own fields match (title, topics, speakers... in the webinar index), and
+        the facet counts over every matching moment (a distinct search would count one moment per
+        webinar). A webinar ranks by its best moment or its metadata match (WEBINAR_WEIGHT), and
+        higher when both match (BOTH_BONUS); pages are cut from that merged order, so `offset`
+        and `total` count webinars. The second fetches each listed webinar's best moments. A
+        webinar that matches by its metadata only is listed with no moments (its title, a
+        matching chapter), never by making all its segments hits.
         """
+        uid = self.index.uid
+        words = bool(query.q.strip())
+        wanted = query.offset + query.limit
+        distinct = request_body(query, filters, wanted, 0)
+        distinct.update(indexUid=uid, distinct="webinar", showRankingScore=True)
+        distinct["attributesToRetrieve"] = ["webinar"]
+        for key in ("attributesToHighlight", "attributesToCrop", "showMatchesPosition"):
+            distinct.pop(key, None)
+        facets = {"indexUid": uid, "q": distinct["q"], "filter": filters, "limit": 0}
+        facets.update(matchingStrategy="all", facets=list(FACETS.values()))
+        queries = [distinct, facets]
+        # Kinds are a property of moments: a webinar's metadata cannot match `kind = question`.
+        metadata = words and query.kind is None
+        if metadata:
+            queries.append({"indexUid": self.index.webinars_uid, **_webinar_body(query, filters, wanted)})
+        results = await self._multi(queries)
+        best = _decode_best(results[0])
+        counted = _decode_result(results[1])
+        webinars = _decode_webinars(results[2]).hits if metadata else []
+
+        scores: dict[str, float] = {}
+        for hit in best.hits:
+            scores[hit.webinar] = hit.score
+        by_slug = {w.id: w for w in webinars}
+        for webinar in webinars:
+            said = scores.get(webinar.id)
+            own = WEBINAR_WEIGHT * webinar.score
+            scores[webinar.id] = max(own, said) + BOTH_BONUS * min(own, said) if said is not None else own
+        if not words:  # browsing a filter: newest first, as the distinct search sorted them
+            order = [hit.webinar for hit in best.hits]
+        else:
+            order = sorted(scores, key=lambda slug: -scores[slug])
+        page = order[query.offset : query.offset + query.limit]
+        moments_per_webinar = counted.facets.get("webinar", {})
+
+        groups = await self._groups(query, filters, page, moments_per_webinar, by_slug)
+        matched = set(moments_per_webinar) | set(by_slug)
+        # The webinar facet is exact up to maxValuesPerFacet (100); past that, Meilisearch's
+        # estimate of webinars with a matching moment is the better guess.
+        total = len(matched) if len(moments_per_webinar) < 100 else max(len(matched), best.total)
+        return SearchResponse(
+            query=query.q,
+            total=total,
+            limit=query.limit,
+            offset=query.offset,
+            hits=[hit for group in groups for hit in group.hits],
+            facets=_facets(counted.facets),
+            groups=groups,
+        )
+
+    async def _groups(
+        self,
+        query: SearchQuery,
+        filters: list[str],
+        slugs: list[str],
+        moments: dict[str, int],
+        metadata: dict[str, _RawWebinar],
+    ) -> list[Group]:
+        """The best PER_WEBINAR moments of each webinar in `slugs`, in one multi-search request."""
         if not slugs:
             return []
         queries = []
@@ -374,10 +614,51 @@ class SearchService:
             sub = request_body(query, [*filters, f"webinar = {quote_filter_value(slug)}"], PER_WEBINAR, 0)
             sub["indexUid"] = self.index.uid
             queries.append(sub)
-        multi = _decode_multi(await self._post("multi-search", {"queries": queries}))
+        results = await self._multi(queries)
         groups = []
-        for result in multi.results:
-            hits = [_hit(h) for h in result.hits]
+        for slug, raw in zip(slugs, results, strict=True):
+            hits = [_hit(h, query.q) for h in _decode_result(raw).hits]
+            own = metadata.get(slug)
+            if not hits and own is None:
+                continue  # removed between the two requests
+            ref = (
+                hits[0].webinar
+                if hits
+                else WebinarRef(slug, own.title if own else slug, own.date if own else None)
+            )
+            group = Group(webinar=ref, hits=hits, moments=moments.get(slug, len(hits)))
+            if own is not None:
+                group.matched = sorted((own.matches or {}).keys())
+                group.chapter, group.chapter_start = _matching_element(
+                    own, "chapters", own.chapters, own.chapter_starts
+                )
+                group.speaker, group.speaker_start = _matching_speaker(own)
             if hits:
-                groups.append(Group(webinar=hits[0].webinar, hits=hits))
+                group.url = hits[0].url
+            else:
+                start = group.chapter_start if group.chapter_start is not None else group.speaker_start
+                group.url = moment_url(slug, max(0, math.floor(start or 0)), query.q)
+            groups.append(group)
         return groups
+
+
+def _matching_element(
+    webinar: _RawWebinar, field: str, names: list[str], starts: list[float]
+) -> tuple[str | None, float | None]:
+    """The earliest element of array `field` that matched, with its start (Meilisearch's match
+    positions name the element: `indices`); elements with no start (-1) are skipped."""
+    found = {i for match in (webinar.matches or {}).get(field, []) for i in match.indices or ()}
+    valid = [i for i in found if i < min(len(names), len(starts)) and starts[i] >= 0]
+    if not valid:
+        return None, None
+    first = min(valid, key=lambda i: starts[i])
+    return names[first], starts[first]
+
+
+def _matching_speaker(webinar: _RawWebinar) -> tuple[str | None, float | None]:
+    """A speaker whose name, else whose affiliation, matched (the lists are aligned)."""
+    for field in ("speaker", "affiliations"):
+        name, start = _matching_element(webinar, field, webinar.speaker, webinar.speaker_starts)
+        if name is not None:
+            return name, start
+    return None, None

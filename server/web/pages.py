@@ -9,12 +9,10 @@ server/web/errors.py renders them.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import math
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -26,14 +24,13 @@ from ingest.errors import NotFoundError
 from server.catalog import reads
 from server.catalog.db import Database
 from server.search.index import SearchIndexError, SearchUnavailable
-from server.search.service import QueryError, SearchQuery, SearchService
+from server.search.service import Group, QueryError, SearchQuery, SearchService
 from server.web import queries
 from server.web.cache import WebinarCache
 from server.web.replay import embed_context, replay_context
 from server.web.routing import page_route
 from server.web.search_page import (
     FILTERS,
-    RESULTS_PER_PAGE,
     SearchPageError,
     query_params,
     search_facets,
@@ -118,6 +115,7 @@ class PageController(Controller):
             "search_url": functools.partial(search_url, path),
             "kind_labels": KIND_LABELS,
             "webinar_titles": {},
+            "one_webinar": "webinar" in params,
         }
         try:
             query, page = search_query(params)
@@ -129,20 +127,17 @@ class PageController(Controller):
         if not query.q.strip() and not context["filters"]:
             return Template(template_name=template, context=context)
         try:
-            # Grouped results (distinct per webinar) count only each webinar's best moment in
-            # their facets, so the facets come from the same search without grouping.
-            result, everything = await asyncio.gather(
-                search.search(query),
-                search.search(msgspec.structs.replace(query, group=None, limit=1, offset=0)),
-            )
-            result.facets = everything.facets
+            result = await search.search(query)
         except QueryError as exc:
             context["error"] = str(exc)
             return Template(template_name=template, context=context, status_code=400)
         except (SearchUnavailable, SearchIndexError):
             context["error"] = "Search is temporarily unavailable. Please try again in a minute."
             return Template(template_name=template, context=context, status_code=503)
-        pages = math.ceil(result.total / RESULTS_PER_PAGE)
+        if query.group is None and result.hits:
+            # One webinar chosen: every moment of it, paged, as its one group.
+            result.groups = [Group(webinar=result.hits[0].webinar, hits=result.hits, moments=result.total)]
+        pages = math.ceil(result.total / query.limit)
         if page > max(1, pages):
             last = str(pages) if pages > 1 else None
             return Redirect(search_url(path, {**params, "partial": "1" if partial else ""}, page=last))

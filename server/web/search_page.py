@@ -23,6 +23,8 @@ from server.web.templating import KIND_LABELS
 
 RESULTS_PER_PAGE: Final = 10
 """Webinars per search page (each with its best moments)."""
+MOMENTS_PER_PAGE: Final = 20
+"""Moments per page when the search is filtered to one webinar: all of them, in pages."""
 MAX_PAGE: Final = 100
 _DIGITS: Final = re.compile(r"^[0-9]{1,4}$")
 """A page or a year: ASCII digits, short enough that int() never meets a 5,000-digit string."""
@@ -106,6 +108,8 @@ def search_query(params: Mapping[str, str]) -> tuple[SearchQuery, int]:
     if not _DIGITS.match(page_text) or int(page_text) < 1:
         raise SearchPageError(f"page: expected a number from 1 to {MAX_PAGE}, got {page_text[:20]!r}")
     page = min(int(page_text), MAX_PAGE)  # past the last page: the page redirects to the last
+    one_webinar = bool(params.get("webinar"))
+    per_page = MOMENTS_PER_PAGE if one_webinar else RESULTS_PER_PAGE
     kind = params.get("kind")
     if kind is not None and kind not in SEGMENT_KINDS:
         raise SearchPageError(f"kind: expected one of {', '.join(SEGMENT_KINDS)}, got {kind[:40]!r}")
@@ -117,9 +121,9 @@ def search_query(params: Mapping[str, str]) -> tuple[SearchQuery, int]:
         topic=params.get("topic"),
         date_from=date_from,
         date_to=date_to,
-        limit=RESULTS_PER_PAGE,
-        offset=(page - 1) * RESULTS_PER_PAGE,
-        group="webinar",
+        limit=per_page,
+        offset=(page - 1) * per_page,
+        group=None if one_webinar else "webinar",
     )
     return query, page
 

@@ -73,6 +73,55 @@
       timer = window.setTimeout(update, 200);
     });
   }
+  // "N more in this webinar" is a link to the search filtered to that webinar; with JS it
+  // expands in place: the same page's results fragment is fetched and its moments replace the
+  // group's list. A webinar with more moments than one page keeps a link to see them all.
+  results.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.more-moments") : null;
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) {
+      return;
+    }
+    event.preventDefault();
+    var group = link.closest(".group");
+    link.setAttribute("aria-busy", "true");
+    var href = link.getAttribute("href");
+    fetch(href + (href.indexOf("?") < 0 ? "?" : "&") + "partial=1", {
+      headers: { Accept: "text/html" },
+      credentials: "same-origin",
+    })
+      .then(function (response) {
+        return response.text();
+      })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var hits = doc.querySelector(".group .hits");
+        var list = group.querySelector(".hits");
+        if (!hits) {
+          window.location.href = href;
+          return;
+        }
+        if (list) {
+          list.replaceWith(hits);
+        } else {
+          link.parentNode.before(hits);
+        }
+        if (doc.querySelector(".pager")) {
+          link.textContent = "See every moment of this webinar";
+          link.classList.remove("more-moments");
+          link.removeAttribute("aria-busy");
+        } else {
+          link.parentNode.remove();
+        }
+        var first = hits.querySelector("a");
+        if (first) {
+          first.focus();
+        }
+      })
+      .catch(function () {
+        window.location.href = href;
+      });
+  });
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     window.clearTimeout(timer);

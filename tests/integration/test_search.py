@@ -61,7 +61,6 @@ def seg(
         projects=["ReCircle"] if webinar == "circular" else [],
         language="en",
         speaker=speaker,
-        affiliation=None,
         kind=kind,
         chapter="Keynote" if kind == "presentation" else None,
         start=start,
@@ -250,7 +249,7 @@ def test_finds_the_right_segment_at_the_right_moment(client: TestClient[Litestar
     assert top["segment_id"] == 2
     assert top["start"] == 252.7
     assert top["end"] == 265.2
-    assert top["url"] == "/webinars/circular?t=252"
+    assert top["url"] == "/webinars/circular?t=252&q=circular+procurement"
     assert top["webinar"] == {
         "slug": "circular",
         "title": "Circular procurement in small municipalities",

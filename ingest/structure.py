@@ -26,6 +26,7 @@ from ingest.agenda import AUDIENCE, AgendaItem
 from ingest.chapters import Boundary, Unit, auto_boundaries, chapter_title, dominant, snap_starts
 from ingest.document import Chapter, Resource, Segment, SegmentKind, Speaker, Transcript
 from ingest.kinds import ChapterRoles, assign_kinds
+from ingest.mentions import find_mention
 from ingest.metadata import Manifest, Person
 from ingest.naming import Expectation, name_labels, word_evidence
 from ingest.questions import sounds_like_question
@@ -150,7 +151,10 @@ def _spans(starts: Sequence[float], duration: float) -> list[tuple[float, float]
 
 
 def _link_resources(segments: list[Segment], manifest: Manifest, projects: Sequence[str]) -> list[Resource]:
-    """Record on each segment the resources it names, by title or by the project they belong to."""
+    """Record on each segment the resources it names, by title or by the project they belong to,
+    and give each resource the moment its own title is said (ingest/mentions.py): the project's
+    first mention is often minutes before the guide or report itself comes up, so it is no
+    "mentioned at" for the resource. A title never said leaves the resource without a moment."""
     phrases: list[list[list[str]]] = []
     for link in manifest.resources:
         title = tokens(link.title)
@@ -160,16 +164,18 @@ def _link_resources(segments: list[Segment], manifest: Manifest, projects: Seque
             if words and contains_phrase(title, words) and words not in mine:
                 mine.append(words)
         phrases.append(mine)
-    first: list[float | None] = [None] * len(phrases)
     for segment in segments:
         words = tokens(segment.text)
         segment.resources = [
             i for i, mine in enumerate(phrases) if any(contains_phrase(words, p) for p in mine)
         ]
-        for i in segment.resources:
-            if first[i] is None:
-                first[i] = segment.start
-    return [Resource(link.title, link.url, first[i]) for i, link in enumerate(manifest.resources)]
+    resources = []
+    for i, link in enumerate(manifest.resources):
+        mention = find_mention(link.title, segments)
+        if mention is not None and i not in segments[mention.segment].resources:
+            segments[mention.segment].resources = sorted([*segments[mention.segment].resources, i])
+        resources.append(Resource(link.title, link.url, mention.start if mention else None))
+    return resources
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from ingest.document import Chapter, Resource, Segment, Speaker, Transcript, Word
+from ingest.mentions import find_mention
 from ingest.metadata import Manifest, load_manifest
 from ingest.probe import MediaInfo
 from server.catalog.db import create_db_engine, upgrade_database
@@ -79,10 +80,10 @@ def demo_transcript() -> Transcript:
                 speakers=list(dict.fromkeys(u["speaker"] for u in own)),
             )
         )
-    guide = next((s for s in segments if "shore power guide" in s.text), None)
-    resources = [Resource(r.title, r.url) for r in manifest.resources]
-    if guide is not None:
-        resources[0] = Resource(resources[0].title, resources[0].url, guide.start)
+    resources = []
+    for link in manifest.resources:  # where each title is said, as the structure stage finds it
+        mention = find_mention(link.title, segments)
+        resources.append(Resource(link.title, link.url, mention.start if mention else None))
     return Transcript(
         language="en",
         duration=duration,

@@ -160,3 +160,21 @@ def test_segments_are_sized_for_search_and_resources_found(
     assert guide.title == "PORTIS shore power guide"
     assert guide.start is not None
     assert Transcript.from_json(transcript.to_json()) == transcript
+
+
+@pytest.mark.slow
+def test_resources_are_mentioned_where_their_titles_are_said(
+    demo: tuple[PipelineResult, list[SpeakerTurn]],
+) -> None:
+    """The guide is said at 1:32-1:38 and the report at 4:25-4:31 (truth.json), though both
+    projects are first named at 0:17; the programme's name is said at 0:01."""
+    starts = {r.title: r.start for r in demo[0].transcript.resources}
+    print(f"\nresources mentioned at {starts}")
+    guide, report = starts["PORTIS shore power guide"], starts["AGROCIRC pilot report"]
+    assert guide is not None
+    assert 88.0 <= guide <= 97.6
+    assert report is not None
+    assert 261.0 <= report <= 271.0
+    programme = starts["Regional Cooperation Programme"]
+    assert programme is not None
+    assert programme <= 6.0

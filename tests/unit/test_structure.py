@@ -370,8 +370,8 @@ def test_resources_are_linked_where_their_project_or_title_is_named() -> None:
     assert all("portis" in s.text.casefold() for s in portis)
     assert agrocirc
     assert all("agrocirc" in s.text.casefold() for s in agrocirc)
-    assert out.resources[0].start == portis[0].start
-    assert out.resources[1].start == agrocirc[0].start
+    # Neither title is said, only the projects: no "mentioned at" rather than the project's moment.
+    assert [r.start for r in out.resources] == [None, None]
 
 
 def test_resource_names_match_whole_words_ignoring_case_and_accents() -> None:
@@ -380,6 +380,19 @@ def test_resource_names_match_whole_words_ignoring_case_and_accents() -> None:
     out = structure(script.transcript(), MANIFEST, script.turns, None)
     assert out.segments[0].resources == [1]
     assert out.resources[0].start is None
+    assert out.resources[1].start == out.segments[0].start  # the title itself is said
+
+
+def test_a_resource_is_mentioned_where_its_title_is_said_not_where_its_project_is() -> None:
+    script = Script()
+    script.say("S0", "Welcome. Our first speaker leads the PORTIS project. " + sentences("programme", 4))
+    script.say("S1", sentences("harbour", 8) + " All of this is in the PORTIS shore power guide. Thank you.")
+    out = structure(script.transcript(), MANIFEST, script.turns, None)
+    said = next(w for s in script.segments for w in s.words if w.text == " All")
+    assert out.resources[0].start == said.start
+    holder = next(s for s in out.segments if s.start <= said.start < s.end)
+    assert 0 in holder.resources
+    assert out.resources[1].start is None
 
 
 # --- properties ----------------------------------------------------------------------------

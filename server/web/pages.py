@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request
@@ -24,7 +25,7 @@ from ingest.errors import NotFoundError
 from server.catalog import reads
 from server.catalog.db import Database
 from server.search.index import SearchIndexError, SearchUnavailable
-from server.search.service import Group, QueryError, SearchQuery, SearchService
+from server.search.service import MAX_QUERY_CHARS, Group, Hit, QueryError, SearchQuery, SearchService
 from server.web import queries
 from server.web.cache import WebinarCache
 from server.web.replay import embed_context, replay_context
@@ -40,6 +41,34 @@ from server.web.search_page import (
 from server.web.templating import KIND_LABELS
 
 # --- the controller -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Find:
+    """A search inside one webinar, for the replay page (`find` in its context)."""
+
+    q: str
+    hits: list[Hit]
+    """In talk order, each with its whole text highlighted."""
+    error: str | None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.hits)
+
+
+async def find_in_webinar(search: SearchService, slug: str, q: str | None) -> Find | None:
+    """The moments of webinar `slug` matching `q` (None without a query); a query the search
+    refuses, or a search that is down, leaves the page as it is with a note."""
+    q = (q or "").strip()
+    if not q:
+        return None
+    if len(q) > MAX_QUERY_CHARS:
+        return Find(q[:MAX_QUERY_CHARS], [], f"The search words are limited to {MAX_QUERY_CHARS} characters.")
+    try:
+        return Find(q, await search.moments(slug, q))
+    except (SearchUnavailable, SearchIndexError):
+        return Find(q, [], "Search is temporarily unavailable, so the words are not marked.")
 
 
 def home_context(session: Session, cache: WebinarCache) -> dict[str, Any]:
@@ -154,10 +183,21 @@ class PageController(Controller):
 
     @page_route("/webinars/{slug:str}", name="replay")
     async def replay(
-        self, request: Request[Any, Any, State], db: NamedDependency[Database], slug: FromPath[str]
+        self,
+        request: Request[Any, Any, State],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
     ) -> Template:
-        """The replay page: player at `t`, chapters, transcript, Q&A, speakers, resources."""
+        """The replay page: player at `t`, chapters, transcript, Q&A, speakers, resources.
+
+        With `?q=` (a search hit's link, or the transcript's own search box) the page also gets
+        `find`: every moment of this webinar the index matches, so the transcript marks them and
+        the timeline shows their ticks, typo-tolerant as the search page is.
+        """
         context = await db.run(replay_context, request, slug)
+        q = request.query_params.get("q")
+        context["find"] = await find_in_webinar(search, context["webinar"].slug, q)
         return Template(template_name="replay.html", context=context)
 
     @page_route("/webinars/{slug:str}/embed", name="embed")

@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from server.search.process import MeiliConnection
 from tests.binaries import PROGRAMS, require_binary
+from tests.demo_ingest import DemoIngest
 
 POSTGRES_SKIP_REASON = "TEST_DATABASE_URL not set: PostgreSQL catalogue tests did not run"
 
@@ -109,6 +110,14 @@ def meili_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeiliConn
 
     with running_meilisearch(tmp_path_factory.mktemp("meili")) as connection:
         yield connection
+
+
+@pytest.fixture(scope="session")
+def demo_ingest() -> DemoIngest:
+    """The demo webinar through the whole ingest pipeline, once per session (about a minute)."""
+    from tests.demo_ingest import ingest_demo
+
+    return ingest_demo()
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from ingest.document import Transcript
-from ingest.metadata import load_manifest
-from ingest.pipeline import PipelineResult, run
-from ingest.speakers import Diarizer, SpeakerTurn, default_diarizer, diarization_error_rate
+from ingest.pipeline import PipelineResult
+from ingest.speakers import SpeakerTurn, diarization_error_rate
+from tests.demo_ingest import DemoIngest
 
 ROOT = Path(__file__).parents[2]
 DEMO = ROOT / "media" / "demo"
@@ -28,27 +28,6 @@ MIN_CHAPTERS_WITHIN_2S = 0.90
 MIN_QA_LABELLED = 0.80
 
 
-class _Recording:
-    """Wraps the real diarizer to keep the turns it returned, so DER is measured on them."""
-
-    def __init__(self, inner: Diarizer) -> None:
-        self.inner = inner
-        self.turns: list[SpeakerTurn] = []
-
-    def diarize(
-        self,
-        audio_path: Path,
-        *,
-        min_speakers: int = 1,
-        max_speakers: int = 12,
-        num_speakers: int | None = None,
-    ) -> list[SpeakerTurn]:
-        self.turns = self.inner.diarize(
-            audio_path, min_speakers=min_speakers, max_speakers=max_speakers, num_speakers=num_speakers
-        )
-        return self.turns
-
-
 @pytest.fixture(scope="module")
 def truth() -> dict[str, Any]:
     data: dict[str, Any] = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
@@ -56,16 +35,9 @@ def truth() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def demo() -> tuple[PipelineResult, list[SpeakerTurn]]:
-    recording = _Recording(default_diarizer())
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("ingest.speakers.default_diarizer", lambda: recording)
-        result = run(
-            DEMO / "demo-webinar.opus",
-            load_manifest(DEMO / "manifest.yaml"),
-            agenda=(DEMO / "agenda.txt").read_text(encoding="utf-8"),
-        )
-    return result, recording.turns
+def demo(demo_ingest: DemoIngest) -> tuple[PipelineResult, list[SpeakerTurn]]:
+    """The demo through the whole pipeline, run once per session (tests/demo_ingest.py)."""
+    return demo_ingest.result, demo_ingest.turns
 
 
 def _names(transcript: Transcript) -> dict[str, str | None]:

@@ -21,6 +21,7 @@ Figures:
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from ingest.metadata import load_manifest
 from ingest.pipeline import run
 from server.search.index import connected_index
 from server.search.process import MeiliConnection
-from server.search.service import Hit, SearchQuery, SearchService
+from server.search.service import Hit, SearchQuery, SearchService, moment_url
 from server.settings import Settings
 from tests.site_data import ROOT, store_and_index
 
@@ -127,6 +128,8 @@ class Outcome:
     first_url: str | None = None
     landed: bool | None = None
     """None for queries with no labelled moment."""
+    landed_at_start: bool | None = None
+    """The baseline: would a link to the start of the same first moment have landed?"""
     precision: float | None = None
     leaked: list[str] = field(default_factory=list)
     """Webinars labelled `never` that returned a moment."""
@@ -144,6 +147,10 @@ class Figures:
     @property
     def landed(self) -> float:
         return self._share([o.landed for o in self.outcomes if o.landed is not None])
+
+    @property
+    def landed_at_start(self) -> float:
+        return self._share([o.landed_at_start for o in self.outcomes if o.landed_at_start is not None])
 
     @property
     def precision_at_3(self) -> float:
@@ -203,6 +210,11 @@ async def evaluate(service: SearchService, slugs: Mapping[str, str], labels: lis
             outcome.landed = first is not None and any(
                 lands(first, slugs[key], times) for key, times in label.said.items()
             )
+            hits = grouped.groups[0].hits if grouped.groups else []
+            at_start = moment_url(hits[0].webinar.slug, math.floor(hits[0].start)) if hits else None
+            outcome.landed_at_start = at_start is not None and any(
+                lands(at_start, slugs[key], times) for key, times in label.said.items()
+            )
             top = flat.hits[:3]
             outcome.precision = sum(_relevant(h, label.said, slugs) for h in top) / len(top) if top else 0.0
         returned = {h.webinar.slug for h in flat.hits}
@@ -240,6 +252,7 @@ def as_dict(figures: Figures) -> dict[str, Any]:
     return {
         "queries": len(figures.outcomes),
         "landed": figures.landed,
+        "landed_at_segment_start": figures.landed_at_start,
         "precision_at_3": figures.precision_at_3,
         "never_clean": figures.never_clean,
         "about_found": figures.about_found,

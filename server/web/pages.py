@@ -27,6 +27,13 @@ from server.catalog.db import Database
 from server.search.index import SearchIndexError, SearchUnavailable
 from server.search.service import MAX_QUERY_CHARS, Group, Hit, QueryError, SearchQuery, SearchService
 from server.web import queries
+from server.web.browse import (
+    BrowsePageError,
+    browse_context,
+    browse_params,
+    last_page_url,
+    read_filters,
+)
 from server.web.cache import WebinarCache
 from server.web.replay import embed_context, replay_context
 from server.web.routing import page_route
@@ -180,6 +187,26 @@ class PageController(Controller):
             webinar_titles={slug: label.title for slug, label in labels.items()},
         )
         return Template(template_name=template, context=context)
+
+    @page_route("/webinars", name="browse")
+    async def browse(
+        self, request: Request[Any, Any, State], db: NamedDependency[Database]
+    ) -> Template | Redirect:
+        """Every published webinar, newest first, 20 a page, by topic, speaker, year and language
+        (view model: browse.py). A bad parameter gets this page with a message and a 400; a page
+        past the last redirects to the last."""
+        path = request.app.route_reverse("browse")
+        cache = request.app.state.webinars
+        params = browse_params(request.query_params)
+        try:
+            filters, page = read_filters(params)
+        except BrowsePageError as exc:
+            context = await db.run(browse_context, cache, path, {}, None, 1, str(exc))
+            return Template(template_name="browse.html", context=context, status_code=400)
+        context = await db.run(browse_context, cache, path, params, filters, page)
+        if page > max(1, context["pages"]):
+            return Redirect(last_page_url(path, params, context["pages"]))
+        return Template(template_name="browse.html", context=context)
 
     @page_route("/webinars/{slug:str}", name="replay")
     async def replay(

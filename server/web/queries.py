@@ -357,3 +357,77 @@ def feed_webinars(session: Session, limit: int = 50) -> list[Webinar]:
             sa_select(Webinar).where(listed()).order_by(col(Webinar.created_at).desc()).limit(limit)
         ).scalars()
     )
+
+
+# --- browsing the catalogue ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrowseFilters:
+    """What the browse page narrows the catalogue to: a topic and a speaker by their URL slugs,
+    a year, a language code. None: no filter."""
+
+    topic: str | None = None
+    speaker: str | None = None
+    year: int | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class BrowseItem:
+    """One webinar in the list, with its people as (name, URL slug) in the manifest's order."""
+
+    webinar: Webinar
+    speakers: list[tuple[str, str]]
+
+
+def browse_webinars(
+    session: Session, filters: BrowseFilters, limit: int, offset: int
+) -> tuple[list[BrowseItem], int]:
+    """Listed webinars matching `filters`, newest first (undated last), one page of them, and
+    how many match in all.
+
+    Year, language and speaker filter in SQL; topics are a JSON list per webinar (see
+    `topics`), so the topic is matched on the ids and topics of the otherwise matching webinars,
+    two narrow columns, and only the page's rows are read whole.
+    """
+    query = sa_select(col(Webinar.id), col(Webinar.topics)).where(listed())
+    if filters.year is not None:
+        first, last = dt.date(filters.year, 1, 1), dt.date(filters.year, 12, 31)
+        query = query.where(col(Webinar.date) >= first, col(Webinar.date) <= last)
+    if filters.language is not None:
+        query = query.where(col(Webinar.language) == filters.language)
+    if filters.speaker is not None:
+        person = person_by_slug(session, filters.speaker)
+        if person is None:
+            return [], 0
+        query = query.where(
+            col(Webinar.id).in_(
+                sa_select(col(WebinarPerson.webinar_id)).where(col(WebinarPerson.person_id) == person.id)
+            )
+        )
+    query = query.order_by(col(Webinar.date).desc().nulls_last(), col(Webinar.id).desc())
+    ids = [
+        webinar_id
+        for webinar_id, topics_ in session.execute(query)
+        if filters.topic is None or any(person_slug(t) == filters.topic for t in topics_ or [])
+    ]
+    page = ids[offset : offset + limit]
+    if not page:
+        return [], len(ids)
+    rows = {w.id: w for w in session.execute(sa_select(Webinar).where(col(Webinar.id).in_(page))).scalars()}
+    people: dict[int, list[tuple[str, str]]] = {}
+    for webinar_id, name in session.execute(
+        sa_select(col(WebinarPerson.webinar_id), col(Person.name))
+        .join(Person, col(Person.id) == col(WebinarPerson.person_id))
+        .where(col(WebinarPerson.webinar_id).in_(page))
+        .order_by(col(WebinarPerson.webinar_id), col(WebinarPerson.position))
+    ):
+        people.setdefault(webinar_id, []).append((name, person_slug(name)))
+    return [BrowseItem(rows[i], people.get(i, [])) for i in page], len(ids)
+
+
+def languages(session: Session) -> list[str]:
+    """The languages of listed webinars (codes), for the browse page's language filter."""
+    codes = session.execute(sa_select(col(Webinar.language)).where(listed()).distinct()).scalars()
+    return sorted({c for c in codes if c})

@@ -685,6 +685,8 @@ def test_pages_follow_edits_and_reingests_despite_their_caches(tmp_path: Path) -
 
 HEAD_PATHS = [
     "/",
+    "/webinars",
+    "/webinars?topic=procurement&year=2024",
     "/search?q=tender",
     "/webinars/{slug}",
     "/webinars/{slug}?t=12",
@@ -892,3 +894,167 @@ def test_a_long_valid_query_is_searched_and_its_title_shortened(site: Site) -> N
     assert len(title) < 120
     assert title.endswith("…: search · Webinar Archive")
     assert f'value="{q}"' in response.text  # the whole query stays in the box
+
+
+# --- browsing all webinars ----------------------------------------------------------------------
+
+
+def _cards(html: str) -> list[str]:
+    """The titles of the browse page's webinars, in the order shown."""
+    return re.findall(r'<li class="webinar-card">\s*<h2><a href="/webinars/[^"]+">([^<]*)</a>', html)
+
+
+def test_browse_lists_every_webinar_newest_first(site: Site) -> None:
+    response = site.get("/webinars")
+    assert response.status_code == 200
+    html = response.text
+    assert_page_basics(html)
+    assert "<h1>All webinars</h1>" in html
+    assert _cards(html) == [
+        "Circular procurement in small municipalities",  # 14 March 2024
+        "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt; &amp; &#34;Friends&#34;",  # 2 May 2023
+    ]
+    assert "2 webinars. Newest first." in html
+    card = html[html.index(f'href="/webinars/{site.circular}"') :][:1500]
+    assert '<time datetime="2024-03-14">14 March 2024</time>' in card
+    assert "00:24" in card  # the duration
+    assert 'href="/speakers/maria-jensen">Maria Jensen</a>' in card
+    assert 'href="/speakers/tomasz-nowak">Tomasz Nowak</a>' in card
+    assert 'href="/webinars?topic=circular-economy">circular economy</a>' in card
+    assert "<script>alert" not in html
+    # Reachable from every page's header and from the home page.
+    assert 'href="/webinars">All webinars</a>' in site.get("/speakers/tomasz-nowak").text
+    assert 'href="/webinars">All 2 webinars' in site.get("/").text
+
+
+@pytest.mark.parametrize(
+    ("params", "titles", "chips"),
+    [
+        ({"topic": "circular-economy"}, ["Circular procurement"], ["Topic: circular economy"]),
+        ({"topic": "procurement"}, ["Circular procurement", "&lt;script&gt;"], ["Topic: procurement"]),
+        ({"speaker": "tomasz-nowak"}, ["Circular procurement"], ["Speaker: Tomasz Nowak"]),
+        ({"year": "2023"}, ["&lt;script&gt;"], ["Year: 2023"]),
+        ({"language": "en"}, ["Circular procurement", "&lt;script&gt;"], ["Language: English"]),
+        (
+            {"topic": "procurement", "year": "2024", "language": "en"},
+            ["Circular procurement"],
+            ["Topic: procurement", "Year: 2024", "Language: English"],
+        ),
+        (
+            {"topic": "", "speaker": "", "year": "2024", "language": ""},
+            ["Circular procurement"],
+            ["Year: 2024"],
+        ),
+    ],
+)
+def test_browse_filters(site: Site, params: dict[str, str], titles: list[str], chips: list[str]) -> None:
+    response = site.get("/webinars", params=params)
+    assert response.status_code == 200
+    html = response.text
+    assert_page_basics(html)
+    shown = _cards(html)
+    assert len(shown) == len(titles)
+    assert all(s.startswith(t) for s, t in zip(shown, titles, strict=True))
+    filters = html[html.index('aria-label="Active filters"') :]
+    for chip in chips:
+        assert chip in filters
+    assert 'href="/webinars">Clear all filters</a>' in filters
+    for key, value in params.items():
+        if value:  # the form shows what is chosen, so the next change keeps it
+            assert re.search(
+                rf'<select id="browse-{key}" name="{key}">.*?value="{value}" selected>', html, re.S
+            )
+
+
+def test_browse_filter_links_remove_one_filter_at_a_time(site: Site) -> None:
+    html = site.get("/webinars", params={"topic": "procurement", "year": "2024"}).text
+    assert 'href="/webinars?year=2024">Topic: procurement' in html
+    assert 'href="/webinars?topic=procurement">Year: 2024' in html
+
+
+def test_browse_without_a_match_is_a_helpful_page(site: Site) -> None:
+    for params in ({"year": "1999"}, {"speaker": "nobody-at-all"}, {"topic": "no-such-topic"}):
+        response = site.get("/webinars", params=params)
+        assert response.status_code == 200
+        assert "No webinar matches these filters." in response.text
+        assert 'href="/webinars">Show all webinars</a>' in response.text
+        assert_page_basics(response.text)
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"page": "0"}, "page: expected a number from 1 to"),
+        ({"page": "two"}, "page: expected a number from 1 to"),
+        ({"page": "9" * 5000}, "page: expected a number from 1 to"),
+        ({"year": "20x4"}, "year: expected a year such as 2024"),
+        ({"year": "12"}, "year: expected a year such as 2024"),
+        ({"language": "English!"}, "language: expected a language code such as en"),
+        ({"topic": "<script>alert(1)</script>"}, "topic: expected a name from the list"),
+        ({"speaker": "Tomasz Nowak"}, "speaker: expected a name from the list"),
+    ],
+)
+def test_bad_browse_parameters_are_400_pages(site: Site, params: dict[str, str], reason: str) -> None:
+    response = site.get("/webinars", params=params)
+    assert response.status_code == 400
+    assert "text/html" in response.headers["content-type"]
+    html = response.text
+    assert reason in html
+    assert_page_basics(html)
+    assert "<script>alert(1)" not in html
+    assert 'id="browse-topic"' in html  # the form is there to start again
+    title, _ = _title_and_h1(html)
+    assert len(title) < 120
+
+
+def test_browse_pages_of_twenty(tmp_path: Path) -> None:
+    """24 webinars, one unpublished: 20 on the first page, 3 on the second, newest first; a page
+    past the last redirects to the last, and filters stay in the pager's links."""
+    from sqlmodel import Session
+
+    from server.catalog.db import create_db_engine, upgrade_database
+    from server.catalog.edits import update_webinar
+    from server.catalog.models import WebinarUpdate
+    from server.catalog.store import store_transcript
+    from tests.factories import make_media_info
+
+    settings = settings_for(tmp_path)
+    upgrade_database(settings.storage.database_url)
+    engine = create_db_engine(settings.storage.database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            for n in range(24):
+                manifest = make_manifest(f"Webinar number {n:02d}")
+                manifest.date = dt.date(2020 + n % 3, 1 + n % 12, 1 + n)
+                manifest.language = "de" if n % 4 == 0 else "en"
+                webinar = store_transcript(
+                    session, make_media_info(f"w{n}.opus"), f"{n:064d}", manifest, make_transcript()
+                )
+            update_webinar(session, webinar, WebinarUpdate(published=False), editor="test")
+    finally:
+        engine.dispose()
+    with TestClient(create_app(settings, search=False)) as client:
+        first = client.get("/webinars", headers=HTML).text
+        titles = _cards(first)
+        assert len(titles) == 20
+        assert "Webinar number 23" not in titles  # unpublished
+        assert "23 webinars, page 1 of 2. Newest first." in first
+        assert titles[:3] == ["Webinar number 11", "Webinar number 20", "Webinar number 08"]
+        assert "12 December 2022" in first  # 11's date; 23's (24 December) is unpublished
+        assert 'rel="next" href="/webinars?page=2"' in first
+        assert 'rel="prev"' not in first
+        second = client.get("/webinars", params={"page": "2"}, headers=HTML).text
+        assert len(_cards(second)) == 3
+        assert 'rel="prev" href="/webinars"' in second
+        assert 'rel="next"' not in second
+        assert set(titles).isdisjoint(_cards(second))
+        past = client.get("/webinars", params={"page": "50"}, follow_redirects=False)
+        assert past.status_code in (302, 303, 307)
+        assert past.headers["location"] == "/webinars?page=2"
+        assert "page 2 of 2" in client.get("/webinars", params={"page": "9999"}, headers=HTML).text
+        german = client.get("/webinars", params={"language": "de"}, headers=HTML).text
+        assert len(_cards(german)) == 6  # webinars 0, 4, 8, 12, 16 and 20
+        assert "Language: German" in german
+        assert "page 1 of" not in german
+        one_page = client.get("/webinars", params={"language": "de", "page": "3"}, follow_redirects=False)
+        assert one_page.headers["location"] == "/webinars?language=de"

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import html as html_lib
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import urlencode
 
 from jinja2 import Environment
@@ -28,9 +30,11 @@ from server.web import queries
 from server.web.cache import WebinarCache
 from server.web.feeds import absolute, moment_query
 from server.web.media import is_video
+from server.web.templating import safe_highlight
 from server.web.timecode import TimecodeError, clock, iso_duration, parse_timecode, url_seconds
 
 QUOTE_CHARS: Final = 400
+EMBED_WIDTH: Final = 640
 
 
 # --- replay ---------------------------------------------------------------------------------
@@ -125,6 +129,49 @@ class RenderedTranscript:
     qa_html: str
 
 
+def _speakers(segments: list[queries.SegmentRow]) -> list[tuple[str, str | None]]:
+    """Every named voice in `segments`, once each, in the order they first speak."""
+    seen: dict[str, str | None] = {}
+    for s in segments:
+        if s.speaker and s.speaker not in seen:
+            seen[s.speaker] = s.speaker_slug
+    return list(seen.items())
+
+
+def credit(names: list[str]) -> str:
+    """`A`, `A and B`, `A, B and C`: the speakers a citation credits."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+
+
+def media_src(media_url: str | None, t: float | None, end: float | None) -> str | None:
+    """The player's source with the moment as a media fragment, so it works without JavaScript:
+    `#t=120` starts there, `#t=120,150` plays a clip and stops at its end."""
+    if not media_url:
+        return None
+    if end is not None:
+        return f"{media_url}#t={url_seconds(t or 0)},{math.ceil(end)}"
+    return media_url + (f"#t={url_seconds(t)}" if t else "")
+
+
+def embed_code(src: str, title: str, video: bool) -> str:
+    """The `<iframe>` a visitor copies to embed the player (the same as oEmbed's), as text."""
+    height = round(EMBED_WIDTH * 9 / 16) + 60 if video else 200
+    attributes = {
+        "src": src,
+        "width": str(EMBED_WIDTH),
+        "height": str(height),
+        "title": title,
+        "loading": "lazy",
+        "allow": "fullscreen",
+        "style": "border:0",
+    }
+    return (
+        "<iframe "
+        + " ".join(f'{k}="{html_lib.escape(v, quote=True)}"' for k, v in attributes.items())
+        + "></iframe>"
+    )
+
+
 def render_transcript(
     env: Environment, session: Session, webinar: Webinar, url_for: Callable[..., str]
 ) -> RenderedTranscript:
@@ -162,6 +209,73 @@ def mark_lines(html: str, current_id: int | None, clip_ids: set[int]) -> Markup:
     return Markup(html)  # rendered by the autoescaping templates; only classes were added
 
 
+class SearchHitLine(Protocol):
+    """What the page needs of a search hit in this webinar (`find.hits` in the context)."""
+
+    @property
+    def segment_id(self) -> int: ...
+    @property
+    def highlight(self) -> str: ...
+
+
+_MARK_TERMS: Final = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+_TAGS: Final = re.compile(r"</?mark>")
+_TEXT_OPEN: Final = '<span class="text">'
+
+
+def _marked_text(text: str, highlight: str) -> Markup:
+    """The line's text, escaped, with <mark> where the search matched.
+
+    The highlight is used as it is when it holds the whole text; a cropped one (`…` at either
+    end) lends only its marked words, which are marked wherever they start a word in the line.
+    """
+    if html_lib.unescape(_TAGS.sub("", highlight)) == text:
+        return safe_highlight(highlight)
+    terms = {html_lib.unescape(t).strip() for t in _MARK_TERMS.findall(highlight)}
+    terms.discard("")
+    if not terms:
+        return Markup.escape(text)
+    pattern = re.compile(
+        r"\b(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + ")",
+        re.IGNORECASE,
+    )
+    out: list[str] = []
+    last = 0
+    for match in pattern.finditer(text):
+        out += [Markup.escape(text[last : match.start()]), "<mark>", Markup.escape(match.group()), "</mark>"]
+        last = match.end()
+    out.append(Markup.escape(text[last:]))
+    return Markup("".join(out))
+
+
+def mark_hits(html: Markup | str, hits: list[SearchHitLine]) -> Markup:
+    """The transcript with the search hits' lines marked: class `hit`, matched words in <mark>.
+
+    Each line is written as `<p id="sID" class="seg...><a ...>..</a> <span class="text">TEXT</span>`
+    (_transcript.html), its text escaped, so the text ends at the first `</span>` after it.
+    """
+    out = str(html)
+    for hit in hits:
+        anchor = f'<p id="s{hit.segment_id}" class="seg'
+        at = out.find(anchor)
+        if at < 0:
+            continue
+        text_at = out.find(_TEXT_OPEN, at)
+        text_end = out.find("</span>", text_at)
+        if text_at < 0 or text_end < 0:
+            continue
+        inner = out[text_at + len(_TEXT_OPEN) : text_end]
+        marked = _marked_text(html_lib.unescape(inner), hit.highlight)
+        out = (
+            out[: at + len(anchor)]
+            + " hit"
+            + out[at + len(anchor) : text_at + len(_TEXT_OPEN)]
+            + str(marked)  # as str: adding Markup to a str would escape the str
+            + out[text_end:]
+        )
+    return Markup(out)  # only classes and <mark> (of the escaped text) were added
+
+
 def replay_context(session: Session, request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:
     """Everything the replay page shows, read in one unit of database work.
 
@@ -187,6 +301,7 @@ def replay_context(session: Session, request: Request[Any, Any, Any], slug: str)
         clip = [s for s in segments if s.end > t and s.start < end]
     moment_segments = clip or ([segments[current]] if current is not None else segments[:1])
     moment = moment_segments[0] if moment_segments else None
+    moment_speakers = _speakers(moment_segments)
     page_url = absolute(request, reverse("replay", slug=webinar.slug))
     moment_url = page_url + moment_query(t if t is not None else (moment.start if moment else 0), end)
     media_url = detail.media_url
@@ -225,7 +340,7 @@ def replay_context(session: Session, request: Request[Any, Any, Any], slug: str)
         "webinar": webinar,
         "detail": detail,
         "media_url": media_url,
-        "media_src": (media_url + (f"#t={url_seconds(t)}" if t else "")) if media_url else None,
+        "media_src": media_src(media_url, t, end),
         "video": is_video(webinar.media_path),
         "transcript_html": mark_lines(
             transcript.transcript_html,
@@ -238,6 +353,17 @@ def replay_context(session: Session, request: Request[Any, Any, Any], slug: str)
         "end": end,
         "moment": moment,
         "quote": _quote(moment_segments) if moment_segments else "",
+        "moment_speakers": moment_speakers,
+        # A clip's citation quotes all of it and credits everyone who speaks in it.
+        "cite_quote": " ".join(s.text.strip() for s in clip) if clip else _quote(moment_segments[:1]),
+        "cite_credit": credit([name for name, _ in (moment_speakers if clip else moment_speakers[:1])]),
+        "embed_code": embed_code(
+            absolute(request, reverse("embed", slug=webinar.slug))
+            + moment_query(t if t is not None else (moment.start if moment else 0), end),
+            webinar.title,
+            is_video(webinar.media_path),
+        ),
+        "mark_hits": mark_hits,
         "page_url": page_url,
         "moment_url": moment_url,
         "oembed_url": reverse("oembed") + "?" + urlencode({"url": moment_url}),
@@ -263,6 +389,6 @@ def embed_context(session: Session, request: Request[Any, Any, Any], slug: str) 
         "end": end,
         "video": is_video(webinar.media_path),
         "media_url": media_url,
-        "media_src": (media_url + (f"#t={url_seconds(t)}" if t else "")) if media_url else None,
+        "media_src": media_src(media_url, t, end),
         "page_url": request.app.route_reverse("replay", slug=webinar.slug) + moment_query(t, end),
     }

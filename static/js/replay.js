@@ -1,13 +1,16 @@
 /*
  * The replay page's player, transcript and sharing tools.
  *
- * The page works without this file: the player starts at ?t= through a media fragment in its
- * src, every timestamp is a link to ?t=, and the transcript is plain HTML. This script adds:
- * #t= (which the server never sees), stopping at the end of a clip, seeking in place when a
- * chapter or transcript line is clicked, the highlighted line that follows playback, a search
- * inside the transcript, copy-link and cite-this-moment that follow the player, and captions
- * on request (shown under the player for audio-only recordings, which have no picture to
- * draw them on). It is also loaded by the embeddable player, where most of these are absent.
+ * The page works without this file: the player starts at ?t= (and stops at &end=) through a
+ * media fragment in its src, every timestamp is a link to ?t=, the transcript is plain HTML,
+ * and its search reloads the page with ?q=, which the server marks. This script adds: #t=
+ * (which the server never sees), stopping at the end of a clip, seeking in place when a
+ * chapter, a timeline mark or a transcript line is clicked, the highlighted line and playhead
+ * that follow playback, a typo-tolerant search inside the transcript (the search index, with
+ * a tick on the timeline per match), copy-link, cite and embed code that follow the player
+ * (or keep the clip), and captions on request (shown under the player for audio-only
+ * recordings, which have no picture to draw them on). It is also loaded by the embeddable
+ * player, where most of these are absent.
  */
 (function () {
   "use strict";
@@ -24,9 +27,17 @@
   });
   var chapters = Array.prototype.slice.call(document.querySelectorAll("#chapters li"));
   var follow = document.getElementById("follow");
+  var playerBox = document.getElementById("player-box");
+  var timeline = document.getElementById("timeline");
+  var duration = timeline ? parseFloat(timeline.getAttribute("data-duration")) : NaN;
+  var bands = timeline ? Array.prototype.slice.call(timeline.querySelectorAll(".tl-chapter")) : [];
+  var playhead = document.getElementById("tl-playhead");
+  var tickGroup = document.getElementById("tl-hits");
+  var narrow = window.matchMedia ? window.matchMedia("(max-width: 900px)") : { matches: false };
   var currentIndex = -1;
   var userScrolledAt = 0;
-  var clipEnd = NaN;
+  var clipEnd = NaN; // where playback stops (once); re-armed by a seek inside the clip
+  var clip = null; // {start, end} while the page is a clip: links and the address keep it
 
   Array.prototype.forEach.call(document.querySelectorAll(".js-only"), function (el) {
     el.hidden = false;
@@ -121,12 +132,43 @@
     }
   }
 
-  function pageUrl(t, end) {
-    var url = location.origin + location.pathname + "?t=" + Math.floor(t);
+  function momentQuery(t, end) {
+    var query = "?t=" + Math.floor(t);
     if (!isNaN(end)) {
-      url += "&end=" + Math.floor(end);
+      query += "&end=" + Math.ceil(end);
     }
-    return url;
+    return query;
+  }
+
+  function pageUrl(t, end) {
+    return location.origin + location.pathname + momentQuery(t, end);
+  }
+
+  /** The address for the moment t (or the clip while there is one); a search's ?q= stays. */
+  function setAddress(t) {
+    var query = clip ? momentQuery(clip.start, clip.end) : momentQuery(t, NaN);
+    var q = new URLSearchParams(location.search).get("q");
+    if (q) {
+      query += "&q=" + encodeURIComponent(q).replace(/%20/g, "+");
+    }
+    history.replaceState(null, "", location.pathname + query);
+  }
+
+  function inClip(t) {
+    return clip !== null && t >= clip.start - 0.5 && t <= clip.end + 0.5;
+  }
+
+  /** The clip is left behind: the share tools follow the player again. */
+  function leaveClip() {
+    if (!clip) {
+      return;
+    }
+    clip = null;
+    clipEnd = NaN;
+    var heading = document.querySelector("label[for='cite-text']");
+    if (heading) {
+      heading.textContent = "Cite this moment";
+    }
   }
 
   function speakerOf(seg) {
@@ -135,25 +177,84 @@
     return name && !name.classList.contains("unknown") ? name.textContent.trim() : "";
   }
 
+  /** "A", "A and B", "A, B and C" (as server/web/replay.py credits a citation). */
+  function credit(names) {
+    if (names.length < 2) {
+      return names.join("");
+    }
+    return names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
+  }
+
+  function citation(lines, speakers, from, to) {
+    var date = article.getAttribute("data-date");
+    return "\u201c" + lines.map(function (seg) {
+      return seg.querySelector(".text").textContent.trim();
+    }).join(" ") + "\u201d " +
+      (speakers.length ? credit(speakers) + ", " : "") +
+      "in \u201c" + article.getAttribute("data-title") + "\u201d" +
+      (date ? ", " + date : "") +
+      ", at " + clock(from) + (isNaN(to) ? "" : "\u2013" + clock(to)) + ". Webinar Archive. " +
+      pageUrl(from, to);
+  }
+
+  /** The embed code of the server, pointed at another moment (its src is the one thing that changes). */
+  var embedField = document.getElementById("embed-code");
+  var embedTemplate = embedField ? embedField.value : "";
+  var embedSrc = (/ src="([^"]*)"/.exec(embedTemplate) || [])[1] || "";
+  function updateEmbed(query) {
+    if (!embedField || !embedSrc) {
+      return;
+    }
+    var src = embedSrc.split("?")[0] + query.replace(/&/g, "&amp;");
+    embedField.value = embedTemplate.split(' src="' + embedSrc + '"').join(' src="' + src + '"');
+  }
+
+  /** Link, citation and embed code: the clip while there is one, else the line playing at t. */
   function updateCitation(t) {
     var cite = document.getElementById("cite-text");
     var link = document.getElementById("moment-link");
+    if (clip) {
+      if (link) {
+        link.value = pageUrl(clip.start, clip.end);
+      }
+      updateEmbed(momentQuery(clip.start, clip.end));
+      if (cite && article && clip.fromHash) {
+        // The server saw no clip in the address (#t=..&end=..), so it cited one line.
+        var lines = segs.filter(function (seg) {
+          return parseFloat(seg.getAttribute("data-end")) > clip.start && parseFloat(seg.getAttribute("data-start")) < clip.end;
+        });
+        var names = [];
+        lines.forEach(function (seg) {
+          var name = speakerOf(seg);
+          if (name && names.indexOf(name) < 0) {
+            names.push(name);
+          }
+        });
+        cite.value = citation(lines, names, clip.start, clip.end);
+      }
+      return;
+    }
     if (link) {
       link.value = pageUrl(t, NaN);
     }
+    updateEmbed(momentQuery(t, NaN));
     if (!cite || currentIndex < 0 || !article) {
       return;
     }
     var seg = segs[currentIndex];
     var speaker = speakerOf(seg);
-    var date = article.getAttribute("data-date");
-    cite.value =
-      "\u201c" + seg.querySelector(".text").textContent.trim() + "\u201d " +
-      (speaker ? speaker + ", " : "") +
-      "in \u201c" + article.getAttribute("data-title") + "\u201d" +
-      (date ? ", " + date : "") +
-      ", at " + clock(seg.getAttribute("data-start")) + ". Webinar Archive. " +
-      pageUrl(parseFloat(seg.getAttribute("data-start")), NaN);
+    cite.value = citation([seg], speaker ? [speaker] : [], parseFloat(seg.getAttribute("data-start")), NaN);
+  }
+
+  /** The playhead and the chapter band it is in. */
+  function updateTimeline(t, at) {
+    if (playhead && duration > 0) {
+      playhead.setAttribute("x", Math.min(100, Math.max(0, (100 * t) / duration)).toFixed(3) + "%");
+    }
+    bands.forEach(function (band) {
+      var on = at >= parseFloat(band.getAttribute("data-start")) && at < parseFloat(band.getAttribute("data-end"));
+      band.classList.toggle("current-chapter", on);
+    });
   }
 
   function highlight(t, force) {
@@ -178,17 +279,24 @@
       var on = at >= parseFloat(li.getAttribute("data-start")) && at < parseFloat(li.getAttribute("data-end"));
       li.classList.toggle("current-chapter", on);
     });
+    updateTimeline(t, at);
   }
 
   function seek(t, play) {
     if (isNaN(t)) {
       return;
     }
+    if (inClip(t)) {
+      clipEnd = clip.end; // playing inside the clip stops at its end again
+    } else {
+      leaveClip();
+    }
     player.currentTime = t;
     userScrolledAt = 0;
     aim(t);
     highlight(t, true);
-    history.replaceState(null, "", location.pathname + "?t=" + Math.floor(t));
+    updateCitation(t);
+    setAddress(t);
     if (play) {
       var started = player.play();
       if (started && started.catch) {
@@ -203,8 +311,14 @@
     start = parseFloat(player.getAttribute("data-start"));
   }
   clipEnd = fromHash("end");
-  if (isNaN(clipEnd)) {
+  var clipFromHash = !isNaN(clipEnd);
+  if (!clipFromHash) {
     clipEnd = parseFloat(player.getAttribute("data-end"));
+  }
+  if (!isNaN(clipEnd) && clipEnd > (isNaN(start) ? 0 : start)) {
+    clip = { start: isNaN(start) ? 0 : start, end: clipEnd, fromHash: clipFromHash };
+  } else {
+    clipEnd = NaN;
   }
   function applyStart() {
     if (!isNaN(start) && Math.abs(player.currentTime - start) > 0.25) {
@@ -232,15 +346,22 @@
       if (status) {
         status.textContent = "End of the clip.";
       }
+    } else if (clip && isNaN(clipEnd) && !player.paused && t > clip.end + 1) {
+      leaveClip(); // played on past the end of the clip: back to following the player
+      updateCitation(t);
     }
     highlight(t, false);
   });
   player.addEventListener("seeked", function () {
+    if (clip && !inClip(player.currentTime)) {
+      leaveClip(); // the player's own controls moved out of the clip
+      updateCitation(player.currentTime);
+    }
     highlight(player.currentTime, true);
   });
   player.addEventListener("pause", function () {
     if (transcript && player.currentTime > 0) {
-      history.replaceState(null, "", location.pathname + "?t=" + Math.floor(player.currentTime));
+      setAddress(player.currentTime); // a clip keeps its address, &end= included
     }
   });
   window.addEventListener("hashchange", function () {
@@ -282,36 +403,55 @@
     });
   }
 
-  // --- copy link ---------------------------------------------------------------------------
+  // --- copy link and embed code -----------------------------------------------------------
+  function copy(text, field, status, done, what) {
+    function fallback() {
+      if (field) {
+        field.focus();
+        field.select();
+      }
+      if (status) {
+        status.textContent = "Select the " + what + " and copy it (Ctrl+C).";
+      }
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () {
+        if (status) {
+          status.textContent = done;
+        }
+      }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
   var copyButton = document.getElementById("copy-link");
   if (copyButton) {
     copyButton.hidden = false;
+    if (clip) {
+      copyButton.textContent = "Copy link to the clip";
+    }
     copyButton.addEventListener("click", function () {
-      var url = pageUrl(player.currentTime, NaN);
+      var t = player.currentTime;
+      updateCitation(t);
       var field = document.getElementById("moment-link");
-      var status = document.getElementById("copy-status");
+      var url = clip ? pageUrl(clip.start, clip.end) : pageUrl(t, NaN);
       if (field) {
         field.value = url;
       }
+      copyButton.textContent = clip ? "Copy link to the clip" : "Copy link to the current moment";
+      var done = clip
+        ? "Link to the clip " + clock(clip.start) + "\u2013" + clock(clip.end) + " copied."
+        : "Link to " + clock(t) + " copied.";
+      copy(url, field, document.getElementById("copy-status"), done, "link");
+    });
+  }
+  var copyEmbed = document.getElementById("copy-embed");
+  if (copyEmbed && embedField) {
+    copyEmbed.hidden = false;
+    copyEmbed.addEventListener("click", function () {
       updateCitation(player.currentTime);
-      function fallback() {
-        if (field) {
-          field.focus();
-          field.select();
-        }
-        if (status) {
-          status.textContent = "Select the link and copy it (Ctrl+C).";
-        }
-      }
-      if (navigator.clipboard && navigator.clipboard.writeText) {
-        navigator.clipboard.writeText(url).then(function () {
-          if (status) {
-            status.textContent = "Link to " + clock(player.currentTime) + " copied.";
-          }
-        }, fallback);
-      } else {
-        fallback();
-      }
+      copy(embedField.value, embedField, document.getElementById("copy-status"), "Embed code copied.", "embed code");
     });
   }
 
@@ -342,7 +482,8 @@
         var cues = track.activeCues;
         var text = [];
         for (var k = 0; cues && k < cues.length; k++) {
-          text.push(cues[k].text);
+          // The cue as text: its markup (a voice tag, character references) read, not shown.
+          text.push(cues[k].getCueAsHTML ? cues[k].getCueAsHTML().textContent : cues[k].text);
         }
         line.textContent = text.join(" ");
       });
@@ -360,57 +501,213 @@
   }
 
   // --- search inside this transcript ------------------------------------------------------
+  // The search index answers (typo-tolerant, synonyms: the same search as the search page); a
+  // plain substring search of the lines is the fallback when it cannot. Lines that match get
+  // the class `hit` and <mark>s, and the timeline a tick at each match. With ?q= the server
+  // has marked them already (`find`), and this picks them up.
   var searchForm = document.getElementById("transcript-search");
   var searchInput = document.getElementById("tq");
+  var searchStatus = document.getElementById("tq-status");
+  var slug = article ? article.getAttribute("data-slug") : "";
+  var SVG = "http://www.w3.org/2000/svg";
   var matches = [];
   var matchAt = -1;
+  var shownQuery = null; // the query whose matches are marked
+  var searchSeq = 0;
+
+  function setNav(show) {
+    document.getElementById("tq-prev").hidden = !show;
+    document.getElementById("tq-next").hidden = !show;
+  }
+
   function clearMarks() {
-    matches.forEach(function (seg) {
+    Array.prototype.forEach.call(transcript.querySelectorAll(".seg.hit, .seg.match"), function (seg) {
       var text = seg.querySelector(".text");
       text.textContent = text.textContent;
-      seg.classList.remove("match");
+      seg.classList.remove("match", "hit");
     });
+    if (tickGroup) {
+      while (tickGroup.firstChild) {
+        tickGroup.removeChild(tickGroup.firstChild);
+      }
+    }
     matches = [];
     matchAt = -1;
+    shownQuery = null;
   }
-  function markMatches(query) {
-    clearMarks();
-    var q = query.trim().toLowerCase();
-    var status = document.getElementById("tq-status");
-    var showNav = false;
-    if (q.length >= 2) {
-      segs.forEach(function (seg) {
-        var textEl = seg.querySelector(".text");
-        var text = textEl.textContent;
-        var lower = text.toLowerCase();
-        var at = lower.indexOf(q);
-        if (at < 0) {
-          return;
-        }
-        var fragment = document.createDocumentFragment();
-        var from = 0;
-        while (at >= 0) {
-          fragment.appendChild(document.createTextNode(text.slice(from, at)));
-          var mark = document.createElement("mark");
-          mark.textContent = text.slice(at, at + q.length);
-          fragment.appendChild(mark);
-          from = at + q.length;
-          at = lower.indexOf(q, from);
-        }
-        fragment.appendChild(document.createTextNode(text.slice(from)));
-        textEl.textContent = "";
-        textEl.appendChild(fragment);
-        seg.classList.add("match");
-        matches.push(seg);
-      });
-      showNav = matches.length > 0;
-      status.textContent = matches.length ? matches.length + " line" + (matches.length === 1 ? "" : "s") + " match" : "No line matches.";
-    } else {
-      status.textContent = "";
+
+  /** Put <mark> around each occurrence of `terms` that starts a word in `el`'s text. */
+  function markTerms(el, terms) {
+    var text = el.textContent;
+    terms = terms.filter(function (term) {
+      return term.trim().length > 0;
+    });
+    if (!terms.length) {
+      return false;
     }
-    document.getElementById("tq-prev").hidden = !showNav;
-    document.getElementById("tq-next").hidden = !showNav;
+    var escaped = terms.sort(function (a, b) {
+      return b.length - a.length;
+    }).map(function (term) {
+      return term.trim().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    });
+    var pattern = new RegExp("(?<![\\p{L}\\p{N}])(?:" + escaped.join("|") + ")", "giu");
+    var fragment = document.createDocumentFragment();
+    var from = 0;
+    var found = false;
+    var m;
+    while ((m = pattern.exec(text)) !== null) {
+      if (!m[0].length) {
+        pattern.lastIndex += 1;
+        continue;
+      }
+      found = true;
+      fragment.appendChild(document.createTextNode(text.slice(from, m.index)));
+      var mark = document.createElement("mark");
+      mark.textContent = m[0];
+      fragment.appendChild(mark);
+      from = m.index + m[0].length;
+    }
+    if (found) {
+      fragment.appendChild(document.createTextNode(text.slice(from)));
+      el.textContent = "";
+      el.appendChild(fragment);
+    }
+    return found;
   }
+
+  /**
+   * Mark a line from a search hit's highlight (escaped text with <mark>s, from the index). It is
+   * parsed into an inert document and only its text and marks are copied: no markup from it
+   * reaches the page. A cropped highlight lends its marked words instead.
+   */
+  function markFromHighlight(seg, highlight) {
+    var el = seg.querySelector(".text");
+    var parsed = new DOMParser().parseFromString("<body>" + highlight + "</body>", "text/html").body;
+    if (parsed.textContent === el.textContent) {
+      var fragment = document.createDocumentFragment();
+      Array.prototype.forEach.call(parsed.childNodes, function (node) {
+        if (node.nodeType === 1 && node.nodeName === "MARK") {
+          var mark = document.createElement("mark");
+          mark.textContent = node.textContent;
+          fragment.appendChild(mark);
+        } else {
+          fragment.appendChild(document.createTextNode(node.textContent));
+        }
+      });
+      el.textContent = "";
+      el.appendChild(fragment);
+      return;
+    }
+    markTerms(el, Array.prototype.map.call(parsed.querySelectorAll("mark"), function (mark) {
+      return mark.textContent;
+    }));
+  }
+
+  function addTick(time, seg, query, url) {
+    if (!tickGroup || !(duration > 0)) {
+      return;
+    }
+    var x = Math.min(100, Math.max(0, (100 * time) / duration)).toFixed(3) + "%";
+    var link = document.createElementNS(SVG, "a");
+    link.setAttribute("class", "tl-hit");
+    link.setAttribute("href", url || "?t=" + Math.floor(time) + "&q=" + encodeURIComponent(query));
+    link.setAttribute("data-seek", String(time));
+    link.setAttribute("data-segment", seg.id.slice(1));
+    link.setAttribute("aria-label", "Match at " + clock(time));
+    [["tl-hit-area", "0", "16", "28", "translate(-8 0)"], ["tl-hit-mark", "2", "3", "24", "translate(-1.5 0)"]].forEach(function (shape) {
+      var rect = document.createElementNS(SVG, "rect");
+      rect.setAttribute("class", shape[0]);
+      rect.setAttribute("x", x);
+      rect.setAttribute("y", shape[1]);
+      rect.setAttribute("width", shape[2]);
+      rect.setAttribute("height", shape[3]);
+      rect.setAttribute("transform", shape[4]);
+      link.appendChild(rect);
+    });
+    tickGroup.appendChild(link);
+  }
+
+  function showStatus(query) {
+    shownQuery = query;
+    setNav(matches.length > 0);
+    searchStatus.textContent = matches.length
+      ? matches.length + " line" + (matches.length === 1 ? " matches" : "s match")
+      : "No line matches.";
+  }
+
+  /** The index's hits for this webinar: mark their lines, tick their times. */
+  function showHits(hits, query) {
+    var seen = {};
+    hits.slice().sort(function (a, b) {
+      return a.start - b.start;
+    }).forEach(function (hit) {
+      var seg = document.getElementById("s" + hit.segment_id);
+      if (!seg || seen[seg.id] || !transcript.contains(seg)) {
+        return;
+      }
+      seen[seg.id] = true;
+      markFromHighlight(seg, hit.highlight || "");
+      seg.classList.add("hit");
+      matches.push(seg);
+      addTick(typeof hit.time === "number" ? hit.time : hit.start, seg, query, hit.url);
+    });
+    showStatus(query);
+  }
+
+  /** Without the index (search down): lines containing the words as typed. */
+  function localSearch(query) {
+    var needle = query.toLowerCase();
+    segs.forEach(function (seg) {
+      var el = seg.querySelector(".text");
+      if (el.textContent.toLowerCase().indexOf(needle) >= 0 && markTerms(el, [query])) {
+        seg.classList.add("hit");
+        matches.push(seg);
+        addTick(parseFloat(seg.getAttribute("data-start")), seg, query);
+      }
+    });
+    showStatus(query);
+  }
+
+  function runSearch(text, then) {
+    var query = text.trim();
+    var seq = ++searchSeq;
+    if (query === shownQuery) {
+      if (then) {
+        then();
+      }
+      return;
+    }
+    clearMarks();
+    if (query.length < 2) {
+      searchStatus.textContent = "";
+      setNav(false);
+      return;
+    }
+    var api = searchForm.getAttribute("data-api");
+    var params = new URLSearchParams({ webinar: slug, q: query, limit: "100" });
+    fetch(api + "?" + params.toString(), { headers: { accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("search answered " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        if (seq === searchSeq) {
+          showHits(data.hits || [], query);
+        }
+      }, function () {
+        if (seq === searchSeq) {
+          localSearch(query);
+        }
+      })
+      .then(function () {
+        if (seq === searchSeq && then) {
+          then();
+        }
+      });
+  }
+
   function goToMatch(step) {
     if (!matches.length) {
       return;
@@ -420,24 +717,38 @@
     userScrolledAt = Date.now();
     transcript.scrollTop = Math.max(0, seg.offsetTop - transcript.clientHeight / 3);
     seg.querySelector("a.ts").focus({ preventScroll: true });
-    document.getElementById("tq-status").textContent =
+    if (tickGroup) {
+      Array.prototype.forEach.call(tickGroup.querySelectorAll(".tl-hit"), function (tick) {
+        tick.classList.toggle("current-hit", tick.getAttribute("data-segment") === seg.id.slice(1));
+      });
+    }
+    searchStatus.textContent =
       "Match " + (matchAt + 1) + " of " + matches.length + " (" + clock(seg.getAttribute("data-start")) + ")";
   }
-  if (searchForm && searchInput && transcript) {
+
+  /** On a phone, bring the transcript up under the sticky player (arriving from a search hit). */
+  function revealTranscript() {
+    if (!narrow.matches || !transcript || !playerBox) {
+      return;
+    }
+    var top = transcript.getBoundingClientRect().top + window.pageYOffset - playerBox.offsetHeight - 8;
+    window.scrollTo(0, Math.max(0, top));
+  }
+
+  if (searchForm && searchInput && searchStatus && transcript) {
     var searchTimer = null;
     searchInput.addEventListener("input", function () {
       window.clearTimeout(searchTimer);
       searchTimer = window.setTimeout(function () {
-        markMatches(searchInput.value);
-      }, 150);
+        runSearch(searchInput.value);
+      }, 200);
     });
     searchForm.addEventListener("submit", function (event) {
-      event.preventDefault(); // without JavaScript the form searches this webinar on /search
+      event.preventDefault(); // without JavaScript the form reloads this page with ?q=
       window.clearTimeout(searchTimer);
-      if (!matches.length) {
-        markMatches(searchInput.value);
-      }
-      goToMatch(1);
+      runSearch(searchInput.value, function () {
+        goToMatch(1);
+      });
     });
     document.getElementById("tq-next").addEventListener("click", function () {
       goToMatch(1);
@@ -445,5 +756,52 @@
     document.getElementById("tq-prev").addEventListener("click", function () {
       goToMatch(-1);
     });
+
+    // Arriving with ?q=: the server marked the hits (pick them up), or this asks the index.
+    var urlQuery = (new URLSearchParams(location.search).get("q") || "").trim();
+    var marked = Array.prototype.slice.call(transcript.querySelectorAll(".seg.hit"));
+    if (marked.length) {
+      matches = marked;
+      shownQuery = searchInput.value.trim();
+      setNav(true);
+    }
+    if (urlQuery) {
+      if (!searchInput.value) {
+        searchInput.value = urlQuery;
+      }
+      var afterHits = function () {
+        // The next match is the one at (or after) the moment the page opened at.
+        var at = isNaN(start) ? -Infinity : start;
+        matchAt = -1;
+        for (var k = 0; k < matches.length; k++) {
+          if (parseFloat(matches[k].getAttribute("data-end")) > at) {
+            matchAt = k - 1;
+            break;
+          }
+        }
+        if (isNaN(start) && matches.length) {
+          goToMatch(1);
+        }
+        revealTranscript();
+      };
+      if (marked.length) {
+        afterHits();
+      } else {
+        runSearch(urlQuery, afterHits);
+      }
+    }
+  }
+
+  // --- on a phone the transcript fills the screen under the sticky player ----------------
+  if (playerBox) {
+    var measure = function () {
+      document.documentElement.style.setProperty("--player-height", playerBox.offsetHeight + "px");
+    };
+    measure();
+    if (window.ResizeObserver) {
+      new ResizeObserver(measure).observe(playerBox);
+    } else {
+      window.addEventListener("resize", measure);
+    }
   }
 })();

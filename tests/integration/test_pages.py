@@ -322,7 +322,7 @@ def test_replay_page(site: Site) -> None:
     assert "controls" in audio[0]
     track = next(attrs for tag, attrs in page.tags if tag == "track")
     assert track["kind"] == "captions"
-    assert track["src"] == f"/webinars/{site.circular}/captions.vtt"
+    assert track["src"] == f"/webinars/{site.circular}/captions.vtt?voice=0"  # no voice tags: shown raw
     assert "default" not in track  # captions on by choice
     # The whole transcript is in the HTML, grouped by speaker turn, each line linked to its second.
     for text in (
@@ -387,6 +387,51 @@ def test_replay_clip(site: Site) -> None:
     assert "tender criteria?" in quote
     assert "repairability" in quote
     assert "?t=12&amp;end=16" in html  # the link to share is the clip
+    # Without JavaScript the player plays the clip and stops at its end (a media fragment).
+    assert 'src="/media/circular.opus#t=12,16"' in html
+    # The citation quotes every line of the clip and credits everyone who speaks in it.
+    cite = html[html.index('id="cite-text"') :]
+    cite = cite[cite.index(">") + 1 : cite.index("</textarea>")]
+    quote = "How do you write the tender criteria? We score reuse and repairability &lt;above&gt; price."
+    assert cite.startswith(f"“{quote}”")
+    assert "” Maria Jensen and Tomasz Nowak, in “Circular procurement" in cite
+    assert "at 00:12–00:16. Webinar Archive. " in cite
+    assert cite.endswith(f"/webinars/{site.circular}?t=12&amp;end=16")
+    attribution = html[html.index('class="attribution"') :][:400]
+    assert "Maria Jensen" in attribution
+    assert "Tomasz Nowak" in attribution
+    # The embed code plays the same clip.
+    embed = html[html.index('id="embed-code"') :][:600]
+    assert f"/webinars/{site.circular}/embed?t=12&amp;amp;end=16" in embed  # escaped twice: shown as code
+
+
+def test_replay_page_on_every_screen_without_javascript(site: Site) -> None:
+    """Skip links first, the player before the transcript, the folds, downloads, embed code."""
+    html = site.get(f"/webinars/{site.circular}", params={"t": "4"}).text
+    body = html[html.index("<body") :]
+    skips = re.findall(r'<a class="skip-link" href="([^"]+)">([^<]+)</a>', body)
+    assert skips[:2] == [("#transcript", "Skip to transcript"), ("#player-box", "Skip to player")]
+    assert body.index('class="skip-link"') < body.index('class="site-header"')
+    assert 'id="player-box" tabindex="-1"' in html
+    assert 'id="transcript" class="transcript" tabindex="0"' in html
+    # The sharing tools, speakers, resources and chapters are folds (closed on phones).
+    for heading in ("share-title", "speakers-title", "resources-title", "chapters-title"):
+        assert re.search(rf'<details class="fold[^"]*"[^>]*data-fold>\s*<summary><h2 id="{heading}"', html)
+    # Downloads of the captions and the transcript.
+    downloads = html[html.index('class="downloads"') :][:800]
+    for name in ("transcript.txt", "transcript.json", "captions.vtt", "captions.srt"):
+        assert f'href="/webinars/{site.circular}/{name}" download' in downloads
+    # The timeline: a band per chapter, the playhead; ticks only come with a search.
+    timeline = html[html.index('id="timeline"') : html.index("</svg>")]
+    assert timeline.count('class="tl-chapter"') == 3
+    assert 'id="tl-playhead"' in timeline
+    assert 'class="tl-hit"' not in timeline
+    # The transcript's search reloads this page with ?q= when there is no JavaScript.
+    form = html[html.index('id="transcript-search"') :][:400]
+    assert f'action="/webinars/{site.circular}"' in form
+    assert 'name="q"' in html[html.index('id="tq"') - 20 :][:200]
+    embed = html[html.index('id="embed-code"') :][:600]
+    assert f"&lt;iframe src=&#34;http://testserver.local/webinars/{site.circular}/embed?t=4&#34;" in embed
 
 
 @pytest.mark.parametrize(
@@ -570,7 +615,7 @@ def test_oembed_for_a_moment_and_a_clip(site: Site) -> None:
     assert f"/webinars/{site.circular}/embed?t=12&amp;end=16" in clip.json()["html"]
     assert clip.json()["width"] == 400
     embed = site.get(f"/webinars/{site.circular}/embed?t=12&end=16")
-    assert 'src="/media/circular.opus#t=12"' in embed.text
+    assert 'src="/media/circular.opus#t=12,16"' in embed.text  # the clip stops at its end without JavaScript
     assert 'data-end="16.0"' in embed.text
 
 
@@ -643,6 +688,40 @@ def test_hostile_text_is_escaped_everywhere(site: Site) -> None:
     assert "&lt;mark&gt;" not in pages["search"]
     assert "<mark>typed</mark>" in pages["search"]
     assert "&lt;img src=x onerror=alert(1)&gt;" in pages["search"]
+
+
+def test_replay_marks_a_search_without_javascript(site: Site) -> None:
+    """`?q=`: the matching lines are marked, each with a tick on the timeline at its time."""
+    html = site.get(f"/webinars/{site.circular}", params={"t": "12", "q": "tender critera"}).text  # a typo
+    assert_page_basics(html)
+    lines = re.findall(r'<p id="s(\d+)" class="seg([^"]*)"[^>]*>(.*?)</p>', html, re.DOTALL)
+    hits = [(sid, body) for sid, classes, body in lines if " hit" in classes]
+    assert len(hits) == 1
+    assert "How do you write the <mark>tender</mark> <mark>criteri" in hits[0][1]  # the index marks it
+    classes = dict((sid, c.split()) for sid, c, _ in lines)[hits[0][0]]
+    assert "current" in classes  # the page opened at the hit
+    ticks = re.findall(r'<a class="tl-hit" href="([^"]+)" data-seek="([^"]+)" data-segment="(\d+)"', html)
+    assert [segment for _, _, segment in ticks] == [hits[0][0]]
+    href, seek, _ = ticks[0]
+    assert href.startswith(f"/webinars/{site.circular}?t=")  # the hit's own link
+    assert href.endswith("q=tender+critera")
+    assert 12.5 <= float(seek) < 15.5
+    x = float(html[html.index('class="tl-hit-mark" x="') :].split('"')[3].rstrip("%"))
+    duration = float(re.findall(r'id="timeline" data-duration="([^"]+)"', html)[0])
+    assert abs(x - 100 * float(seek) / duration) < 0.01  # a percentage of the recording's length
+    assert 'value="tender critera"' in html  # the box keeps the words
+    assert "1 line matches" in html
+
+
+def test_replay_search_marks_escape_the_transcript(site: Site) -> None:
+    html = site.get("/webinars/hostile", params={"q": "typed live"}).text
+    assert_page_basics(html)
+    assert "<img src=x" not in html
+    assert "<script>alert" not in html
+    assert "<mark>typed</mark> &lt;img src=x onerror=alert(1)&gt;" in html
+    html = site.get("/webinars/hostile", params={"q": '<img src=x onerror="alert(5)">'}).text
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=&#34;alert(5)&#34;&gt;" in html  # the search box's value
 
 
 def test_pages_follow_edits_and_reingests_despite_their_caches(tmp_path: Path) -> None:

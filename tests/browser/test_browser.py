@@ -153,15 +153,18 @@ def test_search_then_click_a_hit_lands_on_its_moment(site: Site, page: Page) -> 
     expect(first_hit).to_be_visible(timeout=10000)
     assert "q=tariff+model" in page.url  # the address bar follows the live results
     start = float(first_hit.get_attribute("data-start") or "nan")
+    said = float(first_hit.get_attribute("data-time") or "nan")  # when "tariff" is said
+    assert said > start + 1.5  # said mid-line, after the line starts
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
     first_hit.locator(".snippet a").click()
-    page.wait_for_url(f"**/webinars/{site.slug}?t=*")
-    current = wait_for_time(page, start)
-    assert abs(current - start) <= 1.0
+    page.wait_for_url(f"**/webinars/{site.slug}?t=*&q=tariff+model")
+    current = wait_for_time(page, said - 1, tolerance=1.0)
+    assert said - 3 <= current <= said  # a second or so before the words, never after
     expect(page.locator(".seg.current")).to_have_count(1)
     current_start = float(page.locator(".seg.current").get_attribute("data-start") or "nan")
     assert abs(current_start - start) < 0.01
+    expect(page.locator(".seg.current mark").first).to_have_text("tariff")
 
 
 def test_transcript_line_and_chapter_clicks_seek(site: Site, page: Page) -> None:

@@ -49,6 +49,7 @@ def test_phone_keeps_the_player_on_top_of_the_transcript(site: Site, phone: Brow
     # The transcript comes right after the player; sharing, speakers and resources follow, folded.
     player_box, transcript = box(page, "#player-box"), box(page, "#transcript-section")
     assert 0 <= transcript["top"] - player_box["bottom"] < 40
+    assert player_box["right"] - player_box["left"] >= 390 - 2 * 16 - 1  # the width of the page
     assert box(page, "#share")["top"] > box(page, "#transcript")["bottom"]
     folds = page.evaluate("() => [...document.querySelectorAll('details[data-fold]')].map(d => d.open)")
     assert len(folds) == 4

@@ -616,6 +616,7 @@ def test_oembed_for_a_moment_and_a_clip(site: Site) -> None:
     assert clip.json()["width"] == 400
     embed = site.get(f"/webinars/{site.circular}/embed?t=12&end=16")
     assert 'src="/media/circular.opus#t=12,16"' in embed.text  # the clip stops at its end without JavaScript
+    assert f'src="/webinars/{site.circular}/captions.vtt?voice=0"' in embed.text  # no raw voice tags
     assert 'data-end="16.0"' in embed.text
 
 

@@ -33,7 +33,7 @@ from server.catalog.reads import get_published, list_segments, list_webinars, lo
 from server.catalog.slugs import SLUG_MAX_LENGTH, SlugError, slugify
 from server.catalog.status import set_status, webinars_with_status
 from server.catalog.store import store_transcript
-from server.search.feed import iter_segment_documents
+from server.search.feed import iter_segment_documents, webinar_documents
 from tests.factories import make_manifest, make_media_info, make_transcript
 
 ALL_TABLES = {
@@ -146,15 +146,29 @@ def test_segment_documents_for_the_index(catalog_engine: Engine) -> None:
         assert doc.date_ts == (dt.date(2024, 3, 14) - dt.date(1970, 1, 1)).days
         assert doc.year == 2024
         assert doc.speaker == "Tomasz Nowak"
-        assert doc.affiliation == "City of Gdansk"
         assert doc.projects == ["GreenPorts", "ReCircle"]
         assert doc.chapter == "Keynote: circular procurement"
         assert doc.kind == "presentation"
         assert (doc.start, doc.end) == (4.5, 12.0)
+        # Where each word starts: "Small" at 4.5 s, "refurbished" (character 29) at 6.5 s.
+        assert doc.times.split()[0] == "0:4.50"
+        assert "29:6.50" in doc.times.split()
+        # The webinar's own document: what the talk is about, searchable without its segments.
+        (webinar,) = webinar_documents(session, first.id)
+        assert webinar.id == webinar.webinar == first.slug
+        assert webinar.title == first.title
+        assert webinar.topics == ["circular economy", "procurement"]
+        assert "Tomasz Nowak" in webinar.speaker
+        speaker_index = webinar.speaker.index("Tomasz Nowak")
+        assert webinar.affiliations[speaker_index] == "City of Gdansk"
+        assert webinar.speaker_starts[speaker_index] == 4.5  # when he first speaks
+        assert webinar.chapters == ["Welcome", "Keynote: circular procurement", "Questions"]
+        assert webinar.resources == ["ReCircle toolkit"]
 
         # Unpublished webinars are not fed to the index.
         update_webinar(session, first, WebinarUpdate(published=False), editor="staff@example.org")
         assert list(iter_segment_documents(session, webinar_id=first.id)) == []
+        assert list(webinar_documents(session, first.id)) == []
         edits = session.exec(select(EditHistory)).all()
         assert [(e.field, e.old_value, e.new_value, e.editor) for e in edits] == [
             ("published", True, False, "staff@example.org")

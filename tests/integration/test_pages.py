@@ -976,6 +976,23 @@ def test_a_long_valid_query_is_searched_and_its_title_shortened(site: Site) -> N
     assert f'value="{q}"' in response.text  # the whole query stays in the box
 
 
+def test_replay_marks_every_moment_a_query_matches(site: Site) -> None:
+    """A search hit's link carries `q`: the replay page marks the lines the index matches (typo-
+    tolerant, as the search page is) and puts a tick on the timeline where the words are said."""
+    html = site.get(f"/webinars/{site.circular}", params={"t": "5", "q": "refurbishd furniture"}).text
+    assert "<mark>refurbished</mark>" in html
+    assert "<mark>furniture</mark>" in html
+    tick = re.search(r'class="tl-hit" href="[^"]*q=refurbishd(?:\+|%20)furniture" data-seek="([\d.]+)"', html)
+    assert tick is not None
+    assert float(tick.group(1)) == 6.5  # when "refurbished" is said
+    assert "1 line matches" in html
+    none = site.get(f"/webinars/{site.circular}", params={"q": "hydrogen buses"}).text
+    assert "No line matches." in none
+    assert 'class="tl-hit"' not in none
+    hostile = site.get(f"/webinars/{site.circular}", params={"q": "<script>alert(1)</script>"}).text
+    assert "<script>alert(1)</script>" not in hostile
+
+
 # --- browsing all webinars ----------------------------------------------------------------------
 
 

@@ -26,7 +26,23 @@ STATUS_READY: Final = "ready"
 STATUS_FAILED: Final = "failed"
 WEBINAR_STATUSES: Final = (STATUS_PROCESSING, STATUS_INDEX_PENDING, STATUS_READY, STATUS_FAILED)
 
-JOB_STATUSES: Final = ("queued", "running", "done", "failed")
+JOB_QUEUED: Final = "queued"
+JOB_RUNNING: Final = "running"
+JOB_SUCCEEDED: Final = "succeeded"
+JOB_FAILED: Final = "failed"
+JOB_CANCELLED: Final = "cancelled"
+JOB_STATES: Final = (JOB_QUEUED, JOB_RUNNING, JOB_SUCCEEDED, JOB_FAILED, JOB_CANCELLED)
+JOB_STAGES: Final = ("probing", "transcribing", "finding speakers", "structuring", "indexing")
+JOB_INGEST: Final = "ingest"
+"""A new recording (an upload, or the API's POST /api/webinars)."""
+JOB_REPROCESS: Final = "reprocess"
+"""A stored webinar processed again (for example with another speech model)."""
+JOB_KINDS: Final = (JOB_INGEST, JOB_REPROCESS)
+
+ROLE_STAFF: Final = "staff"
+ROLE_ADMIN: Final = "admin"
+ROLES: Final = (ROLE_STAFF, ROLE_ADMIN)
+"""Staff upload, edit and publish; admins also manage accounts."""
 
 
 def utcnow() -> dt.datetime:
@@ -251,21 +267,97 @@ class Segment(SQLModel, table=True):
 
 
 class ProcessingJob(SQLModel, table=True):
-    """One stage of work on a webinar (for the staff upload queue and its progress display)."""
+    """One piece of background work on a recording (an upload to ingest, a webinar to process
+    again): what to do, how far it got, and which worker holds it.
+
+    The row, not the task queue, is the job's truth. A worker claims it by writing `lease_owner`
+    and keeps `lease_expires_at` in the future while it works (a heartbeat); a worker killed
+    mid-job stops renewing, and the lease runs out, so another worker may claim the job and
+    start it again (`attempts` counts the starts). Ingesting is idempotent, so a job started
+    twice still ends with one webinar and one set of segments.
+    """
 
     __tablename__ = "processing_job"
-    __table_args__ = (Index("ix_processing_job_status", "status"),)
+    __table_args__ = (Index("ix_processing_job_state", "state"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    webinar_id: int | None = Field(default=None, foreign_key="webinar.id", ondelete="CASCADE", index=True)
-    stage: str = Field(sa_type=String(40), max_length=40)
-    status: str = Field(default="queued", sa_type=String(20), max_length=20)
+    webinar_id: int | None = Field(default=None, foreign_key="webinar.id", ondelete="SET NULL", index=True)
+    kind: str = Field(default=JOB_INGEST, sa_type=String(20), max_length=20)
+    state: str = Field(default=JOB_QUEUED, sa_type=String(20), max_length=20)
+    stage: str | None = Field(default=None, sa_type=String(40), max_length=40)
+    """What a running job is doing: one of JOB_STAGES."""
     progress: float = Field(default=0.0, sa_type=Float)
-    """0.0 to 1.0."""
+    """0.0 to 1.0, over the whole job."""
     error: str | None = Field(default=None, sa_type=Text)
+    """Why it failed, in words a member of staff can act on."""
+    media_path: str | None = Field(default=None, sa_type=Text)
+    """The recording, relative to ARCHIVE_MEDIA_DIR (an upload lands there before the job)."""
+    manifest: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """The metadata, in the format of `--manifest` (ingest/metadata.py), as JSON."""
+    agenda: str | None = Field(default=None, sa_type=Text)
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """Processing options (for example another speech model when processing again)."""
+    created_by: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    attempts: int = 0
+    lease_owner: str | None = Field(default=None, sa_type=String(100), max_length=100)
+    lease_expires_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    cancel_requested: bool = False
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     started_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     finished_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    """A member of staff who signs in; the public needs no account."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("email", name="uq_app_user_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=String(320), max_length=320)
+    """Stored lower-cased, so sign-in ignores case."""
+    password_hash: str = Field(sa_type=Text)
+    """Argon2id, in the hasher's own encoded form (parameters and salt included)."""
+    role: str = Field(default=ROLE_STAFF, sa_type=String(20), max_length=20)
+    disabled: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    last_sign_in_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token: only its SHA-256 is kept, so a stolen database holds no usable token."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_api_token_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(sa_type=String(64), max_length=64)
+    label: str | None = Field(default=None, sa_type=String(200), max_length=200)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    last_used_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class SignInAttempt(SQLModel, table=True):
+    """One try to sign in, kept for a while: the rate limit per account and per address is counted
+    from these rows, so every process of the site sees the same count."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (
+        Index("ix_sign_in_attempt_email", "email", "at"),
+        Index("ix_sign_in_attempt_address", "address", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=String(320), max_length=320)
+    address: str = Field(sa_type=String(64), max_length=64)
+    at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    succeeded: bool = False
 
 
 class EditHistory(SQLModel, table=True):

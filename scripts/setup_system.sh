@@ -5,6 +5,7 @@
 set -euo pipefail
 mkdir -p var
 bash "$(dirname "$0")/install_meilisearch.sh"
+bash "$(dirname "$0")/install_vendor_js.sh"
 
 # The site's browser tests (tests/browser) drive Debian's Chromium through Playwright's
 # executable_path; Playwright never downloads a browser of its own.

@@ -1,0 +1,1 @@
+"""Recordings arriving from staff: resumable uploads (tus) before they become processing jobs."""

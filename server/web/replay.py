@@ -252,28 +252,30 @@ def mark_hits(html: Markup | str, hits: list[SearchHitLine]) -> Markup:
     """The transcript with the search hits' lines marked: class `hit`, matched words in <mark>.
 
     Each line is written as `<p id="sID" class="seg...><a ...>..</a> <span class="text">TEXT</span>`
-    (_transcript.html), its text escaped, so the text ends at the first `</span>` after it.
+    (_transcript.html), its text escaped, so the text ends at the first `</span>` after it. The
+    page is cut once at every hit and put back together (a long transcript is ~400 KB).
     """
-    out = str(html)
+    text = str(html)
+    edits: list[tuple[int, int, int, str]] = []  # (line's class end, text start, text end, marked)
     for hit in hits:
         anchor = f'<p id="s{hit.segment_id}" class="seg'
-        at = out.find(anchor)
-        if at < 0:
+        at = text.find(anchor)
+        text_at = text.find(_TEXT_OPEN, at) if at >= 0 else -1
+        text_end = text.find("</span>", text_at) if text_at >= 0 else -1
+        if text_end < 0:
             continue
-        text_at = out.find(_TEXT_OPEN, at)
-        text_end = out.find("</span>", text_at)
-        if text_at < 0 or text_end < 0:
-            continue
-        inner = out[text_at + len(_TEXT_OPEN) : text_end]
-        marked = _marked_text(html_lib.unescape(inner), hit.highlight)
-        out = (
-            out[: at + len(anchor)]
-            + " hit"
-            + out[at + len(anchor) : text_at + len(_TEXT_OPEN)]
-            + str(marked)  # as str: adding Markup to a str would escape the str
-            + out[text_end:]
-        )
-    return Markup(out)  # only classes and <mark> (of the escaped text) were added
+        inner_at = text_at + len(_TEXT_OPEN)
+        line = _marked_text(html_lib.unescape(text[inner_at:text_end]), hit.highlight)
+        edits.append((at + len(anchor), inner_at, text_end, str(line)))
+    out: list[str] = []
+    last = 0
+    for class_end, inner_at, text_end, marked in sorted(set(edits)):
+        if class_end < last:
+            continue  # the same line twice
+        out += [text[last:class_end], " hit", text[class_end:inner_at], marked]
+        last = text_end
+    out.append(text[last:])
+    return Markup("".join(out))  # only classes and <mark> (of the escaped text) were added
 
 
 def replay_context(session: Session, request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:

@@ -550,7 +550,12 @@
     }).map(function (term) {
       return term.trim().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     });
-    var pattern = new RegExp("(?<![\\p{L}\\p{N}])(?:" + escaped.join("|") + ")", "giu");
+    var pattern;
+    try {
+      pattern = new RegExp("(?<![\\p{L}\\p{N}])(?:" + escaped.join("|") + ")", "giu");
+    } catch (e) {
+      pattern = new RegExp(escaped.join("|"), "gi"); // no lookbehind: anywhere in a word
+    }
     var fragment = document.createDocumentFragment();
     var from = 0;
     var found = false;

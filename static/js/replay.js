@@ -169,6 +169,10 @@
     if (heading) {
       heading.textContent = "Cite this moment";
     }
+    var button = document.getElementById("copy-link");
+    if (button) {
+      button.textContent = "Copy link to the current moment";
+    }
   }
 
   function speakerOf(seg) {

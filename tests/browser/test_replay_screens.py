@@ -121,6 +121,9 @@ def test_keyboard_reaches_the_transcript_in_a_few_tab_stops(
         expect(page.locator(".skip-link:focus")).to_be_visible()  # shown when focused
         page.keyboard.press("Enter")
         assert page.evaluate("() => document.activeElement.id") == "transcript"
+        # In view, and on a phone not hidden behind the sticky player.
+        assert box(page, "#transcript")["top"] >= box(page, "#player-box")["bottom"] - 1
+        assert box(page, "#transcript")["top"] < screen["viewport"]["height"]
         page.keyboard.press("Tab")  # the next stop is in the transcript: its first turn
         assert page.evaluate("() => document.activeElement.closest('#transcript .turn') !== null")
         assert stops + 2 <= 5
@@ -208,6 +211,7 @@ def test_clip_keeps_its_end_in_link_citation_and_address(site: Site, page: Page)
     assert page.url == clip_url  # the address keeps the clip after it stopped
     assert page.input_value("#moment-link") == clip_url
     assert page.input_value("#cite-text") == citation
+    expect(page.locator("#copy-link")).to_have_text("Copy link to the clip")
     page.click("#copy-link")
     assert page.evaluate("() => navigator.clipboard.readText()") == clip_url
     # Seeking elsewhere leaves the clip: the tools follow the player again.
@@ -217,6 +221,7 @@ def test_clip_keeps_its_end_in_link_citation_and_address(site: Site, page: Page)
     wait_for_time(page, start, 0.5)
     assert page.url == site.replay(f"?t={int(start)}")
     assert page.input_value("#moment-link") == site.replay(f"?t={int(start)}")
+    expect(page.locator("#copy-link")).to_have_text("Copy link to the current moment")
 
 
 def test_clip_from_the_address_hash(site: Site, page: Page) -> None:

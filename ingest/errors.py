@@ -67,3 +67,23 @@ class UnavailableError(ArchiveError):
     default_title = "Temporarily unavailable"
     exit_code = 6
     retry_after: ClassVar[int] = 5
+
+
+class UnauthorizedError(ArchiveError):
+    """The caller is not signed in (or its token is unknown or revoked): sign in and try again."""
+
+    status = 401
+    default_title = "Please sign in"
+    exit_code = 5
+
+
+class RateLimitedError(ArchiveError):
+    """Too many tries in a short time; `retry_after` seconds until the next may succeed."""
+
+    status = 429
+    default_title = "Too many attempts"
+    exit_code = 6
+
+    def __init__(self, message: str, *, retry_after: int, title: str | None = None, **context: Any) -> None:
+        super().__init__(message, title=title, **context)
+        self.retry_after = max(1, int(retry_after))

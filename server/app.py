@@ -26,6 +26,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.types import ControllerRouterHandler
 from sqlalchemy import Engine
 
+from server.accounts.plugin import AccountsPlugin
 from server.catalog.db import Database, create_db_engine, upgrade_database
 from server.search.api import SearchPlugin, provide_search
 from server.search.service import SearchService
@@ -133,6 +134,9 @@ def create_app(
         all_plugins.append(CatchUpIndexing())  # after search: its lifespan needs the client
     handlers: list[ControllerRouterHandler] = [WebinarController, CaptionController, health]
     handlers.extend(extra_handlers)
+    # Who is calling (session cookie or Bearer token, `request.user`) and CSRF checks
+    # (server/accounts/plugin.py); routes that need an account carry its guards.
+    all_plugins.append(AccountsPlugin(settings))
     # The website: pages, feeds, /static, /media with Range requests and the security headers
     # on every response (server/web/plugin.py).
     all_plugins.append(SitePlugin(settings))

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from litestar import Request, Response
 
-from ingest.errors import ArchiveError, UnavailableError
+from ingest.errors import ArchiveError, RateLimitedError, UnauthorizedError, UnavailableError
 
 log = logging.getLogger("server")
 
@@ -25,7 +25,13 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
 
 
 def retry_headers(exc: ArchiveError) -> dict[str, str] | None:
-    return {"Retry-After": str(exc.retry_after)} if isinstance(exc, UnavailableError) else None
+    """`Retry-After` for the errors that say when to come back (unavailable, rate limited), and
+    `WWW-Authenticate` for a 401, as RFC 9110 asks (the API takes `Authorization: Bearer`)."""
+    if isinstance(exc, UnavailableError | RateLimitedError):
+        return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, UnauthorizedError):
+        return {"WWW-Authenticate": 'Bearer realm="webinar-archive"'}
+    return None
 
 
 def log_server_error(request: Request[Any, Any, Any], exc: ArchiveError) -> None:

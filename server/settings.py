@@ -67,6 +67,29 @@ class WhisperSettings:
     """WHISPER_COMPUTE_TYPE: default means int8 on the CPU and float16 on the GPU."""
 
 
+ENVIRONMENTS = ("production", "development")
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    """Staff accounts and sessions (server/accounts/)."""
+
+    environment: str = "production"
+    """ARCHIVE_ENV: `production` (the default) or `development`. Development is how local work is
+    recognised: it is the only case where the session and CSRF cookies lose `Secure`, so signing
+    in works over http://127.0.0.1 (`make demo` sets it). Behind an https proxy leave it unset:
+    the proxy may talk plain http to a server bound to 127.0.0.1, so the address proves nothing."""
+    secret_key: str | None = field(default=None, repr=False)
+    """ARCHIVE_SECRET_KEY (32 characters at least): signs session cookies and CSRF tokens. Unset,
+    one is generated once into <data_dir>/secret.key (mode 0600) and reused, so sessions survive
+    restarts and every process on this machine agrees; several machines must share it by setting
+    this variable."""
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment != "development"
+
+
 @dataclass(frozen=True)
 class Settings:
     storage: StorageSettings
@@ -74,6 +97,7 @@ class Settings:
     whisper: WhisperSettings = field(default_factory=lambda: WhisperSettings("default", "auto", "default"))
     max_duration_hours: float = 8.0
     """ARCHIVE_MAX_HOURS: longer recordings are rejected before any work."""
+    access: AccessSettings = field(default_factory=AccessSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, base_dir: Path | None = None) -> Settings:
@@ -105,6 +129,7 @@ class Settings:
             search=SearchSettings(meili_url, env.get("MEILI_MASTER_KEY") or None),
             whisper=whisper,
             max_duration_hours=hours,
+            access=_access_settings(env),
         )
 
 
@@ -140,3 +165,11 @@ def _check_database_url(url: str) -> None:
     scheme = url.split(":", 1)[0]
     if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
         raise SettingsError(f"DATABASE_URL={url!r}: expected sqlite:///PATH or postgresql+psycopg://...")
+
+
+def _access_settings(env: Mapping[str, str]) -> AccessSettings:
+    environment = _choice(env, "ARCHIVE_ENV", "production", ENVIRONMENTS)
+    secret = env.get("ARCHIVE_SECRET_KEY") or None
+    if secret is not None and len(secret) < 32:
+        raise SettingsError("ARCHIVE_SECRET_KEY: expected 32 characters at least (a random string)")
+    return AccessSettings(environment=environment, secret_key=secret)

@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import SQLAlchemyError
 
-from ingest.errors import ArchiveError
+from ingest.errors import ArchiveError, UnauthorizedError
 from server.problems import log_server_error, problem, retry_headers
 
 log = logging.getLogger("server.web")
@@ -83,6 +83,21 @@ def handle_archive_error(request: Request[Any, Any, Any], exc: ArchiveError) -> 
     return respond(request, exc.status, str(exc), title=exc.title, headers=retry_headers(exc), **exc.context)
 
 
+def handle_unauthorized(request: Request[Any, Any, Any], exc: UnauthorizedError) -> Response[Any]:
+    """Not signed in: a person gets the sign-in form (status 401) that returns to this page; a
+    program gets problem details with `WWW-Authenticate: Bearer`."""
+    if not wants_html(request):
+        return handle_archive_error(request, exc)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    next_path = target if request.method == "GET" else "/staff"
+    return Template(
+        template_name="staff/sign_in.html",
+        context={"message": str(exc), "next_path": next_path, "email": ""},
+        status_code=401,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Litestar's own errors (validation 400s, 404 for unknown routes, 405), in the same shapes."""
     status = exc.status_code
@@ -121,6 +136,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 EXCEPTION_HANDLERS: Final[ExceptionHandlersMap] = {
     ArchiveError: handle_archive_error,
+    UnauthorizedError: handle_unauthorized,
     HTTPException: handle_http_exception,
     SQLAlchemyError: handle_database_error,
     Exception: handle_unexpected,

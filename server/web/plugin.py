@@ -19,6 +19,7 @@ from server.web.media import media_file
 from server.web.pages import PageController
 from server.web.routing import strip_head_body
 from server.web.security import security_headers
+from server.web.staff import StaffController, signed_in_user
 from server.web.templating import STATIC_DIR, template_environment
 
 
@@ -34,6 +35,7 @@ class SitePlugin(InitPluginProtocol):
                 PageController,
                 FeedController,
                 media_file,
+                StaffController,
                 create_static_files_router(
                     path="/static",
                     directories=[STATIC_DIR],
@@ -46,6 +48,7 @@ class SitePlugin(InitPluginProtocol):
         engine = JinjaTemplateEngine.from_environment(template_environment())
         # Litestar's `url_for` scans the route table on every call; this one remembers (cache.py).
         engine.register_template_callable("url_for", url_for)
+        engine.register_template_callable("signed_in_user", signed_in_user)  # the header's staff links
         app_config.template_config = TemplateConfig(instance=engine)
         app_config.before_send.append(security_headers)
         app_config.before_send.append(strip_head_body)

@@ -412,6 +412,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help="rebuild the search index from the database alone")
     p.add_argument("--batch-size", type=int, default=5000, help="segments per request (default 5000)")
     p.set_defaults(handler=cmd_reindex)
+
+    from server.accounts.commands import add_user_commands
+
+    add_user_commands(sub)  # user create|list|disable|enable|password|token|revoke-tokens
     return parser
 
 

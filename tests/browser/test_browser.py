@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 from server.app import create_app
 from server.search.api import SearchPlugin
 from server.search.process import MeiliConnection
+from server.settings import Settings
 from tests.binaries import CHROMIUM
 from tests.site_data import demo_manifest, demo_transcript, settings_for, store_and_index
 
@@ -51,11 +52,13 @@ def _free_port() -> int:
 
 
 class Site:
-    """The running server: its address and the demo webinar's slug."""
+    """The running server: its address, the demo webinar's slug, and its settings (for tests
+    that add staff accounts to its catalogue)."""
 
-    def __init__(self, base_url: str, slug: str) -> None:
+    def __init__(self, base_url: str, slug: str, settings: Settings | None = None) -> None:
         self.base_url = base_url
         self.slug = slug
+        self.settings = settings
 
     def replay(self, query: str = "") -> str:
         return f"{self.base_url}/webinars/{self.slug}{query}"
@@ -68,7 +71,7 @@ def site(meili_server: MeiliConnection) -> Iterator[Site]:
 
     index_uid = f"browser_{uuid.uuid4().hex[:10]}"
     with tempfile.TemporaryDirectory() as tmp:
-        settings = settings_for(Path(tmp))
+        settings = settings_for(Path(tmp), development=True)  # the session cookie over http
         slug = store_and_index(
             settings,
             demo_transcript(),
@@ -94,7 +97,7 @@ def site(meili_server: MeiliConnection) -> Iterator[Site]:
                 raise RuntimeError("the test server did not start")
             time.sleep(0.05)
         try:
-            yield Site(f"http://127.0.0.1:{port}", slug)
+            yield Site(f"http://127.0.0.1:{port}", slug, settings)
         finally:
             server.should_exit = True
             thread.join(timeout=15)
@@ -292,13 +295,16 @@ def test_search_page_works_without_javascript(site: Site, browser: Browser) -> N
         page.wait_for_url("**speaker=Javier*")
         expect(page.locator(".chip")).to_contain_text("Javier Gutiérrez")
         hit = page.locator(".hit").first
-        start = float(hit.get_attribute("data-start") or "nan")
+        said = float(hit.get_attribute("data-time") or "nan")  # when the first matched word is said
         page.screenshot(path=str(ARTIFACTS / "search-nojs.png"), full_page=True)
         hit.locator(".snippet a").click()
         page.wait_for_url(f"**/webinars/{site.slug}?t=*")
-        # Without JavaScript the player's source carries the moment as a media fragment.
+        # Without JavaScript the player's source carries the moment as a media fragment: the
+        # link's second, which is a second or so before the words.
+        t = int(page.url.split("t=")[1].split("&")[0])
+        assert said - 3 <= t <= said
         src = page.get_attribute("#player", "src") or ""
-        assert src.endswith(f"#t={int(start)}")
+        assert src.endswith(f"#t={t}")
         expect(page.locator("#transcript .seg.current")).to_have_count(1)
     finally:
         context.close()

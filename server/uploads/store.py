@@ -136,6 +136,17 @@ class UploadStore:
         for path in (self.data_path(upload_id), self._record_path(upload_id)):
             path.unlink(missing_ok=True)
 
+    def adopt(self, path: Path, filename: str, owner: int | None) -> str:
+        """A file already received whole (a form posted without JavaScript) as a finished upload,
+        so the form can refer to it while its fields are corrected."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        upload_id = secrets.token_urlsafe(18)
+        length = path.stat().st_size
+        os.replace(path, self.data_path(upload_id))
+        record = UploadRecord(length=length, filename=_clean_name(filename), owner=owner, created=time.time())
+        self._record_path(upload_id).write_text(json.dumps(asdict(record)), encoding="utf-8")
+        return upload_id
+
     def take(self, upload_id: str, target: Path) -> Path:
         """Move a complete upload's file to `target` (the media folder) and forget the upload."""
         if not self.is_complete(upload_id):

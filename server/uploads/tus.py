@@ -26,6 +26,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 
 from ingest.errors import ArchiveError, InputError, NotFoundError
+from server.accounts.guards import staff_guard
 from server.uploads.store import UploadStore
 
 TUS_VERSION: Final = "1.0.0"
@@ -93,6 +94,7 @@ def _owned(store: UploadStore, upload_id: str, request: Request[Any, Any, Any]) 
 class TusController(Controller):
     path = "/api/uploads"
     tags = ["uploads"]  # noqa: RUF012  (Litestar reads a plain class attribute)
+    guards = [staff_guard]  # noqa: RUF012
 
     @post("/", name="tus-create", summary="Start a resumable upload", status_code=201)
     async def create(self, request: Request[Any, Any, State]) -> Response[None]:

@@ -13,6 +13,7 @@ from litestar.middleware import AbstractMiddleware
 from litestar.testing import TestClient
 from litestar.types import Receive, Scope, Send
 
+from server.catalog.models import User
 from server.uploads.store import EXPIRY_SECONDS, UploadStore
 from server.uploads.tus import TusController, parse_metadata
 from server.web.errors import EXCEPTION_HANDLERS
@@ -21,9 +22,8 @@ TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK = {"Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream"}
 
 
-class FakeUser:
-    def __init__(self, user_id: int) -> None:
-        self.id = user_id
+def staff(user_id: int) -> User:
+    return User(id=user_id, email=f"staff{user_id}@example.org", password_hash="-", role="staff")
 
 
 class AsUser(AbstractMiddleware):
@@ -32,7 +32,7 @@ class AsUser(AbstractMiddleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", []))
         user = headers.get(b"x-test-user")
-        scope["user"] = FakeUser(int(user)) if user else None
+        scope["user"] = staff(int(user)) if user else None
         await self.app(scope, receive, send)
 
 
@@ -129,6 +129,11 @@ def test_an_upload_belongs_to_whoever_started_it(client: TestClient[Litestar]) -
     assert client.delete(url, headers=other).status_code == 404
     assert client.delete(url, headers=TUS).status_code == 204
     assert client.head(url, headers=TUS).status_code == 404
+
+
+def test_only_staff_upload(client: TestClient[Litestar]) -> None:
+    del client.headers["x-test-user"]
+    assert client.post("/api/uploads", headers={**TUS, "Upload-Length": "10"}).status_code == 401
 
 
 def test_hostile_ids_and_metadata(client: TestClient[Litestar], store: UploadStore) -> None:

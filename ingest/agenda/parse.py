@@ -17,7 +17,7 @@ import msgspec
 
 from ingest.agenda.lines import Line, continues, read_line
 from ingest.agenda.names import SpeakerIndex
-from ingest.agenda.times import format_time, parse_time, two_part_as_hours
+from ingest.agenda.times import clock_start, format_time, parse_time, two_part_as_hours
 from ingest.agenda.titles import Reading, TitleReader, read_title
 from ingest.document import SEGMENT_KINDS, SegmentKind
 from ingest.errors import InputError
@@ -152,20 +152,23 @@ def _group(agenda: str) -> tuple[list[_Draft], list[AgendaWarning]]:
 def _read_times(drafts: list[_Draft]) -> list[tuple[int, str, str]]:
     """Set each draft's time, in the agenda's one reading of two-part times; returns problems."""
     problems: list[tuple[int, str, str]] = []
-    hours_first = two_part_as_hours([draft.line.time for draft in drafts if draft.line.time])
+    written = [draft.line.time for draft in drafts if draft.line.time]
+    start = clock_start(written)
+    hours_first = start is not None or two_part_as_hours(written)
+    offset = start or 0.0
     for draft in drafts:
         line = draft.line
         if line.problem is not None or line.time is None:
             problems.append((line.number, line.text, line.problem or "no time"))
             continue
         try:
-            at = parse_time(line.time, hours_first=hours_first)
+            at = parse_time(line.time, hours_first=hours_first) - offset
         except ValueError as exc:
             problems.append((line.number, line.text, str(exc)))
             continue
         if line.end is not None:
             try:
-                end = parse_time(line.end, hours_first=hours_first)
+                end = parse_time(line.end, hours_first=hours_first) - offset
             except ValueError as exc:
                 problems.append((line.number, line.text, f"end of the range: {exc}"))
                 continue

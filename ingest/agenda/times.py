@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
-__all__ = ["format_time", "parse_time", "two_part_as_hours"]
+__all__ = ["clock_start", "format_time", "parse_time", "two_part_as_hours"]
 
 _TIME_PART = re.compile(r"[0-9]+")
 _SECONDS_PART = re.compile(r"([0-9]+)(\.[0-9]+)?")
@@ -92,6 +92,38 @@ def two_part_as_hours(times: Sequence[str]) -> bool:
         as_minutes.append(minutes_first)
         as_hours.append(hours_first)
     return not _increasing(as_minutes) and _increasing(as_hours)
+
+
+CLOCK_HOURS = range(6, 24)
+"""Hours an event's published schedule starts in (a first item at `13:00` is 1 pm)."""
+MIN_TALK_GAP = 60.0
+"""Seconds: agenda items are talks and questions, minutes apart, never a few seconds."""
+
+
+def clock_start(times: Sequence[str]) -> float | None:
+    """When an agenda gives wall-clock times (`13:00`, `13:10`, `13:45`, as event pages do), the
+    first item's time in seconds, to subtract from every item; None for times into the recording.
+
+    Read as `MM:SS`, such an agenda starts 13 minutes in with items seconds apart: no webinar
+    runs that way. So two-part times only, a first hour from 06 to 23, and a median gap under a
+    minute as `MM:SS` (at least a minute as `HH:MM`) mean clock times. `00:05`, `04:12`, `21:40`
+    (minutes and seconds) has a first part below 6 or gaps of minutes, and stays as it is.
+    """
+    if not times or any(time.count(":") != 1 for time in times):
+        return None
+    try:
+        as_minutes = [parse_time(time) for time in times]
+        as_clock = [parse_time(time, hours_first=True) for time in times]
+    except ValueError:
+        return None
+    if int(times[0].split(":")[0]) not in CLOCK_HOURS or len(times) < 2:
+        return None
+    if not (_increasing(as_clock) and _increasing(as_minutes)):
+        return None
+    gaps = sorted(later - earlier for earlier, later in pairwise(as_minutes))
+    if gaps[len(gaps) // 2] >= MIN_TALK_GAP:
+        return None
+    return as_clock[0]
 
 
 def format_time(seconds: float) -> str:

@@ -305,9 +305,11 @@ def test_two_part_times_among_hours_stay_minutes_when_in_order() -> None:
     assert [item.at for item in read(text).items] == [5.0, 252.0, 1300.0, 1443.0]
 
 
-def test_clock_like_ranges_read_as_minutes_and_seconds() -> None:
+def test_clock_time_ranges_count_from_the_first_item() -> None:
+    # Read as minutes and seconds these would be 20 s apart, 13 minutes in: an event page's
+    # 1 pm to 2:30 pm schedule instead.
     text = "13:00-13:20 Welcome\n13:20 to 14:05 Keynote\n14:05—14:30 Panel"
-    assert [item.at for item in read(text).items] == [780.0, 800.0, 845.0]
+    assert [item.at for item in read(text).items] == [0.0, 1200.0, 3900.0]
 
 
 def test_when_neither_reading_keeps_the_order_the_error_is_in_minutes_and_seconds() -> None:
@@ -467,3 +469,23 @@ def test_pipeline_result_carries_the_warnings(monkeypatch: pytest.MonkeyPatch) -
     assert result.agenda_warnings == (AgendaWarning(line=1, text="Agenda", why="skipped (no time)"),)
     without = pipeline.run(Path("x.opus"), Manifest(speakers=SPEAKERS))
     assert without.agenda_warnings == ()
+
+
+def test_clock_times_from_an_event_page_count_from_the_first_item() -> None:
+    """Event pages often give the schedule in clock time: 13:00 is the start, not minute 13."""
+    parsed = read_agenda(
+        "13:00 Welcome by Maria Jensen\n13:10 Keynote by Tomasz Nowak\n13:45 Questions\n14:00 Close",
+        [Person("Maria Jensen"), Person("Tomasz Nowak")],
+    )
+    assert [item.at for item in parsed.items] == [0.0, 600.0, 2700.0, 3600.0]
+
+
+def test_clock_ranges_and_minutes_and_seconds_stay_apart() -> None:
+    ranges = read_agenda("09:30–09:40 Welcome\n09:40–10:15 Keynote\n10:15–10:30 Questions", [])
+    assert [item.at for item in ranges.items] == [0.0, 600.0, 2700.0]
+    # Minutes and seconds into the recording, items minutes apart: read as written.
+    minutes = read_agenda("00:05 Welcome\n04:12 Keynote\n21:40 Questions", [])
+    assert [item.at for item in minutes.items] == [5.0, 252.0, 1300.0]
+    # A first part of 13 with items minutes apart is minutes and seconds too.
+    late = read_agenda("13:00 Panel\n19:30 Questions\n25:10 Close", [])
+    assert [item.at for item in late.items] == [780.0, 1170.0, 1510.0]

@@ -155,9 +155,12 @@ def long_transcript(hours: float = 2.0, seed: int = 5) -> Transcript:
     return Transcript("en", duration, "synthetic", segments, speakers, chapters, [])
 
 
-def settings_for(base: Path) -> Settings:
-    """Settings with the data and media folders under `base` (nothing from the environment)."""
-    return Settings.from_env({}, base_dir=base)
+def settings_for(base: Path, *, development: bool = False) -> Settings:
+    """Settings with the data and media folders under `base` (nothing from the environment).
+
+    `development=True` is ARCHIVE_ENV=development: cookies without `Secure`, so a browser keeps
+    the staff session over http://127.0.0.1."""
+    return Settings.from_env({"ARCHIVE_ENV": "development"} if development else {}, base_dir=base)
 
 
 def store_and_index(
@@ -204,3 +207,28 @@ def store_and_index(
     finally:
         engine.dispose()
     return stored_slug
+
+
+def add_account(settings: Settings, email: str, password: str, role: str = "staff") -> None:
+    """A staff account in the settings' catalogue (as `user create` makes one)."""
+    from server.accounts import passwords, users
+
+    upgrade_database(settings.storage.database_url)
+    engine = create_db_engine(settings.storage.database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            users.create_user(session, email, passwords.hash_password(password), role)
+    finally:
+        engine.dispose()
+
+
+def add_token(settings: Settings, email: str) -> str:
+    """A new API token for the account (as `user token` makes one)."""
+    from server.accounts import users
+
+    engine = create_db_engine(settings.storage.database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            return users.issue_token(session, users.get_user(session, email))
+    finally:
+        engine.dispose()

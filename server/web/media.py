@@ -10,6 +10,14 @@ file), and `ETag`/`Last-Modified` with `304` for a cached copy.
 Paths cannot escape the media folder: the requested path is resolved (symlinks included) and
 must stay under the resolved folder; hidden files (such as the `.name.part` files an ingest is
 still writing) are never served.
+
+Only recordings are served, and only to those who may see their webinar: a file is served when a
+webinar the public may see (`listed()`: published, stored in full) has it as its `media_path`,
+or, for signed-in staff, when any webinar has it (a draft being checked before publishing; sent
+`Cache-Control: private`). Anything else in the folder (an upload not yet stored, a draft's
+recording asked for by the public, a stray file) is a 404, as if it were not there. This costs
+one lookup by path per request on the catalogue's pool (a few hundred webinars'
+rows: well under a millisecond).
 """
 
 from __future__ import annotations
@@ -27,8 +35,14 @@ from litestar import HttpMethod, Request, Response, route
 from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Stream
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from ingest.errors import NotFoundError
+from server.accounts.auth import current_user, is_staff
+from server.catalog.db import Database
+from server.catalog.models import Webinar
+from server.catalog.status import listed
 
 CHUNK: Final = 256 * 1024
 CACHE_CONTROL: Final = "public, max-age=86400"
@@ -119,7 +133,7 @@ async def _read(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
             yield chunk
 
 
-def _not_modified(request: Request[object, object, State], etag: str, mtime: float) -> bool:
+def _not_modified(request: Request[Any, Any, State], etag: str, mtime: float) -> bool:
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
         tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
@@ -133,10 +147,35 @@ def _not_modified(request: Request[object, object, State], etag: str, mtime: flo
     return False
 
 
-async def _serve(request: Request[object, object, State], path: str, with_body: bool) -> Response[Any]:
+def recording_visibility(session: Session, paths: list[str]) -> str | None:
+    """`public` when a listed webinar's recording is at one of `paths` (relative to the media
+    folder), `draft` when only unlisted webinars' is, None when no webinar's is."""
+    rows = session.execute(
+        sa_select(listed()).select_from(Webinar).where(col(Webinar.media_path).in_(paths))
+    ).scalars()
+    seen = [bool(row) for row in rows]
+    if not seen:
+        return None
+    return "public" if any(seen) else "draft"
+
+
+async def _visibility(
+    request: Request[Any, Any, State], media_dir: Path, path: str, file: Path
+) -> str | None:
+    asked = "/".join(Path(path.lstrip("/")).parts)
+    resolved = file.relative_to(media_dir.resolve()).as_posix()
+    paths = list(dict.fromkeys([asked, resolved, str(file)]))
+    database: Database = request.app.state.database
+    return await database.run(recording_visibility, paths)
+
+
+async def _serve(request: Request[Any, Any, State], path: str, with_body: bool) -> Response[Any]:
     media_dir: Path = request.app.state.settings.storage.media_dir
     file = resolve_media(media_dir, path)
     if file is None:
+        raise NotFoundError("no such recording")
+    visibility = await _visibility(request, media_dir, path, file)
+    if visibility is None or (visibility == "draft" and not is_staff(current_user(request))):
         raise NotFoundError("no such recording")
     stat = os.stat(file)
     size = stat.st_size
@@ -145,7 +184,7 @@ async def _serve(request: Request[object, object, State], path: str, with_body: 
         "Accept-Ranges": "bytes",
         "ETag": etag,
         "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
-        "Cache-Control": CACHE_CONTROL,
+        "Cache-Control": CACHE_CONTROL if visibility == "public" else "private, max-age=0",
     }
     media_type = content_type(file)
     if _not_modified(request, etag, stat.st_mtime):
@@ -178,7 +217,7 @@ async def _serve(request: Request[object, object, State], path: str, with_body: 
 @route(
     "/media/{path:path}", http_method=[HttpMethod.GET, HttpMethod.HEAD], name="media", include_in_schema=False
 )
-async def media_file(request: Request[object, object, State], path: FromPath[str]) -> Response[Any]:
+async def media_file(request: Request[Any, Any, State], path: FromPath[str]) -> Response[Any]:
     """A recording (or any file in ARCHIVE_MEDIA_DIR), whole or by byte range; HEAD sends the
     headers alone, so clients can learn the size and validators first."""
     return await _serve(request, path, with_body=request.method != HttpMethod.HEAD)

@@ -492,3 +492,61 @@ def test_drafts_are_invisible_to_the_public(
     assert staff_view.content == b"draft recording"
     assert staff_view.headers["cache-control"].startswith("private")
     assert client.get("/media/stray.opus").status_code == 404
+
+
+# --- the SQL on both databases ------------------------------------------------------------
+
+
+def test_accounts_sql_on_sqlite_and_postgresql(catalog_engine: Any) -> None:
+    """Tokens, sessions and the rate limit's arithmetic with each backend's timestamps."""
+    import datetime as dt
+
+    from server.accounts import users
+    from server.accounts.sessions import password_fingerprint
+    from server.catalog.models import SignInAttempt
+
+    with Session(catalog_engine) as session, session.begin():
+        user = users.create_user(session, " Eve@Example.org ", "$argon2id$stand-in", "staff")
+        token = users.issue_token(session, user, "ci")
+        user_id = user.id
+    assert user_id is not None
+    with Session(catalog_engine) as session:
+        found = users.user_for_token(session, token)
+        assert found is not None
+        assert found.email == "eve@example.org"
+        assert users.user_for_token(session, token + "x") is None
+    with Session(catalog_engine) as session:
+        assert (
+            users.user_for_session(session, user_id, password_fingerprint("$argon2id$stand-in")) is not None
+        )
+        assert users.user_for_session(session, user_id, password_fingerprint("$argon2id$other")) is None
+
+    now = dt.datetime.now(dt.UTC)
+    with Session(catalog_engine) as session, session.begin():
+        for minutes in (20, 14, 10, 6, 4, 2):  # the one 20 minutes ago is outside the window
+            session.add(
+                SignInAttempt(
+                    email="eve@example.org", address="198.51.100.7", at=now - dt.timedelta(minutes=minutes)
+                )
+            )
+    with Session(catalog_engine) as session:
+        limit = users.sign_in_limit(session, "eve@example.org", "203.0.113.9", now=now)
+        assert not limit.allowed
+        # The oldest of the five in the window (14 minutes ago) leaves it in about a minute.
+        assert 55 <= limit.retry_after <= 62
+        assert users.sign_in_limit(session, "other@example.org", "203.0.113.9", now=now).allowed
+    with Session(catalog_engine) as session, session.begin():
+        session.add(
+            SignInAttempt(
+                email="eve@example.org",
+                address="198.51.100.7",
+                at=now - dt.timedelta(minutes=1),
+                succeeded=True,
+            )
+        )
+    with Session(catalog_engine) as session:
+        assert users.sign_in_limit(session, "eve@example.org", "203.0.113.9", now=now).allowed
+    with Session(catalog_engine) as session, session.begin():
+        assert users.revoke_tokens(session, users.get_user(session, "eve@example.org")) == 1
+    with Session(catalog_engine) as session:
+        assert users.user_for_token(session, token) is None

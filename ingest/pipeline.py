@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,11 @@ from ingest.vocabulary import build_prompt, snap_to_vocabulary
 
 if TYPE_CHECKING:
     from ingest.agenda import AgendaItem, AgendaWarning, ParsedAgenda
+
+
+StageCallback = Callable[[str], None]
+"""Called with the stage about to start: "probing", "transcribing", "finding speakers",
+"structuring" (a worker reports it; it may raise to stop the run between stages)."""
 
 
 @dataclass(frozen=True)
@@ -54,15 +59,19 @@ def run(
     options: PipelineOptions | None = None,
     progress: ProgressCallback | None = None,
     agenda: str | Sequence[AgendaEntry] | None = None,
+    stage: StageCallback | None = None,
 ) -> PipelineResult:
     """Turn a recording and its metadata into a transcript; raises `InputError` on bad input.
 
     `agenda` (the timing overview text, or structured entries) overrides `manifest.agenda`.
+    `stage` hears each stage as it starts.
     """
     manifest = manifest or Manifest()
     options = options or PipelineOptions()
+    started = stage or (lambda _name: None)
     parsed = _structure_agenda(manifest, options, agenda)  # a bad agenda fails before any work
     agenda_items = parsed.items if parsed is not None else None
+    started("probing")
     media = probe(media_path, max_duration=options.max_duration)
     vocabulary = [*manifest.vocabulary(), *options.extra_vocabulary]
     transcribe_options = TranscribeOptions(
@@ -73,11 +82,12 @@ def run(
         batch_size=options.batch_size,
         segment_languages=options.segment_languages,
     )
+    started("transcribing")
     transcript = transcribe(media_path, options.model, transcribe_options, progress)
     if options.use_snap:
         transcript = snap_to_vocabulary(transcript, vocabulary)
     if options.structure:
-        transcript = _structure(media_path, transcript, manifest, agenda_items)
+        transcript = _structure(media_path, transcript, manifest, agenda_items, started)
     warnings = tuple(parsed.warnings) if parsed is not None else ()
     return PipelineResult(media=media, transcript=transcript, agenda_warnings=warnings)
 
@@ -164,11 +174,17 @@ def speaker_hints(manifest: Manifest, agenda: list[AgendaItem] | None) -> dict[s
 
 
 def _structure(
-    media_path: Path, transcript: Transcript, manifest: Manifest, agenda: list[AgendaItem] | None
+    media_path: Path,
+    transcript: Transcript,
+    manifest: Manifest,
+    agenda: list[AgendaItem] | None,
+    stage: StageCallback,
 ) -> Transcript:
     """Diarize with the process-wide diarizer, then structure."""
     from ingest.speakers import default_diarizer
     from ingest.structure import structure
 
+    stage("finding speakers")
     turns = default_diarizer().diarize(media_path, **speaker_hints(manifest, agenda))
+    stage("structuring")
     return structure(transcript, manifest, turns, agenda)

@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 
 from server.accounts.plugin import AccountsPlugin
 from server.catalog.db import Database, create_db_engine, upgrade_database
+from server.jobs.api import JobsPlugin
 from server.search.api import SearchPlugin, provide_search
 from server.search.service import SearchService
 from server.settings import Settings
@@ -137,6 +138,9 @@ def create_app(
     # Who is calling (session cookie or Bearer token, `request.user`) and CSRF checks
     # (server/accounts/plugin.py); routes that need an account carry its guards.
     all_plugins.append(AccountsPlugin(settings))
+    # Processing jobs: /api/jobs, the staff's uploads and writes on /api/webinars, /staff/jobs
+    # (server/jobs/api.py); the queue is made on first use.
+    all_plugins.append(JobsPlugin(settings))
     # The website: pages, feeds, /static, /media with Range requests and the security headers
     # on every response (server/web/plugin.py).
     all_plugins.append(SitePlugin(settings))

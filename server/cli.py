@@ -305,12 +305,49 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@contextmanager
+def background_worker(concurrency: int = 1) -> Iterator[None]:
+    """A `webinar-archive worker` child process for as long as the block runs (stopped with
+    SIGTERM, which hands its running jobs back to the queue; killed if it does not stop). It
+    inherits this process's environment, so the MEILI_URL of a local Meilisearch reaches it,
+    and Linux stops it if this process dies (PDEATHSIG)."""
+    import signal
+    import subprocess
+
+    from server.search.process import _die_with_parent
+
+    command = [sys.executable, "-m", "server.cli", "worker", "--concurrency", str(concurrency)]
+    child = subprocess.Popen(command, preexec_fn=_die_with_parent())
+    try:
+        yield
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Run processing jobs from the queue (Huey; QUEUE_URL, else <data dir>/queue.db) until
+    stopped: Ctrl+C (SIGINT) lets running jobs finish, SIGTERM hands them back to the queue."""
+    from server.jobs.worker import run_worker
+    from server.serving import configure_logging
+
+    configure_logging()
+    run_worker(settings, args.concurrency)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the site and API with uvicorn, in one process or `--workers` processes.
 
     The local Meilisearch (MEILI_URL unset) is started here, in this process, and handed to the
     app (or to every worker) as MEILI_URL and MEILI_MASTER_KEY: it lives exactly as long as this
-    command, and dies with it even on `kill -9` (see server/search/process.py).
+    command, and dies with it even on `kill -9` (see server/search/process.py). One processing
+    worker (`webinar-archive worker`) runs beside the site unless `--no-worker`.
     """
     import uvicorn
 
@@ -328,6 +365,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                 os.environ["MEILI_MASTER_KEY"] = connection.api_key or ""
             except MeiliProcessError as exc:  # the site works without search; say why
                 print(f"webinar-archive: search disabled: {exc}", file=sys.stderr, flush=True)
+        if args.worker:
+            stack.enter_context(background_worker())
         print(f"Webinar Archive: open http://{args.host}:{args.port}/ (Ctrl+C stops)", flush=True)
         if args.workers > 1:
             uvicorn.run(
@@ -407,7 +446,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers", type=_workers, default=1, help="worker processes (default 1; production: one per core)"
     )
+    p.add_argument(
+        "--no-worker",
+        dest="worker",
+        action="store_false",
+        help="do not start a processing worker beside the site (run `webinar-archive worker` elsewhere)",
+    )
     p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("worker", help="run processing jobs (uploads, re-processing) from the queue")
+    p.add_argument(
+        "--concurrency", type=_workers, default=1, help="jobs run at once, one thread each (default 1)"
+    )
+    p.set_defaults(handler=cmd_worker)
 
     p = sub.add_parser("reindex", help="rebuild the search index from the database alone")
     p.add_argument("--batch-size", type=int, default=5000, help="segments per request (default 5000)")

@@ -8,6 +8,7 @@ process. A bad value fails here, with the variable's name, not as a traceback la
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,25 @@ class SearchSettings:
     """MEILI_URL: an existing Meilisearch; unset means start a local one under data_dir."""
     meili_master_key: str | None
     """MEILI_MASTER_KEY: the key for MEILI_URL; the local server generates and keeps its own."""
+    index_uid: str = "segments"
+    """MEILI_INDEX: the segments index's uid (its webinar index is `<uid>_webinars`); a worker and
+    the site that share one Meilisearch must agree on it."""
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """Background processing (server/jobs/, docs/jobs.md)."""
+
+    queue_url: str | None = None
+    """QUEUE_URL: redis://host:port/db moves the Huey queue to a Redis shared by workers on many
+    machines; unset, the queue is a SQLite file, <data_dir>/queue.db (embedded, no server)."""
+    queue_name: str = "webinar-archive"
+    """QUEUE_NAME: the Huey queue's name; the site and its workers must agree on it."""
+    lease_seconds: float = 60.0
+    """JOB_LEASE_SECONDS: how long a worker's claim on a job lasts unless renewed (it renews
+    every few seconds while it works); a job whose worker died is picked up again after it."""
+    max_upload_bytes: int = 8 * 1024**3
+    """ARCHIVE_MAX_UPLOAD_MB (default 8192): a larger upload is refused with 413."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +117,7 @@ class Settings:
     whisper: WhisperSettings = field(default_factory=lambda: WhisperSettings("default", "auto", "default"))
     max_duration_hours: float = 8.0
     """ARCHIVE_MAX_HOURS: longer recordings are rejected before any work."""
+    jobs: JobSettings = field(default_factory=JobSettings)
     access: AccessSettings = field(default_factory=AccessSettings)
 
     @classmethod
@@ -126,9 +147,12 @@ class Settings:
             raise SettingsError(f"ARCHIVE_MAX_HOURS={hours_text!r}: expected a number between 0 and 100")
         return cls(
             storage=StorageSettings(data_dir, media_dir, database_url),
-            search=SearchSettings(meili_url, env.get("MEILI_MASTER_KEY") or None),
+            search=SearchSettings(
+                meili_url, env.get("MEILI_MASTER_KEY") or None, _index_uid(env.get("MEILI_INDEX"))
+            ),
             whisper=whisper,
             max_duration_hours=hours,
+            jobs=_job_settings(env),
             access=_access_settings(env),
         )
 
@@ -165,6 +189,44 @@ def _check_database_url(url: str) -> None:
     scheme = url.split(":", 1)[0]
     if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
         raise SettingsError(f"DATABASE_URL={url!r}: expected sqlite:///PATH or postgresql+psycopg://...")
+
+
+def _index_uid(value: str | None) -> str:
+    if not value:
+        return "segments"
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,200}", value):
+        raise SettingsError(f"MEILI_INDEX={value!r}: expected letters, digits, '-' or '_'")
+    return value
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    text = env.get(name) or ""
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{name}={text!r}: expected a number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={text!r}: expected a number from {low:g} to {high:g}")
+    return value
+
+
+def _job_settings(env: Mapping[str, str]) -> JobSettings:
+    queue_url = env.get("QUEUE_URL") or None
+    if queue_url is not None:
+        parsed = urlparse(queue_url)
+        if parsed.scheme not in ("redis", "rediss", "unix") or not (parsed.netloc or parsed.path):
+            raise SettingsError(f"QUEUE_URL={queue_url!r}: expected redis://host:port/db")
+    name = env.get("QUEUE_NAME") or "webinar-archive"
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", name):
+        raise SettingsError(f"QUEUE_NAME={name!r}: expected letters, digits, '.', ':', '-' or '_'")
+    return JobSettings(
+        queue_url=queue_url,
+        queue_name=name,
+        lease_seconds=_number(env, "JOB_LEASE_SECONDS", 60.0, 2.0, 3600.0),
+        max_upload_bytes=int(_number(env, "ARCHIVE_MAX_UPLOAD_MB", 8192.0, 0.001, 1_000_000.0) * 1024**2),
+    )
 
 
 def _access_settings(env: Mapping[str, str]) -> AccessSettings:

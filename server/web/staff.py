@@ -49,6 +49,9 @@ class StaffLink:
 
 STAFF_LINKS: Final[list[StaffLink]] = [
     StaffLink(
+        "staff-jobs", "Processing jobs", "Uploads and re-processing: progress, time left, retry, cancel."
+    ),
+    StaffLink(
         "staff-users", "Accounts", "Create accounts, disable them, revoke API tokens.", admin_only=True
     ),
 ]

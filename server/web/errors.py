@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -57,6 +57,7 @@ def error_page(status: int, title: str, message: str, **context: Any) -> Templat
         template_name="error.html",
         context={"status": status, "title": title, "message": message, **context},
         status_code=status,
+        media_type=MediaType.HTML,  # not the route's (a form's POST handler may say JSON)
     )
 
 
@@ -94,6 +95,7 @@ def handle_unauthorized(request: Request[Any, Any, Any], exc: UnauthorizedError)
         template_name="staff/sign_in.html",
         context={"message": str(exc), "next_path": next_path, "email": ""},
         status_code=401,
+        media_type=MediaType.HTML,
         headers={"Cache-Control": "no-store"},
     )
 

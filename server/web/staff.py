@@ -21,7 +21,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 import anyio.to_thread
-from litestar import Controller, Request, post
+from litestar import Controller, MediaType, Request, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
@@ -88,6 +88,7 @@ def sign_in_page(message: str | None, next_path: str, status: int = 200, email: 
         context={"message": message, "next_path": safe_next(next_path), "email": email},
         status_code=status,
         headers={"Cache-Control": "no-store"},
+        media_type=MediaType.HTML,
     )
 
 
@@ -204,7 +205,9 @@ class StaffController(Controller):
             "form": form or {},
             "min_length": passwords.MIN_LENGTH,
         }
-        return Template(template_name="staff/users.html", context=context, status_code=status)
+        return Template(
+            template_name="staff/users.html", context=context, status_code=status, media_type=MediaType.HTML
+        )
 
     @post("/users", name="staff-users-create", guards=[admin_guard], status_code=303)
     async def create_account(self, request: Request[Any, Any, Any], db: NamedDependency[Database]) -> Any:

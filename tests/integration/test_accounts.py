@@ -150,6 +150,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client: TestClient
     unknown = sign_in(client, "nobody@example.org", "not the password at all")
     for response in (wrong, unknown):
         assert response.status_code == 401
+        assert response.headers["content-type"].startswith("text/html")
         assert "That email and password do not match an account" in response.text
         assert COOKIE_NAME not in response.headers.get("set-cookie", "")
     assert client.get("/staff", headers=HTML).status_code == 401
@@ -224,6 +225,7 @@ def test_forms_without_the_csrf_token_are_refused(client: TestClient[Litestar]) 
     form = {"email": STAFF, "password": STAFF_PASSWORD}
     refused = client.post("/staff/sign-in", data=form, headers=HTML)
     assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
     assert "security token is missing or wrong" in refused.text
     wrong = client.post("/staff/sign-in", data={**form, "_csrf_token": "0" * 128}, headers=HTML)
     assert wrong.status_code == 403

@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml requirements-models.txt scripts/setup_system.sh scripts
 demo: setup ## ingest the bundled demo webinar, then serve the site (PORT=8000)
 	$(BIN)/webinar-archive ingest media/demo/demo-webinar.opus --manifest media/demo/manifest.yaml \
 		--agenda media/demo/agenda.txt
-	$(BIN)/webinar-archive serve --host $(HOST) --port $(PORT)
+	ARCHIVE_ENV=$${ARCHIVE_ENV:-development} $(BIN)/webinar-archive serve --host $(HOST) --port $(PORT)
 
 # After ruff: deptry (every imported package is declared in pyproject.toml) and import-linter
 # (the layering contracts in pyproject.toml's [tool.importlinter]).

@@ -97,8 +97,10 @@ class AccessSettings:
     environment: str = "production"
     """ARCHIVE_ENV: `production` (the default) or `development`. Development is how local work is
     recognised: it is the only case where the session and CSRF cookies lose `Secure`, so signing
-    in works over http://127.0.0.1 (`make demo` sets it). Behind an https proxy leave it unset:
-    the proxy may talk plain http to a server bound to 127.0.0.1, so the address proves nothing."""
+    in works over plain http (`make demo` sets it). Chromium and Firefox keep `Secure` cookies
+    from http://127.0.0.1 and http://localhost anyway (checked with Chromium), so it matters for
+    other addresses on http and for clients such as httpx. The bind address is not used to
+    guess: behind an https proxy the server is often bound to 127.0.0.1 in production."""
     secret_key: str | None = field(default=None, repr=False)
     """ARCHIVE_SECRET_KEY (32 characters at least): signs session cookies and CSRF tokens. Unset,
     one is generated once into <data_dir>/secret.key (mode 0600) and reused, so sessions survive

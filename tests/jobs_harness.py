@@ -160,3 +160,22 @@ def wait_for(
 
 def finished(job: dict[str, Any]) -> bool:
     return job["state"] in FINISHED
+
+
+def longer_recording(path: Path, repeats: int = 4) -> Path:
+    """two_voices played `repeats` times over, as a 16 kHz mono WAV (about 2.5 minutes for 4):
+    long enough that a worker can be caught, and killed, in the middle of transcribing it."""
+    import wave
+
+    import numpy as np
+
+    from ingest.audio import load
+
+    samples = load(RECORDING, 16_000).samples
+    pcm = (np.clip(np.tile(samples, repeats), -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(pcm.tobytes())
+    return path

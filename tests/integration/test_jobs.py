@@ -33,6 +33,7 @@ from tests.jobs_harness import (
     JobEnv,
     Worker,
     finished,
+    longer_recording,
     make_env,
     upload,
     wait_for,
@@ -321,6 +322,14 @@ def test_reprocess_is_a_job(client: TestClient[Litestar], env: JobEnv, workers: 
 # --- kill -9 mid-transcription ------------------------------------------------------------------
 
 
+def _transcribing_or_past(job: dict[str, Any]) -> bool:
+    if job["state"] != "running":
+        return finished(job)
+    return job["stage"] not in (None, "probing", "transcribing") or (
+        job["stage"] == "transcribing" and job["progress"] > 0.1
+    )
+
+
 @pytest.mark.slow
 def test_worker_killed_mid_transcription_job_completes_exactly_once(
     tmp_path: Path, meili_server: MeiliConnection, meili_index: str, queue_url: str | None
@@ -331,16 +340,16 @@ def test_worker_killed_mid_transcription_job_completes_exactly_once(
         for client in _client(env):
             first = Worker(env)
             started.append(first)
-            job_id = upload(client).json()["job"]["id"]
-            wait_for(
-                client,
-                job_id,
-                lambda j: (j["state"] == "running" and j["stage"] == "transcribing") or finished(j),
-                interval=0.05,
-            )
+            recording = longer_recording(tmp_path / "interview.wav").read_bytes()
+            accepted = upload(client, media=recording, filename="interview.wav")
+            assert accepted.status_code == 202, accepted.text
+            job_id = accepted.json()["job"]["id"]
+            # Some of the audio transcribed, not all of it: mid-transcription.
+            wait_for(client, job_id, _transcribing_or_past, interval=0.05)
             killed_at = time.monotonic()
             first.kill9()
             stuck = client.get(f"/api/jobs/{job_id}").json()
+            assert stuck["stage"] == "transcribing", stuck
             assert stuck["state"] == "running", stuck
             assert stuck["attempts"] == 1, stuck
             print(f"\nkilled worker pid {first.pid} during {stuck['stage']!r} at {stuck['progress']:.0%}")

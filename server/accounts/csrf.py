@@ -4,8 +4,12 @@ configured by a `CSRFConfig`), with the archive's rules on when a token is neede
 How a form or script sends the token:
 - forms: `<input type="hidden" name="_csrf_token" value="{{ csrf_token() }}">` (templates/staff/);
 - scripts: the `X-CSRFToken` header, its value from `<meta name="csrf-token">` in base.html.
-  Large uploads should use the header: without it the middleware has to parse the form body
-  to find the field.
+
+A URL-encoded form is small and parsed whole (Litestar caches it for the handler). A multipart
+form may carry a recording of several GB that its handler streams to disk, so it is never
+parsed here: the middleware reads only as far as the `_csrf_token` part, which must come before
+any file (put the hidden field first in the form; `FIELD_WITHIN` bytes at most), and hands the
+bytes it read on to the handler unchanged, which then reads the whole body as sent.
 
 When it is checked (every method but GET, HEAD and OPTIONS):
 - always on the site's own forms, signed in or not (sign-in itself: "login CSRF");
@@ -27,14 +31,17 @@ from litestar.config.csrf import CSRFConfig
 from litestar.connection import Request
 from litestar.enums import RequestEncodingType, ScopeType
 from litestar.middleware.csrf import CSRFMiddleware, generate_csrf_token
-from litestar.types import Receive, Scope, Send
+from litestar.types import Receive, ReceiveMessage, Scope, Send
 from litestar.utils.scope.state import ScopeState
+from multipart import MultipartError, MultipartSegment, PushMultipartParser
 
 from ingest.errors import ForbiddenError
 
 FORM_FIELD: Final = "_csrf_token"
 HEADER: Final = "x-csrftoken"
 COOKIE: Final = "csrftoken"
+FIELD_WITHIN: Final = 64 * 1024
+"""A multipart form's token must be within its first 64 KiB, before any file part."""
 REFUSED: Final = (
     "This form has expired or did not come from this site (its security token is missing or wrong). "
     "Go back, reload the page and send it again."
@@ -78,12 +85,66 @@ class ArchiveCSRFMiddleware(CSRFMiddleware):
             await self.app(scope, receive, send)
             return
         sent = request.headers.get(self.config.header_name)
-        content_type, _ = request.content_type
-        if not sent and content_type in {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}:
+        content_type, options = request.content_type
+        if not sent and content_type == RequestEncodingType.URL_ENCODED:
             form = await request.form()
             value = form.get(FORM_FIELD)
             sent = value if isinstance(value, str) else None
+        elif not sent and content_type == RequestEncodingType.MULTI_PART:
+            sent, receive = await token_from_multipart(receive, options.get("boundary", ""))
         if sent is None or csrf_cookie is None or not self._csrf_tokens_match(sent, csrf_cookie):
             raise ForbiddenError(REFUSED, title="Security check failed")
         state.csrf_token = sent
         await self.app(scope, receive, send)
+
+
+async def token_from_multipart(receive: Receive, boundary: str) -> tuple[str | None, Receive]:
+    """The `_csrf_token` field of a multipart body, read without consuming the body: returns
+    the token (None when it is not among the first `FIELD_WITHIN` bytes, or not before a file)
+    and a `receive` that replays what was read, then goes on with the rest."""
+    read: list[ReceiveMessage] = []
+    # Never closed: it stops mid-body on purpose, which closing would call an error.
+    parser = PushMultipartParser(boundary or "-", max_header_count=8)
+    token: bytearray | None = None
+    found: str | None = None
+    size = 0
+    try:
+        while size <= FIELD_WITHIN:
+            message = await receive()
+            read.append(message)
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            outcome = _scan(parser, chunk, token) if chunk else None
+            if isinstance(outcome, bytearray):
+                token = outcome  # inside the token's part, which goes on in the next chunk
+            elif outcome is not None:
+                found = outcome or None  # "" means a file came first
+                break
+            if not message.get("more_body", False):
+                break
+    except MultipartError:
+        found = None
+    replay = list(read)
+
+    async def replaying_receive() -> ReceiveMessage:
+        return replay.pop(0) if replay else await receive()
+
+    return found, replaying_receive
+
+
+def _scan(parser: PushMultipartParser, chunk: bytes, token: bytearray | None) -> str | bytearray | None:
+    """Feed one chunk: the token when its part ended, "" when a file part came first, the token
+    so far when its part goes on, None when the token's part has not begun."""
+    for event in parser.parse(chunk):
+        if isinstance(event, MultipartSegment):
+            if event.filename is not None:
+                return ""
+            token = bytearray() if event.name == FORM_FIELD else None
+        elif event is None:
+            if token is not None:
+                return token.decode("ascii", "replace")
+        elif token is not None:
+            token += event
+    return token

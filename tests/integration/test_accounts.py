@@ -53,8 +53,16 @@ async def admin_write(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {"ok": "yes"}
 
 
+@post("/staff/test-upload", guards=[staff_guard], include_in_schema=False)
+async def staff_upload(request: Request[Any, Any, Any]) -> dict[str, int]:
+    """Streams the body as an upload handler does: the CSRF check must leave all of it."""
+    body = b"".join([chunk async for chunk in request.stream()])
+    return {"bytes": len(body), "payload": body.count(b"0123456789")}
+
+
 def make_app(settings: Settings, **kwargs: Any) -> Litestar:
-    return create_app(settings, search=False, extra_handlers=[staff_write, admin_write], **kwargs)
+    handlers = [staff_write, admin_write, staff_upload]
+    return create_app(settings, search=False, extra_handlers=handlers, **kwargs)
 
 
 @pytest.fixture
@@ -247,6 +255,33 @@ def test_forms_without_the_csrf_token_are_refused(client: TestClient[Litestar]) 
     allowed = client.post("/api/test/staff-write", json={}, headers={"x-csrftoken": token})
     assert allowed.status_code == 201
     assert allowed.json() == {"email": ADMIN}
+
+
+def test_multipart_forms_keep_their_body_for_streaming_handlers(client: TestClient[Litestar]) -> None:
+    """The token is read from the first part; the handler still streams the whole body."""
+    assert sign_in(client, STAFF, STAFF_PASSWORD).status_code == 303
+    token = client.cookies["csrftoken"]
+    payload = b"0123456789" * 50_000  # 500 kB, past what the middleware may read ahead
+    boundary = "archive-test-boundary"
+
+    def body(*parts: tuple[str, str | None, bytes]) -> bytes:
+        out = b""
+        for name, filename, data in parts:
+            disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+            out += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data + b"\r\n"
+        return out + f"--{boundary}--\r\n".encode()
+
+    headers = {**HTML, "content-type": f"multipart/form-data; boundary={boundary}"}
+    first = body(("_csrf_token", None, token.encode()), ("media", "talk.opus", payload))
+    response = client.post("/staff/test-upload", content=first, headers=headers)
+    assert response.status_code == 201
+    assert response.json() == {"bytes": len(first), "payload": 50_000}
+    after = body(("media", "talk.opus", payload), ("_csrf_token", None, token.encode()))
+    assert client.post("/staff/test-upload", content=after, headers=headers).status_code == 403
+    missing = body(("title", None, b"A talk"), ("media", "talk.opus", payload))
+    assert client.post("/staff/test-upload", content=missing, headers=headers).status_code == 403
+    wrong = body(("_csrf_token", None, b"f" * 128), ("media", "talk.opus", payload))
+    assert client.post("/staff/test-upload", content=wrong, headers=headers).status_code == 403
 
 
 def test_scripts_find_the_token_in_the_page(client: TestClient[Litestar]) -> None:

@@ -7,6 +7,7 @@ import io
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -221,3 +222,36 @@ def test_password_prompted_twice_on_a_terminal(
     answers = iter(["a long password", "a long password"])
     assert cli.main(["user", "create", "cy@example.org"]) == 0
     assert os.environ["ARCHIVE_DATA_DIR"].endswith("var")
+
+
+def test_multipart_token_found_across_chunks_and_body_replayed() -> None:
+    import asyncio
+
+    from server.accounts.csrf import token_from_multipart
+
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="_csrf_token"\r\n\r\nabc123\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="media"; filename="x.opus"\r\n\r\n'
+        + b"x" * 1000
+        + b"\r\n--b--\r\n"
+    )
+    chunks = [body[i : i + 7] for i in range(0, len(body), 7)]
+
+    async def scenario() -> tuple[str | None, bytes]:
+        queue = list(chunks)
+
+        async def receive() -> Any:
+            chunk = queue.pop(0)
+            return {"type": "http.request", "body": chunk, "more_body": bool(queue)}
+
+        token, replay = await token_from_multipart(receive, "b")
+        seen = b""
+        while True:
+            message: dict[str, Any] = dict(await replay())
+            seen += message["body"]
+            if not message["more_body"]:
+                return token, seen
+
+    token, seen = asyncio.run(scenario())
+    assert token == "abc123"
+    assert seen == body

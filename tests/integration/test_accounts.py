@@ -164,6 +164,25 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client: TestClient
     assert client.get("/staff", headers=HTML).status_code == 401
 
 
+def test_unknown_email_costs_one_argon2_check_like_a_wrong_password(
+    client: TestClient[Litestar], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same work for both, so the answer's timing does not tell which accounts exist."""
+    from server.accounts import passwords
+
+    calls: list[str] = []
+    real = passwords.verify
+
+    def counting(password_hash: str, password: str) -> tuple[bool, str | None]:
+        calls.append(password_hash.split("$")[1])
+        return real(password_hash, password)
+
+    monkeypatch.setattr(passwords, "verify", counting)
+    sign_in(client, STAFF, "not the password at all")
+    sign_in(client, "nobody@example.org", "not the password at all")
+    assert calls == ["argon2id", "argon2id"]
+
+
 def test_disabled_account_cannot_sign_in_and_its_session_ends(
     client: TestClient[Litestar], settings: Settings
 ) -> None:

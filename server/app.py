@@ -32,6 +32,7 @@ from server.jobs.api import JobsPlugin
 from server.search.api import SearchPlugin, provide_search
 from server.search.service import SearchService
 from server.settings import Settings
+from server.uploads.pages import UploadsPlugin
 from server.web.api import CaptionController, WebinarController
 from server.web.cache import RouteCache, WebinarCache
 from server.web.disconnect import cancel_on_disconnect
@@ -141,6 +142,8 @@ def create_app(
     # Processing jobs: /api/jobs, the staff's uploads and writes on /api/webinars, /staff/jobs
     # (server/jobs/api.py); the queue is made on first use.
     all_plugins.append(JobsPlugin(settings))
+    # Resumable uploads (tus, /api/uploads) and the upload page (server/uploads/pages.py).
+    all_plugins.append(UploadsPlugin(settings))
     # The website: pages, feeds, /static, /media with Range requests and the security headers
     # on every response (server/web/plugin.py).
     all_plugins.append(SitePlugin(settings))

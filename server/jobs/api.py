@@ -233,6 +233,10 @@ def _read_admin(session: Session, webinar_id: int) -> WebinarAdmin:
     return _admin(webinar)
 
 
+def _read_admin_by_slug(session: Session, slug: str) -> WebinarAdmin:
+    return _admin(_staff_webinar(session, slug))
+
+
 def _mark_pending(session: Session, webinar_id: int) -> None:
     set_status(session, [webinar_id], STATUS_INDEX_PENDING)
     session.commit()
@@ -487,7 +491,30 @@ class StaffJobPages(Controller):
     @page_route("/{job_id:int}", name="staff-job")
     async def job(self, db: NamedDependency[Database], job_id: FromPath[int]) -> Template:
         job = await db.run(_job, job_id)
-        return Template(template_name="staff/job.html", context={"job": job})
+        webinar = await db.run(_read_admin_by_slug, job.webinar.slug) if job.webinar else None
+        return Template(template_name="staff/job.html", context={"job": job, "webinar": webinar})
+
+    @post("/{job_id:int}/publish", name="staff-job-publish", status_code=303)
+    async def publish(
+        self,
+        request: Request[Any, Any, State],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        job_id: FromPath[int],
+    ) -> Redirect:
+        """Publish (or, with `published=0`, withdraw) the webinar the job made: the last step from
+        an upload to a webinar the public can find, without a terminal."""
+        form = await request.form()
+        job = await db.run(_job, job_id)
+        if job.webinar is None:
+            raise NotFoundError(f"job {job_id} has no webinar to publish")
+        published = form.get("published", "1") != "0"
+        webinar_id, stored = await db.run(
+            _patch, job.webinar.slug, WebinarUpdate(published=published), _editor(request)
+        )
+        if stored:
+            await _reindex(db, search, webinar_id)
+        return Redirect(path=request.app.route_reverse("staff-job", job_id=job_id), status_code=303)
 
     @post("/{job_id:int}/retry", name="staff-job-retry", status_code=303)
     async def retry(self, state: State, db: NamedDependency[Database], job_id: FromPath[int]) -> Redirect:

@@ -12,7 +12,7 @@ past ARCHIVE_MAX_UPLOAD_MB stops at once with 413 and the partial file is delete
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -77,9 +77,16 @@ class _MediaWriter:
 
 
 async def receive_upload(
-    stream: AsyncIterator[bytes], content_type: str | None, target: Path, max_bytes: int
+    stream: AsyncIterator[bytes],
+    content_type: str | None,
+    target: Path,
+    max_bytes: int,
+    *,
+    media_field: str = "media",
+    text_fields: Collection[str] = TEXT_FIELDS,
 ) -> ParsedUpload:
-    """Parse the body into `target` (the media part) and the text parts.
+    """Parse the body into `target` (the `media_field` part) and the `text_fields` parts (others
+    are skipped unread: the upload page posts its many small fields through here too).
 
     Raises `UploadTooLarge` past `max_bytes` of body, `FieldError` for a malformed body, a
     second recording or an over-long text part; on any error `target` is removed.
@@ -102,18 +109,18 @@ async def receive_upload(
                 for event in parser.parse(chunk):
                     if isinstance(event, MultipartSegment):
                         segment, text = event, None
-                        if event.name == "media":
+                        if event.name == media_field:
                             if writer is not None:
                                 raise FieldError("media", "send one recording per upload")
                             writer = _MediaWriter(target)
                             result.media, result.filename = target, Path(event.filename or "").name
-                        elif event.name in TEXT_FIELDS:
+                        elif event.name in text_fields:
                             text = bytearray()
                     elif event is None:
                         if segment is not None and text is not None and segment.name:
                             result.texts[segment.name] = _decode(segment.name, text)
                         segment, text = None, None
-                    elif segment is not None and segment.name == "media" and writer is not None:
+                    elif segment is not None and segment.name == media_field and writer is not None:
                         await writer.write(event)
                     elif text is not None and segment is not None:
                         text += event

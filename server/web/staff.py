@@ -49,6 +49,9 @@ class StaffLink:
 
 STAFF_LINKS: Final[list[StaffLink]] = [
     StaffLink(
+        "staff-upload", "Upload a recording", "Title, speakers and agenda; it is processed as a draft."
+    ),
+    StaffLink(
         "staff-jobs", "Processing jobs", "Uploads and re-processing: progress, time left, retry, cancel."
     ),
     StaffLink(

@@ -87,7 +87,10 @@ def run(
     if options.use_snap:
         transcript = snap_to_vocabulary(transcript, vocabulary)
     if options.structure:
-        transcript = _structure(media_path, transcript, manifest, agenda_items, started)
+        # `stage` only when someone listens: _structure keeps its four-argument form for callers
+        # (and tests) that replace it.
+        listen = {"stage": stage} if stage is not None else {}
+        transcript = _structure(media_path, transcript, manifest, agenda_items, **listen)
     warnings = tuple(parsed.warnings) if parsed is not None else ()
     return PipelineResult(media=media, transcript=transcript, agenda_warnings=warnings)
 
@@ -178,13 +181,15 @@ def _structure(
     transcript: Transcript,
     manifest: Manifest,
     agenda: list[AgendaItem] | None,
-    stage: StageCallback,
+    stage: StageCallback | None = None,
 ) -> Transcript:
     """Diarize with the process-wide diarizer, then structure."""
     from ingest.speakers import default_diarizer
     from ingest.structure import structure
 
-    stage("finding speakers")
+    if stage is not None:
+        stage("finding speakers")
     turns = default_diarizer().diarize(media_path, **speaker_hints(manifest, agenda))
-    stage("structuring")
+    if stage is not None:
+        stage("structuring")
     return structure(transcript, manifest, turns, agenda)

@@ -54,7 +54,7 @@ def read_manifest(text: str | None) -> Manifest:
         raise FieldError("manifest", "missing: send the webinar's metadata (JSON or YAML), at least a title")
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date YAML reads, such as 2024-13-40
         raise FieldError("manifest", f"not valid JSON or YAML ({exc})") from None
     try:
         manifest = parse_manifest(data)

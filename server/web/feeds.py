@@ -1,4 +1,4 @@
-"""Machine-readable views of the site: oEmbed for moments and clips, and an Atom feed.
+"""Machine-readable views of the site: oEmbed for moments and clips, an Atom feed, a sitemap.
 
 oEmbed (https://oembed.com) lets an article embed a moment: the consumer asks `/oembed?url=<a
 replay link>` and gets JSON with an `<iframe>` of `/webinars/<slug>/embed?t=..&end=..`, a
@@ -8,7 +8,8 @@ rest of the site may not. Only JSON is offered; `format=xml` gets 501, as the sp
 The feed is built with ElementTree, so every title and description is escaped by the XML
 writer rather than by string formatting. Each entry carries its recording as an Atom enclosure
 (`<link rel="enclosure" href length type>`, RFC 4287 4.2.7.2), so a podcast app that follows the
-feed downloads and plays the webinars.
+feed downloads and plays the webinars. The sitemap (sitemaps.org 0.9, announced in robots.txt)
+lists the published webinars' replay pages for search engines; drafts never appear in it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from server.web.templating import human_date
 from server.web.timecode import clock, parse_timecode, url_seconds
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 PROVIDER = "Webinar Archive"
 
 
@@ -131,6 +133,35 @@ class FeedController(Controller):
             media_type="application/atom+xml; charset=utf-8",
             headers={"Cache-Control": "public, max-age=300"},
         )
+
+    @page_route("/sitemap.xml", name="sitemap")
+    async def sitemap(
+        self, request: Request[Any, Any, State], db: NamedDependency[Database]
+    ) -> Response[bytes]:
+        """The home page, the list of webinars and every published replay page."""
+        webinars = await db.run(queries.sitemap_webinars)
+        ET.register_namespace("", SITEMAP_NS)
+        urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+        pages: list[tuple[str, dt.datetime | None]] = [
+            (request.app.route_reverse("home"), None),
+            (request.app.route_reverse("browse"), None),
+        ]
+        pages += [(request.app.route_reverse("replay", slug=slug), updated) for slug, updated in webinars]
+        for path, updated in pages:
+            url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
+            ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = absolute(request, path)
+            if updated is not None:
+                ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _timestamp(updated)
+        body = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
+        return Response(body, media_type="application/xml", headers={"Cache-Control": "public, max-age=3600"})
+
+    @page_route("/robots.txt", name="robots")
+    async def robots(self, request: Request[Any, Any, State]) -> Response[str]:
+        """Crawlers may read the public site, not the staff pages or the API's writes; the
+        sitemap says where the replays are."""
+        sitemap = absolute(request, request.app.route_reverse("sitemap"))
+        text = f"User-agent: *\nDisallow: /staff\nDisallow: /api/uploads\nSitemap: {sitemap}\n"
+        return Response(text, media_type="text/plain", headers={"Cache-Control": "public, max-age=3600"})
 
 
 def _timestamp(value: dt.datetime) -> str:

@@ -359,6 +359,18 @@ def feed_webinars(session: Session, limit: int = 50) -> list[Webinar]:
     )
 
 
+def sitemap_webinars(session: Session, limit: int = 50_000) -> list[tuple[str, dt.datetime]]:
+    """Every listed webinar's slug and last change, for the sitemap (its protocol's limit is
+    50,000 addresses a file)."""
+    rows = session.execute(
+        sa_select(col(Webinar.slug), col(Webinar.updated_at))
+        .where(listed())
+        .order_by(col(Webinar.id))
+        .limit(limit)
+    ).all()
+    return [(slug, updated) for slug, updated in rows]
+
+
 # --- browsing the catalogue ------------------------------------------------------------------
 
 

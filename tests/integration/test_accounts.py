@@ -526,7 +526,7 @@ def test_drafts_are_invisible_to_the_public(
     listing = client.get("/api/webinars").json()
     assert [w["slug"] for w in listing["items"]] == [public]
     assert listing["total"] == 1
-    for url in ["/", "/webinars", "/feed.xml", "/topics/procurement"]:
+    for url in ["/", "/webinars", "/feed.xml", "/sitemap.xml", "/topics/procurement"]:
         body = client.get(url, headers=HTML).text
         assert public in body, url
         assert draft not in body, url

@@ -1155,3 +1155,18 @@ def test_browse_pages_of_twenty(tmp_path: Path) -> None:
         assert "page 1 of" not in german
         one_page = client.get("/webinars", params={"language": "de", "page": "3"}, follow_redirects=False)
         assert one_page.headers["location"] == "/webinars?language=de"
+
+
+def test_sitemap_lists_the_published_replays_and_robots_points_to_it(site: Site) -> None:
+    response = site.client.get("/sitemap.xml")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/xml")
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    urls = [loc.text or "" for loc in ET.fromstring(response.content).findall("s:url/s:loc", ns)]
+    assert urls[0] == "http://testserver.local/"
+    assert f"http://testserver.local/webinars/{site.circular}" in urls
+    assert all(url.startswith("http://testserver.local/") for url in urls)
+    robots = site.client.get("/robots.txt")
+    assert "Disallow: /staff" in robots.text
+    assert "Sitemap: http://testserver.local/sitemap.xml" in robots.text
+    assert site.client.head("/sitemap.xml").status_code == 200

@@ -317,7 +317,9 @@ def background_worker(concurrency: int = 1) -> Iterator[None]:
     from server.search.process import _die_with_parent
 
     command = [sys.executable, "-m", "server.cli", "worker", "--concurrency", str(concurrency)]
-    child = subprocess.Popen(command, preexec_fn=_die_with_parent())
+    # A session of its own: Ctrl+C at the terminal reaches serve only, which then stops the worker
+    # with SIGTERM (running jobs handed back at once rather than waited for).
+    child = subprocess.Popen(command, preexec_fn=_die_with_parent(), start_new_session=True)
     try:
         yield
     finally:

@@ -294,14 +294,20 @@ class QueueHolder:
                 self._queue = None
 
 
-def _queue(state: State) -> JobQueue:
+def job_queue(state: State) -> JobQueue:
+    """The app's queue, for handlers elsewhere that queue jobs (the upload form)."""
     holder: QueueHolder = state.job_queue
     return holder.get()
 
 
-def _user_id(request: Request[Any, Any, Any]) -> int | None:
+def request_user_id(request: Request[Any, Any, Any]) -> int | None:
+    """The signed-in caller's id (the job's `created_by`), None for anonymous."""
     user = request.scope.get("user")
     return getattr(user, "id", None)
+
+
+_queue = job_queue
+_user_id = request_user_id
 
 
 def _editor(request: Request[Any, Any, Any]) -> str:
@@ -554,4 +560,13 @@ class JobsPlugin(InitPluginProtocol):
             await anyio.to_thread.run_sync(holder.close)
 
 
-__all__ = ["STAFF_GUARDS", "JobPublic", "JobsPlugin", "Path", "eta_seconds", "job_public"]
+__all__ = [
+    "STAFF_GUARDS",
+    "JobPublic",
+    "JobsPlugin",
+    "Path",
+    "eta_seconds",
+    "job_public",
+    "job_queue",
+    "request_user_id",
+]

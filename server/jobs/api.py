@@ -13,7 +13,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -564,7 +563,6 @@ __all__ = [
     "STAFF_GUARDS",
     "JobPublic",
     "JobsPlugin",
-    "Path",
     "eta_seconds",
     "job_public",
     "job_queue",

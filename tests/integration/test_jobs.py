@@ -294,9 +294,13 @@ def test_a_running_job_is_cancelled(client: TestClient[Litestar], env: JobEnv, w
     workers.append(Worker(env))
     job_id = upload(client).json()["job"]["id"]
     wait_for(client, job_id, lambda j: j["state"] == "running" or finished(j), interval=0.05)
-    assert client.post(f"/api/jobs/{job_id}/cancel").json()["cancel_requested"] is True
+    asked = client.post(f"/api/jobs/{job_id}/cancel").json()
+    assert asked["state"] == "running"  # its worker stops it, at its next heartbeat
+    assert asked["cancel_requested"] is True
     job = wait_for(client, job_id, finished)
     assert job["state"] == "cancelled", f"{job}\n{workers[0].output()}"
+    assert job["attempts"] == 1
+    assert "cancelled" in workers[0].output()
     assert job["error"] == "cancelled by staff"
     assert _rows(env, "SELECT count(*) FROM segment")[0][0] == 0  # stopped before storing
 

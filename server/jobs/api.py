@@ -33,6 +33,7 @@ from server.accounts.guards import staff_guard
 from server.catalog.db import Database
 from server.catalog.edits import update_webinar
 from server.catalog.models import (
+    JOB_CANCELLED,
     JOB_QUEUED,
     JOB_RUNNING,
     STATUS_INDEX_PENDING,
@@ -257,7 +258,7 @@ def _delete(session: Session, slug: str) -> tuple[str, bool]:
         update(ProcessingJob)
         .where(col(ProcessingJob.webinar_id) == webinar_id)
         .where(col(ProcessingJob.state) == JOB_QUEUED)
-        .values(state="cancelled", error="its webinar was deleted")
+        .values(state=JOB_CANCELLED, error="its webinar was deleted")
         .execution_options(synchronize_session=False)
     )
     media_path = webinar.media_path

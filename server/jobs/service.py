@@ -312,6 +312,23 @@ def reap(session: Session, stale_after: float) -> list[int]:
         ).all()
     )
     if expired:
+        # Cancelled while its worker was gone: nobody will run it again, so it ends here.
+        session.execute(
+            update(ProcessingJob)
+            .where(col(ProcessingJob.id).in_(expired))
+            .where(col(ProcessingJob.state) == JOB_RUNNING)
+            .where(col(ProcessingJob.lease_expires_at) < now)
+            .where(col(ProcessingJob.cancel_requested).is_(True))
+            .values(
+                state=JOB_CANCELLED,
+                lease_owner=None,
+                lease_expires_at=None,
+                error="cancelled by staff",
+                finished_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
         session.execute(
             update(ProcessingJob)
             .where(col(ProcessingJob.id).in_(expired))
@@ -334,7 +351,17 @@ def reap(session: Session, stale_after: float) -> list[int]:
             .execution_options(synchronize_session=False)
         )
     session.commit()
-    return sorted({i for i in [*expired, *stale] if i is not None})
+    candidates = sorted({i for i in [*expired, *stale] if i is not None})
+    if not candidates:
+        return []
+    # Only what is queued now is worth a message (not what was just ended as cancelled).
+    queued = session.exec(
+        select(ProcessingJob.id)
+        .where(col(ProcessingJob.id).in_(candidates))
+        .where(ProcessingJob.state == JOB_QUEUED)
+    ).all()
+    session.commit()
+    return sorted(i for i in queued if i is not None)
 
 
 def list_jobs(session: Session, limit: int = 50) -> list[tuple[ProcessingJob, str | None]]:

@@ -113,6 +113,22 @@ def test_cancel_and_retry(catalog_engine: Engine) -> None:
     assert _get(catalog_engine, job_id).error == "cancelled by staff"
 
 
+def test_a_job_cancelled_while_its_worker_was_dead_ends_cancelled(catalog_engine: Engine) -> None:
+    job_id = _job(catalog_engine)
+    with Session(catalog_engine) as session:
+        service.claim(session, job_id, "dead", 30)
+        service.request_cancel(session, job_id)
+        session.execute(
+            update(ProcessingJob)
+            .where(col(ProcessingJob.id) == job_id)
+            .values(lease_expires_at=utcnow() - dt.timedelta(seconds=1))
+        )
+        session.commit()
+        assert service.reap(session, stale_after=3600) == []  # nothing to send: it is over
+    job = _get(catalog_engine, job_id)
+    assert (job.state, job.lease_owner, job.error) == ("cancelled", None, "cancelled by staff")
+
+
 def test_a_stopping_worker_hands_its_jobs_back(catalog_engine: Engine) -> None:
     job_id = _job(catalog_engine)
     with Session(catalog_engine) as session:

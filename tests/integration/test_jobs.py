@@ -188,6 +188,10 @@ def test_a_queued_job_can_be_cancelled_and_retried(client: TestClient[Litestar],
     accepted = upload(client)
     assert accepted.status_code == 202, accepted.text
     job_id = accepted.json()["job"]["id"]
+    again_the_same = upload(client)  # the same recording: already in the archive
+    assert again_the_same.status_code == 409, again_the_same.text
+    assert accepted.json()["webinar"]["slug"] in again_the_same.json()["detail"]
+    assert len(_media_files(env)) == 1
     cancelled = client.post(f"/api/jobs/{job_id}/cancel")
     assert cancelled.status_code == 200
     assert cancelled.json()["state"] == "cancelled"

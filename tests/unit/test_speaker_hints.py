@@ -24,21 +24,22 @@ def test_demo_agenda_names_four_distinct_voices() -> None:
 
 
 def test_without_metadata_the_diarizer_default_is_the_only_ceiling() -> None:
-    assert speaker_hints(Manifest(), None) == {"min_speakers": 2}
-    assert speaker_hints(Manifest(), []) == {"min_speakers": 2}
+    # Nobody named: no floor above one voice (a guessed 2 split a dominant real voice).
+    assert speaker_hints(Manifest(), None) == {"min_speakers": 1}
+    assert speaker_hints(Manifest(), []) == {"min_speakers": 1}
     # An agenda that names nobody and opens no floor says nothing about the count either.
     agenda = parse_agenda("00:00 Welcome\n00:05 Keynote\n00:40 Closing", [])
-    assert speaker_hints(Manifest(), agenda) == {"min_speakers": 2}
+    assert speaker_hints(Manifest(), agenda) == {"min_speakers": 1}
 
 
 def test_listed_people_bound_the_count_from_above_only() -> None:
     manifest = Manifest(speakers=_people(5))
-    assert speaker_hints(manifest, None) == {"min_speakers": 2, "max_speakers": 6}
+    assert speaker_hints(manifest, None) == {"min_speakers": 1, "max_speakers": 6}
 
 
 def test_no_fixed_maximum_for_a_long_speaker_list() -> None:
     assert speaker_hints(Manifest(speakers=_people(30)), None)["max_speakers"] >= 31
-    assert speaker_hints(Manifest(speakers=_people(40)), None) == {"min_speakers": 2, "max_speakers": 41}
+    assert speaker_hints(Manifest(speakers=_people(40)), None) == {"min_speakers": 1, "max_speakers": 41}
 
 
 def test_each_audience_question_can_be_another_voice() -> None:

@@ -136,3 +136,19 @@ def test_without_an_agenda_a_placeholder_speaker_keeps_no_voice() -> None:
     transcript = Transcript(language="en", duration=10.0, model="synthetic", segments=[segment])
     out = structure(transcript, manifest, [SpeakerTurn(0.0, segment.end, "S0")], None)
     assert [s.name for s in out.speakers] == [None]
+
+
+def test_a_real_phone_call_names_each_caller_from_her_own_introduction() -> None:
+    """The lines tiny.en heard in tests/data/real/sample.opus (real speech): "I'm originally
+    from Chicago" and "I'm in New Jersey now" follow the cue with no name and name no one."""
+    people = ["Diane", "Sheila"]
+    segments = said(
+        ("S0", "I thought, you know, I heard a beat. This is Diane in New Jersey."),
+        ("S1", "And I'm Sheila and Texas originally from Chicago."),
+        ("S2", "Oh, I'm originally from Chicago also. I'm in New Jersey now, though."),
+        ("S1", "Well, there isn't that much difference."),
+    )
+    assert word_evidence(segments, people) == {
+        "S0": {"Diane": SELF_INTRODUCTION},
+        "S1": {"Sheila": SELF_INTRODUCTION},
+    }

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import hashlib
 import os
 import shutil
 import sys
@@ -155,14 +154,6 @@ def _workers(text: str) -> int:
     return int(text)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _place_media(media: Path, sha256: str, media_dir: Path) -> tuple[Path, bool]:
     """Return the recording's path relative to ARCHIVE_MEDIA_DIR, copying it there if needed.
 
@@ -223,7 +214,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.probe import probe
     from server.catalog.db import create_db_engine, session_scope, upgrade_database
     from server.catalog.slugs import check_slug, slug_owner
-    from server.catalog.store import store_transcript
+    from server.catalog.store import media_sha256, store_transcript
 
     media = Path(args.media)
     # Everything the user can get wrong is checked before the model loads, and nothing is written.
@@ -243,7 +234,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         check_slug(args.slug)
     max_duration = settings.max_duration_hours * 3600
     probe(media, max_duration=max_duration)
-    sha256 = _sha256(media)
+    sha256 = media_sha256(media)
 
     engine = create_db_engine(settings.storage.database_url)
     try:

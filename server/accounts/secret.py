@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from pathlib import Path
 from typing import Final
 
 from ingest.errors import InputError
+from server.keyfile import read_or_create_key
 from server.settings import Settings
 
 KEY_FILE: Final = "secret.key"
@@ -41,25 +40,7 @@ def secret_key(settings: Settings) -> bytes:
 
 
 def read_or_create_secret(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read(path)
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key + "\n")
-    return key
-
-
-def _read(path: Path) -> str:
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        raise SecretKeyError(f"{path} can be read by other users (mode {mode:o}); run `chmod 600 {path}`")
-    key = path.read_text(encoding="utf-8").strip()
-    if len(key) < MIN_LENGTH:
-        raise SecretKeyError(f"{path} holds no usable secret ({MIN_LENGTH} characters at least)")
-    return key
+    return read_or_create_key(path, nbytes=48, min_length=MIN_LENGTH, error=SecretKeyError)
 
 
 def derive(secret: bytes, purpose: str) -> bytes:

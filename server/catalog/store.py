@@ -7,9 +7,10 @@ of work (`with session.begin():`), which makes a failed ingest leave nothing beh
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import msgspec
@@ -31,6 +32,16 @@ from server.catalog.models import (
     utcnow,
 )
 from server.catalog.slugs import SlugError, check_slug, slug_owner, slugify, unique_slug
+
+
+def media_sha256(path: Path) -> str:
+    """The recording's identity in the catalogue (`media_sha256`): the same bytes ingested again
+    update their webinar instead of making a second one. Read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def find_by_sha256(session: Session, media_sha256: str) -> Webinar | None:

@@ -12,7 +12,6 @@ slug from the title) and its job; then the job is put on the queue.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from ingest.metadata import Manifest, ManifestError, parse_manifest
 from server.catalog.db import Database
 from server.catalog.models import JOB_INGEST, STATUS_PROCESSING, Webinar, require_id
 from server.catalog.slugs import slugify, unique_slug
-from server.catalog.store import find_by_sha256
+from server.catalog.store import find_by_sha256, media_sha256
 from server.jobs import service
 from server.jobs.queue import JobQueue
 from server.settings import Settings
@@ -91,14 +90,6 @@ def probe_recording(settings: Settings, path: Path, filename: str) -> float:
     except ProbeError as exc:
         raise FieldError("media", str(exc).replace(str(path), filename or "the recording")) from None
     return info.duration
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def temporary_path(settings: Settings) -> Path:
@@ -192,7 +183,7 @@ async def accept_recording(
     kept: Path | None = None
     try:
         duration = await anyio.to_thread.run_sync(probe_recording, settings, path, filename)
-        digest = sha256 if sha256 else await anyio.to_thread.run_sync(sha256_of, path)
+        digest = sha256 if sha256 else await anyio.to_thread.run_sync(media_sha256, path)
         name = final_name(settings, filename, digest)
         kept = settings.storage.media_dir / name
         path.replace(kept)

@@ -27,7 +27,6 @@ import ctypes
 import fcntl
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -42,6 +41,7 @@ from pathlib import Path
 import httpx
 
 from ingest.errors import UnavailableError
+from server import keyfile
 from server.settings import Settings
 
 KEY_FILE = "master.key"
@@ -85,30 +85,8 @@ def find_binary() -> Path:
 
 
 def read_or_create_key(path: Path) -> str:
-    """The master key kept at `path`, generated on first use.
-
-    The file is created with mode 0600 in the same `open` (O_CREAT|O_EXCL), so there is no moment
-    when another user could read it; a key file others can read is refused rather than used.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_key(path)
-    key = secrets.token_urlsafe(32)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key + "\n")
-    return key
-
-
-def _read_key(path: Path) -> str:
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        raise MeiliProcessError(f"{path} can be read by other users (mode {mode:o}); run `chmod 600 {path}`")
-    key = path.read_text(encoding="utf-8").strip()
-    if len(key) < 16:
-        raise MeiliProcessError(f"{path} holds no usable master key (16 characters at least)")
-    return key
+    """The master key kept at `path`, generated on first use (server/keyfile.py)."""
+    return keyfile.read_or_create_key(path, nbytes=32, min_length=16, error=MeiliProcessError)
 
 
 def free_port() -> int:

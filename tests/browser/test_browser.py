@@ -8,17 +8,13 @@ Meilisearch of tests/conftest.py. Screenshots land in tests/artifacts/ (git-igno
 
 from __future__ import annotations
 
-import socket
 import tempfile
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from server.app import create_app
@@ -26,6 +22,7 @@ from server.search.api import SearchPlugin
 from server.search.process import MeiliConnection
 from server.settings import Settings
 from tests.binaries import CHROMIUM
+from tests.browser.serving import serve_app
 from tests.site_data import demo_manifest, demo_transcript, settings_for, store_and_index
 
 # Chromium and Meilisearch are checked before each test (tests/conftest.py): a missing one skips
@@ -43,12 +40,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--autoplay-policy=no-user-gesture-required",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Site:
@@ -85,22 +76,10 @@ def site(meili_server: MeiliConnection) -> Iterator[Site]:
             search=False,
             plugins=[SearchPlugin(settings, connection=meili_server, index_uid=index_uid)],
         )
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.05)
         try:
-            yield Site(f"http://127.0.0.1:{port}", slug, settings)
+            with serve_app(app) as base_url:
+                yield Site(base_url, slug, settings)
         finally:
-            server.should_exit = True
-            thread.join(timeout=15)
             delete_index(meili_server, index_uid)
 
 

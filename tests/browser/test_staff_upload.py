@@ -7,21 +7,19 @@ public finds it. A file that is not a recording is refused next to its field, an
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy import text
 
 from server.app import create_app
 from server.catalog.db import create_db_engine
 from server.search.api import SearchPlugin
-from server.search.process import MeiliConnection, free_port
+from server.search.process import MeiliConnection
+from tests.browser.serving import serve_app
 from tests.browser.test_browser import ARTIFACTS
 from tests.jobs_harness import RECORDING, JobEnv, Worker, make_env
 from tests.site_data import add_account
@@ -62,22 +60,14 @@ def served(tmp_path: Path, meili_server: MeiliConnection) -> Iterator[Served]:
     app = create_app(
         settings, search=False, plugins=[SearchPlugin(settings, connection=meili_server, index_uid=index)]
     )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the site did not start")
-        time.sleep(0.05)
-    worker = Worker(env)
+    worker: Worker | None = None
     try:
-        yield Served(env, f"http://127.0.0.1:{port}")
+        with serve_app(app) as base_url:
+            worker = Worker(env)
+            yield Served(env, base_url)
     finally:
-        worker.stop()
-        server.should_exit = True
-        thread.join(timeout=15)
+        if worker is not None:
+            worker.stop()
         delete_index(meili_server, index)
 
 

@@ -176,15 +176,53 @@ class PersonBase(SQLModel):
     name: str = Field(sa_type=String(300), max_length=300)
     affiliation: str | None = Field(default=None, sa_type=Text)
     project: str | None = Field(default=None, sa_type=Text)
+    """The name of the person's project (`project_id`'s name, kept beside it for the readers
+    that only need the text: search documents, captions, manifests)."""
 
 
 class Person(PersonBase, table=True):
-    """A person across webinars: one row per name, so their talks can be listed together."""
+    """A person across webinars: one row, however many webinars and voices, so their talks can be
+    listed together. Ingest and naming a voice find them by `slug` (the folded name) or by an
+    alias (the slug of a name they had before a rename or a merge)."""
 
     __tablename__ = "person"
-    __table_args__ = (UniqueConstraint("name", name="uq_person_name"),)
+    __table_args__ = (
+        UniqueConstraint("name", name="uq_person_name"),
+        UniqueConstraint("slug", name="uq_person_slug"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_type=String(200), max_length=200)
+    """`/speakers/<slug>`: the name folded as webinar slugs are; also the key names match on."""
+    role: str | None = Field(default=None, sa_type=Text)
+    """What they do in general ("Policy officer"); their part in one webinar is WebinarPerson.role."""
+    links: list[str] = Field(default_factory=list, sa_type=JSON)
+    """Web addresses about them (http or https)."""
+    photo_url: str | None = Field(default=None, sa_type=Text)
+    project_id: int | None = Field(default=None, foreign_key="project.id", ondelete="SET NULL", index=True)
+
+
+class PersonAlias(SQLModel, table=True):
+    """A slug a person answered to before a rename or a merge: old links redirect to them, and a
+    later ingest of the old spelling joins them instead of making a new person."""
+
+    __tablename__ = "person_alias"
+
+    slug: str = Field(sa_type=String(200), max_length=200, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", index=True)
+
+
+class Project(SQLModel, table=True):
+    """A project or organisation presented or mentioned in webinars (`/projects/<slug>`)."""
+
+    __tablename__ = "project"
+    __table_args__ = (UniqueConstraint("slug", name="uq_project_slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(300), max_length=300)
+    slug: str = Field(sa_type=String(200), max_length=200)
+    url: str | None = Field(default=None, sa_type=Text)
+    description: str | None = Field(default=None, sa_type=Text)
 
 
 class WebinarPerson(SQLModel, table=True):
@@ -229,6 +267,8 @@ class Resource(SQLModel, table=True):
     title: str = Field(sa_type=Text)
     url: str = Field(sa_type=Text)
     start: float | None = Field(default=None, sa_type=Float)
+    project_id: int | None = Field(default=None, foreign_key="project.id", ondelete="SET NULL", index=True)
+    """The project the resource belongs to (at ingest: one whose name its title contains)."""
 
 
 class Segment(SQLModel, table=True):

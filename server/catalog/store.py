@@ -8,6 +8,7 @@ of work (`with session.begin():`), which makes a failed ingest leave nothing beh
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -20,10 +21,10 @@ from sqlmodel import Session, col, select
 from ingest import document as doc
 from ingest.metadata import Manifest
 from ingest.probe import MediaInfo
+from ingest.textutil import normalise_name
 from server.catalog.models import (
     STATUS_INDEX_PENDING,
     Chapter,
-    Person,
     Resource,
     Segment,
     Webinar,
@@ -31,6 +32,7 @@ from server.catalog.models import (
     require_id,
     utcnow,
 )
+from server.catalog.people import find_project, get_or_create_person
 from server.catalog.slugs import SlugError, check_slug, slug_owner, slugify, unique_slug
 
 
@@ -161,16 +163,19 @@ def _store_people(
         entry.affiliation = entry.affiliation or voice.affiliation
         entry.project = entry.project or voice.project
     label_to_person: dict[str, int] = {}
+    linked: set[int] = set()
     for position, entry in enumerate(speakers.values()):
-        person = session.exec(select(Person).where(Person.name == entry.name)).first()
-        if person is None:
-            person = Person(name=entry.name, affiliation=entry.affiliation, project=entry.project)
-            session.add(person)
-        else:  # the newest metadata wins, but a missing value does not erase a known one
-            person.affiliation = entry.affiliation or person.affiliation
-            person.project = entry.project or person.project
-        session.flush()
+        # One person across webinars, found by name, folded name or an old name (people.py);
+        # the newest metadata wins, but a missing value does not erase a known one.
+        person = get_or_create_person(
+            session, entry.name, affiliation=entry.affiliation, project=entry.project
+        )
         assert person.id is not None
+        if person.id in linked:  # two spellings of one person in one manifest: one link
+            if entry.label:
+                label_to_person.setdefault(entry.label, person.id)
+            continue
+        linked.add(person.id)
         session.add(
             WebinarPerson(
                 webinar_id=webinar_id,
@@ -215,6 +220,7 @@ def _store_resources(
 ) -> None:
     """The transcript's resources (with the moments found), else the manifest's links."""
     resources = transcript.resources or [doc.Resource(r.title, r.url) for r in manifest.resources]
+    projects = _manifest_projects(session, manifest)
     if resources:
         session.execute(
             insert(Resource),
@@ -225,10 +231,31 @@ def _store_resources(
                     "title": r.title,
                     "url": r.url,
                     "start": r.start,
+                    "project_id": _resource_project(r.title, projects),
                 }
                 for position, r in enumerate(resources)
             ],
         )
+
+
+def _manifest_projects(session: Session, manifest: Manifest) -> list[tuple[str, int]]:
+    """The manifest speakers' projects (stored by `_store_people`) as (folded name, id)."""
+    out = []
+    for listed in manifest.speakers:
+        project = find_project(session, listed.project) if listed.project and listed.project.strip() else None
+        if project is not None and project.id is not None:
+            out.append((normalise_name(project.name), project.id))
+    return out
+
+
+def _resource_project(title: str, projects: list[tuple[str, int]]) -> int | None:
+    """A resource belongs to the project whose name its title holds as words ("ReCircle toolkit")."""
+    words = " " + " ".join(re.findall(r"\w+", normalise_name(title))) + " "
+    for name, project_id in projects:
+        folded = " ".join(re.findall(r"\w+", name))
+        if folded and f" {folded} " in words:
+            return project_id
+    return None
 
 
 def _store_segments(

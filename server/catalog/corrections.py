@@ -1,0 +1,824 @@
+"""Staff corrections of a transcript: a segment's text, speaker and kind, splitting and merging
+segments, find and replace across the archive, and reverting any of them, each recorded in the
+edit history in the same unit of work as the change.
+
+Word times survive edits (`retime_words`): the old and new words are aligned (difflib on
+case-folded tokens stripped of punctuation), words that survive keep their times, and new words
+are spread evenly over the gap between the surviving neighbours (or the replaced words' span, or
+the segment's edge). Captions (cut from word times) and the search documents' `times` (word
+offsets) therefore stay right after a correction.
+
+History layout (`edit_history`, no new columns): a correction is a row with `table_name =
+"webinar"`, `row_id` the webinar's id and `field` one of `segment.text`, `segment.speaker`,
+`segment.kind`, `segment.split`, `segment.merge`, `segment.replace`, so a webinar's whole history
+(its own fields, written by edits.py, and its transcript's) is one indexed query, even for
+segments that a merge has since deleted. `old_value` and `new_value` are JSON objects:
+`{"segment": id, "value": shown before/after, "segments": [snapshots]}`, where the snapshots are
+the affected segments' rows before and after (text edits keep the old words with the old text, so
+a revert restores both). A find and replace writes one row per segment changed; every row carries
+`"batch"` (a random id) and `"batch_rows"` (the ids of all the batch's rows), and reverting any of
+them reverts the whole batch. A revert is itself a row of the same field with `"reverts"`: the id
+of the row it reverted; it can be reverted in turn. A revert refuses (409) when the segment was
+changed again since (its current value is not the row's `after`): revert the later rows first.
+
+Every function takes a session its caller owns and only flushes; the caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from ingest.document import SEGMENT_KINDS
+from ingest.errors import ConflictError, InputError, NotFoundError
+from server.catalog.edits import update_webinar
+from server.catalog.models import (
+    Chapter,
+    EditHistory,
+    Person,
+    Segment,
+    Webinar,
+    WebinarPerson,
+    WebinarUpdate,
+    require_id,
+    utcnow,
+)
+from server.catalog.reads import speaker_for, speaker_names
+
+MAX_TEXT: Final = 20_000
+"""Characters in one segment's text (an hour-long monologue is ~60,000; segments are 10-40 s)."""
+MAX_FIND: Final = 500
+NEW_WORD_PROBABILITY: Final = 1.0
+"""A word staff wrote is certain."""
+CONTEXT_CHARS: Final = 60
+"""Characters shown either side of a find-and-replace match."""
+
+TEXT, SPEAKER, KIND = "segment.text", "segment.speaker", "segment.kind"
+SPLIT, MERGE, REPLACE = "segment.split", "segment.merge", "segment.replace"
+SEGMENT_FIELDS: Final = (TEXT, SPEAKER, KIND, SPLIT, MERGE, REPLACE)
+
+_ALL: Final = (
+    "position",
+    "start",
+    "end",
+    "text",
+    "speaker_label",
+    "person_id",
+    "kind",
+    "chapter_id",
+    "answers_id",
+    "words",
+    "resources",
+)
+_STRUCTURE: Final = ("start", "end", "text", "words", "resources")
+_CHECKED: Final[dict[str, tuple[str, ...]]] = {
+    TEXT: ("text", "words"),
+    REPLACE: ("text", "words"),
+    SPEAKER: ("speaker_label", "person_id"),
+    KIND: ("kind",),
+    SPLIT: _STRUCTURE,
+    MERGE: _STRUCTURE,
+}
+"""The columns an entry changed: a revert checks they are unchanged since, and restores them."""
+_WEBINAR_FIELDS: Final = tuple(WebinarUpdate.model_fields)
+_TEMP_POSITION: Final = -1_000_000
+"""New rows start far below the renumbering's temporary positions (-1 ... -n)."""
+
+
+# --- word times ----------------------------------------------------------------------------------
+
+
+def word_key(token: str) -> str:
+    """What makes two words the same for the alignment: case and punctuation ignored."""
+    folded = token.casefold()
+    return re.sub(r"\W+", "", folded) or folded
+
+
+def retime_words(words: Sequence[Sequence[Any]], text: str, start: float, end: float) -> list[list[Any]]:
+    """Word times for `text` (the new text of a segment running `start`-`end`) from its old `words`.
+
+    Old and new tokens are aligned with `difflib.SequenceMatcher` on `word_key`s: a word that
+    survives keeps its start, end and probability (its spelling is the new one, so "merck," may
+    become "Merck."); words inserted or rewritten share the gap between the surviving neighbours
+    evenly (with no neighbour, the span of the words they replace, else the segment's edge).
+    Word texts carry a leading space, as the recogniser writes them.
+    """
+    tokens = text.split()
+    old = [list(w) for w in words if str(w[2]).strip()]
+    result: list[list[Any] | None] = [None] * len(tokens)
+    matcher = difflib.SequenceMatcher(
+        None, [word_key(str(w[2]).strip()) for w in old], [word_key(t) for t in tokens], autojunk=False
+    )
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for k in range(j2 - j1):
+                w = old[i1 + k]
+                result[j1 + k] = [float(w[0]), float(w[1]), f" {tokens[j1 + k]}", float(w[3])]
+            continue
+        if j1 == j2:
+            continue  # a deletion: its time is simply left unspoken
+        # The gap: from the kept word before (else the replaced words' start, else the segment's)
+        # to the kept word after (else the replaced words' end, else the segment's).
+        replaced = i2 > i1
+        lo = float(old[i1 - 1][1]) if j1 > 0 else (float(old[i1][0]) if replaced else start)
+        hi = float(old[i2][0]) if j2 < len(tokens) else (float(old[i2 - 1][1]) if replaced else end)
+        hi = max(hi, lo)
+        step = (hi - lo) / (j2 - j1)
+        for k in range(j2 - j1):
+            at = lo + k * step
+            result[j1 + k] = [round(at, 3), round(at + step, 3), f" {tokens[j1 + k]}", NEW_WORD_PROBABILITY]
+    return [w for w in result if w is not None]
+
+
+def _clean_text(text: str) -> str:
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise InputError("text: a segment cannot be empty (merge it into its neighbour instead)")
+    if len(cleaned) > MAX_TEXT:
+        raise InputError(f"text: longer than {MAX_TEXT:,} characters")
+    return cleaned
+
+
+# --- rows and snapshots --------------------------------------------------------------------------
+
+
+def segment_in(session: Session, webinar: Webinar, segment_id: int) -> Segment:
+    """Segment `segment_id` of this webinar (404 when it is another's or gone)."""
+    segment = session.get(Segment, segment_id)
+    if segment is None or segment.webinar_id != webinar.id:
+        raise NotFoundError(f"webinar {webinar.slug!r} has no segment {segment_id}")
+    return segment
+
+
+def _ordered(session: Session, webinar_id: int) -> list[Segment]:
+    return list(
+        session.exec(select(Segment).where(Segment.webinar_id == webinar_id).order_by(col(Segment.position)))
+    )
+
+
+def _snapshot(segment: Segment, fields: Iterable[str] = _ALL) -> dict[str, Any]:
+    snap: dict[str, Any] = {"id": segment.id}
+    for name in fields:
+        value = getattr(segment, name)
+        snap[name] = (
+            [list(v) for v in value] if name == "words" else (list(value) if name == "resources" else value)
+        )
+    return snap
+
+
+def _renumber(session: Session, ordered: list[Segment]) -> None:
+    """Positions 0..n-1 in list order, in two steps so the unique (webinar, position) never clashes."""
+    moving = [(i, s) for i, s in enumerate(ordered) if s.position != i]
+    if not moving:
+        return
+    for i, segment in moving:
+        segment.position = -1 - i
+        session.add(segment)
+    session.flush()
+    for i, segment in moving:
+        segment.position = i
+    session.flush()
+
+
+def _replace_run(
+    session: Session, webinar_id: int, run: list[Segment], rows: list[dict[str, Any]]
+) -> list[Segment]:
+    """Replace the consecutive segments `run` by `rows` (column values; an `id` of a segment of the
+    run updates it, another id or none makes a new row); positions renumbered, links to removed
+    segments moved to the first of the new ones."""
+    ordered = _ordered(session, webinar_id)
+    ids = [s.id for s in ordered]
+    at = ids.index(run[0].id)
+    if [s.id for s in ordered[at : at + len(run)]] != [s.id for s in run]:
+        raise ConflictError("those segments are no longer next to each other")
+    existing = {s.id: s for s in run}
+    made: list[Segment] = []
+    for n, row in enumerate(rows):
+        segment = existing.pop(row.get("id"), None)
+        if segment is None:
+            if row.get("id") is not None and session.get(Segment, row["id"]) is not None:
+                raise ConflictError(f"segment {row['id']} exists elsewhere")
+            segment = Segment(
+                id=row.get("id"),
+                webinar_id=webinar_id,
+                position=_TEMP_POSITION - n,
+                start=0.0,
+                end=0.0,
+                text="",
+            )
+        for name, value in row.items():
+            if name not in ("id", "position"):
+                setattr(segment, name, value)
+        session.add(segment)
+        made.append(segment)
+    session.flush()
+    if existing:
+        removed = list(existing)
+        session.execute(
+            update(Segment)
+            .where(col(Segment.answers_id).in_(removed))
+            .values(answers_id=made[0].id)
+            .execution_options(synchronize_session=False)
+        )
+        for segment in existing.values():
+            session.delete(segment)
+        session.flush()
+    _renumber(session, ordered[:at] + made + ordered[at + len(run) :])
+    return made
+
+
+def _touch(session: Session, webinar: Webinar) -> None:
+    """A new `updated_at`: the pages' caches (keyed by it) rebuild the transcript and captions."""
+    webinar.updated_at = utcnow()
+    session.add(webinar)
+
+
+def _record(
+    session: Session,
+    webinar: Webinar,
+    field: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    editor: str,
+) -> EditHistory:
+    entry = EditHistory(
+        table_name="webinar",
+        row_id=require_id(webinar),
+        field=field,
+        old_value=before,
+        new_value=after,
+        editor=editor,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _speaker_name(session: Session, webinar_id: int, segment: Segment) -> str | None:
+    people, labels = speaker_names(session, webinar_id)
+    return speaker_for(segment.person_id, segment.speaker_label, people, labels)
+
+
+# --- edits ------------------------------------------------------------------------------------
+
+
+def _resolve_speaker(session: Session, webinar_id: int, speaker: str) -> tuple[str | None, int | None]:
+    """A voice label used in this webinar, or the name of one of its people: (label, person id)."""
+    wanted = speaker.strip()
+    links = list(
+        session.exec(
+            select(WebinarPerson, Person)
+            .join(Person, col(Person.id) == col(WebinarPerson.person_id))
+            .where(WebinarPerson.webinar_id == webinar_id)
+        )
+    )
+    for link, person in links:
+        if link.speaker_label == wanted:
+            return link.speaker_label, person.id
+    used = session.exec(
+        select(Segment.speaker_label).where(Segment.webinar_id == webinar_id).distinct()
+    ).all()
+    if wanted in used:
+        return wanted, None
+    for link, person in links:
+        if person.name.casefold() == wanted.casefold():
+            return link.speaker_label, person.id
+    known = sorted({str(label) for label in used if label} | {p.name for _, p in links})
+    raise InputError(
+        f"speaker: {speaker!r} is neither a voice nor a person of this webinar ({', '.join(known)})"
+    )
+
+
+def edit_segment(
+    session: Session,
+    webinar: Webinar,
+    segment_id: int,
+    editor: str,
+    *,
+    text: str | None = None,
+    speaker: str | None = None,
+    kind: str | None = None,
+) -> tuple[Segment, list[EditHistory]]:
+    """Change a segment's text (word times kept), speaker and kind; one history row per field
+    that changed."""
+    if text is None and speaker is None and kind is None:
+        raise InputError("nothing to change: give text, speaker or kind")
+    if kind is not None and kind not in SEGMENT_KINDS:
+        raise InputError(f"kind: {kind!r} is not one of {', '.join(SEGMENT_KINDS)}")
+    webinar_id = require_id(webinar)
+    segment = segment_in(session, webinar, segment_id)
+    entries: list[EditHistory] = []
+    if text is not None:
+        cleaned = _clean_text(text)
+        if cleaned != segment.text:
+            before = _snapshot(segment, _CHECKED[TEXT])
+            segment.words = retime_words(segment.words, cleaned, segment.start, segment.end)
+            segment.text = cleaned
+            after = _snapshot(segment, _CHECKED[TEXT])
+            entries.append(
+                _entry(session, webinar, TEXT, segment, before, after, before["text"], cleaned, editor)
+            )
+    if speaker is not None:
+        label, person_id = _resolve_speaker(session, webinar_id, speaker)
+        if (label, person_id) != (segment.speaker_label, segment.person_id):
+            before = _snapshot(segment, _CHECKED[SPEAKER])
+            shown = _speaker_name(session, webinar_id, segment)
+            segment.speaker_label, segment.person_id = label, person_id
+            after = _snapshot(segment, _CHECKED[SPEAKER])
+            now = _speaker_name(session, webinar_id, segment)
+            entries.append(_entry(session, webinar, SPEAKER, segment, before, after, shown, now, editor))
+    if kind is not None and kind != segment.kind:
+        before = _snapshot(segment, _CHECKED[KIND])
+        old_kind, segment.kind = segment.kind, kind
+        after = _snapshot(segment, _CHECKED[KIND])
+        entries.append(_entry(session, webinar, KIND, segment, before, after, old_kind, kind, editor))
+    if entries:
+        session.add(segment)
+        _touch(session, webinar)
+        session.flush()
+    return segment, entries
+
+
+def _entry(
+    session: Session,
+    webinar: Webinar,
+    field: str,
+    segment: Segment,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    shown_before: Any,
+    shown_after: Any,
+    editor: str,
+    **extra: Any,
+) -> EditHistory:
+    return _record(
+        session,
+        webinar,
+        field,
+        {"segment": segment.id, "value": shown_before, "segments": [before]},
+        {"segment": segment.id, "value": shown_after, "segments": [after], **extra},
+        editor,
+    )
+
+
+def _text_of(words: Sequence[Sequence[Any]]) -> str:
+    return " ".join("".join(str(w[2]) for w in words).split())
+
+
+def split_segment(
+    session: Session, webinar: Webinar, segment_id: int, word: int, editor: str
+) -> tuple[list[Segment], EditHistory]:
+    """Split a segment before its word number `word` (0-based; 1 to the word count - 1): the first
+    part keeps the row (and its id), the second is a new segment right after it, with the same
+    speaker, kind and chapter; later segments move down one position."""
+    webinar_id = require_id(webinar)
+    segment = segment_in(session, webinar, segment_id)
+    words = [list(w) for w in segment.words]
+    if len(words) < 2:
+        raise InputError("this segment has fewer than two timed words: there is nowhere to split it")
+    if not 1 <= word < len(words):
+        raise InputError(f"word: expected 1 to {len(words) - 1} (the word that starts the second part)")
+    before = [_snapshot(segment)]
+    first, second = words[:word], words[word:]
+    rows = [
+        {"id": segment.id, "end": float(first[-1][1]), "text": _text_of(first), "words": first},
+        {
+            **{k: v for k, v in _snapshot(segment).items() if k not in ("id", "position")},
+            "start": float(second[0][0]),
+            "end": segment.end,
+            "text": _text_of(second),
+            "words": second,
+            "resources": [],
+        },
+    ]
+    made = _replace_run(session, webinar_id, [segment], rows)
+    after = [_snapshot(s) for s in made]
+    _touch(session, webinar)
+    entry = _record(
+        session,
+        webinar,
+        SPLIT,
+        {"segment": segment.id, "value": [before[0]["text"]], "segments": before},
+        {"segment": segment.id, "value": [s.text for s in made], "segments": after, "word": word},
+        editor,
+    )
+    return made, entry
+
+
+def merge_segments(
+    session: Session, webinar: Webinar, segment_id: int, editor: str
+) -> tuple[Segment, EditHistory]:
+    """Merge a segment with the next one: one segment, words and text joined, the first one's
+    speaker, kind and chapter; the next one's row is deleted and what answered it answers this."""
+    webinar_id = require_id(webinar)
+    segment = segment_in(session, webinar, segment_id)
+    following = session.exec(
+        select(Segment)
+        .where(Segment.webinar_id == webinar_id)
+        .where(Segment.position == segment.position + 1)
+    ).first()
+    if following is None:
+        raise InputError("this is the last segment: there is no next one to merge it with")
+    before = [_snapshot(segment), _snapshot(following)]
+    resources = list(dict.fromkeys([*segment.resources, *following.resources]))
+    row = {
+        "id": segment.id,
+        "end": max(segment.end, following.end),
+        "text": f"{segment.text} {following.text}".strip(),
+        "words": [list(w) for w in segment.words] + [list(w) for w in following.words],
+        "resources": resources,
+    }
+    [merged] = _replace_run(session, webinar_id, [segment, following], [row])
+    _touch(session, webinar)
+    entry = _record(
+        session,
+        webinar,
+        MERGE,
+        {"segment": segment.id, "value": [s["text"] for s in before], "segments": before},
+        {"segment": segment.id, "value": [merged.text], "segments": [_snapshot(merged)]},
+        editor,
+    )
+    return merged, entry
+
+
+# --- find and replace --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """One occurrence of the searched text: `id` ("segment:offset") selects it for `replace_matches`."""
+
+    id: str
+    webinar: str
+    webinar_title: str
+    segment: int
+    start: float
+    time: float
+    """When its first word is said."""
+    offset: int
+    before: str
+    match: str
+    after: str
+
+
+def _pattern(find: str, match_case: bool, whole_word: bool) -> re.Pattern[str]:
+    needle = find.strip()
+    if not needle:
+        raise InputError("find: give the text to look for")
+    if len(needle) > MAX_FIND:
+        raise InputError(f"find: longer than {MAX_FIND} characters")
+    body = r"\s+".join(re.escape(part) for part in needle.split())
+    if whole_word:
+        body = rf"(?<!\w){body}(?!\w)"
+    return re.compile(body, 0 if match_case else re.IGNORECASE)
+
+
+def _word_time(segment: Segment, offset: int) -> float:
+    """The start of the word at character `offset` of the text (words follow the text's tokens)."""
+    index = len(segment.text[:offset].split())
+    if offset > 0 and not segment.text[offset - 1].isspace() and index:
+        index -= 1
+    if index < len(segment.words):
+        return float(segment.words[index][0])
+    return segment.start
+
+
+def _candidates(session: Session, find: str) -> list[tuple[Segment, Webinar]]:
+    # A LIKE on the first word narrows the scan (case-insensitively for ASCII on every backend);
+    # the regular expression then decides.
+    first = find.split()[0].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = session.exec(
+        select(Segment, Webinar)
+        .join(Webinar, col(Webinar.id) == col(Segment.webinar_id))
+        .where(col(Segment.text).ilike(f"%{first}%", escape="\\"))
+        .order_by(col(Webinar.id), col(Segment.position))
+    ).all()
+    return [(s, w) for s, w in rows]
+
+
+def find_matches(
+    session: Session, find: str, *, match_case: bool = False, whole_word: bool = True
+) -> list[Match]:
+    """Every occurrence of `find` in every webinar's transcript (drafts too: staff only), in order."""
+    pattern = _pattern(find, match_case, whole_word)
+    matches: list[Match] = []
+    for segment, webinar in _candidates(session, find):
+        text = segment.text
+        for found in pattern.finditer(text):
+            a, b = found.span()
+            matches.append(
+                Match(
+                    id=f"{segment.id}:{a}",
+                    webinar=webinar.slug,
+                    webinar_title=webinar.title,
+                    segment=segment.id or 0,
+                    start=segment.start,
+                    time=_word_time(segment, a),
+                    offset=a,
+                    before=_context(text[max(0, a - CONTEXT_CHARS) : a], leading=a > CONTEXT_CHARS),
+                    match=found.group(),
+                    after=_context(text[b : b + CONTEXT_CHARS], trailing=b + CONTEXT_CHARS < len(text)),
+                )
+            )
+    return matches
+
+
+def _context(text: str, *, leading: bool = False, trailing: bool = False) -> str:
+    """Context cut at word boundaries, with an ellipsis where the text goes on."""
+    if leading and " " in text:
+        text = "…" + text[text.index(" ") :]
+    if trailing and " " in text:
+        text = text[: text.rindex(" ")] + " …"
+    return text
+
+
+@dataclass(frozen=True)
+class Replaced:
+    changed: int
+    """How many matches were replaced."""
+    segments: list[Segment]
+    webinar_ids: list[int]
+    batch: str | None
+    entries: list[EditHistory]
+
+
+def replace_matches(
+    session: Session,
+    find: str,
+    replace: str,
+    editor: str,
+    *,
+    selected: Iterable[str] | None = None,
+    match_case: bool = False,
+    whole_word: bool = True,
+) -> Replaced:
+    """Replace the `selected` matches (ids from `find_matches`; None: all) by `replace`, keeping
+    word times; one history row per segment, all of one batch (reverting one reverts them all).
+
+    A selected id that no longer matches (the text changed since the preview) is a conflict: the
+    caller should preview again.
+    """
+    replacement = " ".join(replace.split())
+    if len(replacement) > MAX_FIND:
+        raise InputError(f"replace: longer than {MAX_FIND} characters")
+    matches = find_matches(session, find, match_case=match_case, whole_word=whole_word)
+    if selected is not None:
+        wanted = set(selected)
+        missing = wanted - {m.id for m in matches}
+        if missing:
+            named = ", ".join(sorted(missing)[:5])
+            raise ConflictError(f"{len(missing)} selected match(es) no longer found ({named}): preview again")
+        matches = [m for m in matches if m.id in wanted]
+    by_segment: dict[int, list[Match]] = {}
+    for m in matches:
+        by_segment.setdefault(m.segment, []).append(m)
+    batch = uuid.uuid4().hex[:12]
+    changed_segments: list[Segment] = []
+    changed = 0
+    entries: list[EditHistory] = []
+    webinars: dict[int, Webinar] = {}
+    for segment_id, found in by_segment.items():
+        segment = session.get(Segment, segment_id)
+        assert segment is not None
+        webinar = webinars.get(segment.webinar_id) or session.get(Webinar, segment.webinar_id)
+        assert webinar is not None
+        webinars[segment.webinar_id] = webinar
+        text = segment.text
+        for m in sorted(found, key=lambda m: m.offset, reverse=True):
+            text = text[: m.offset] + replacement + text[m.offset + len(m.match) :]
+        cleaned = _clean_text(text)
+        if cleaned == segment.text:
+            continue
+        before = _snapshot(segment, _CHECKED[REPLACE])
+        segment.words = retime_words(segment.words, cleaned, segment.start, segment.end)
+        old_text, segment.text = segment.text, cleaned
+        session.add(segment)
+        after = _snapshot(segment, _CHECKED[REPLACE])
+        entries.append(
+            _entry(
+                session, webinar, REPLACE, segment, before, after, old_text, cleaned, editor,
+                batch=batch, find=find, replace=replacement, matches=len(found),
+            )
+        )  # fmt: skip
+        changed_segments.append(segment)
+        changed += len(found)
+    _seal_batch(session, entries, batch)
+    for webinar in webinars.values():
+        _touch(session, webinar)
+    session.flush()
+    return Replaced(
+        changed=changed,
+        segments=changed_segments,
+        webinar_ids=sorted(webinars),
+        batch=batch if entries else None,
+        entries=entries,
+    )
+
+
+def _seal_batch(session: Session, entries: list[EditHistory], batch: str) -> None:
+    """Every row of a batch names all of them, so a revert of one finds the rest without a JSON query."""
+    ids = [entry.id for entry in entries]
+    for entry in entries:
+        entry.new_value = {**entry.new_value, "batch": batch, "batch_rows": ids}
+        session.add(entry)
+    session.flush()
+
+
+# --- history and revert --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    at: dt.datetime
+    who: str
+    field: str
+    segment: int | None
+    before: Any
+    after: Any
+    reverts: int | None
+    batch: str | None
+
+
+def _shown(value: Any, field: str) -> Any:
+    if field in SEGMENT_FIELDS and isinstance(value, dict):
+        return value.get("value")
+    return value
+
+
+def history_entry(entry: EditHistory) -> HistoryEntry:
+    new = entry.new_value if isinstance(entry.new_value, dict) else {}
+    segment_field = entry.field in SEGMENT_FIELDS
+    at = entry.edited_at if entry.edited_at.tzinfo else entry.edited_at.replace(tzinfo=dt.UTC)
+    return HistoryEntry(
+        id=entry.id or 0,
+        at=at,
+        who=entry.editor,
+        field=entry.field,
+        segment=new.get("segment") if segment_field else None,
+        before=_shown(entry.old_value, entry.field),
+        after=_shown(entry.new_value, entry.field),
+        reverts=new.get("reverts") if segment_field else None,
+        batch=new.get("batch") if segment_field else None,
+    )
+
+
+def webinar_history(
+    session: Session, webinar: Webinar, limit: int = 200, offset: int = 0
+) -> list[HistoryEntry]:
+    """The webinar's history, newest first: its own fields and its transcript's corrections."""
+    rows = session.exec(
+        select(EditHistory)
+        .where(EditHistory.table_name == "webinar")
+        .where(EditHistory.row_id == require_id(webinar))
+        .order_by(col(EditHistory.id).desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [history_entry(row) for row in rows]
+
+
+def revert(session: Session, entry_id: int, editor: str) -> tuple[list[EditHistory], list[int]]:
+    """Undo history row `entry_id` (its whole batch for a find and replace), recorded as new rows.
+
+    Returns the new rows and the ids of the webinars changed (to re-index).
+    """
+    entry = session.get(EditHistory, entry_id)
+    if entry is None:
+        raise NotFoundError(f"no history entry {entry_id}")
+    if entry.table_name != "webinar":
+        raise InputError(
+            f"history entry {entry_id} is of {entry.table_name!r}, which cannot be reverted here"
+        )
+    webinar = session.get(Webinar, entry.row_id)
+    if webinar is None:
+        raise NotFoundError(f"the webinar of history entry {entry_id} no longer exists")
+    if entry.field in _WEBINAR_FIELDS:
+        return [_revert_webinar_field(session, webinar, entry, editor)], [require_id(webinar)]
+    if entry.field not in SEGMENT_FIELDS:
+        raise InputError(f"history entry {entry_id} ({entry.field}) cannot be reverted")
+    new = entry.new_value
+    rows = [entry]
+    batch: str | None = None
+    if isinstance(new, dict) and new.get("batch_rows"):
+        batch = uuid.uuid4().hex[:12]
+        rows = [row for i in new["batch_rows"] if (row := session.get(EditHistory, i)) is not None]
+    made: list[EditHistory] = []
+    touched: dict[int, Webinar] = {}
+    for row in rows:
+        target = session.get(Webinar, row.row_id)
+        if target is None:
+            continue
+        made.append(_revert_segments(session, target, row, editor, batch))
+        touched[require_id(target)] = target
+    if batch:
+        _seal_batch(session, made, batch)
+    for target in touched.values():
+        _touch(session, target)
+    session.flush()
+    return made, sorted(touched)
+
+
+def _revert_webinar_field(session: Session, webinar: Webinar, entry: EditHistory, editor: str) -> EditHistory:
+    current = getattr(webinar, entry.field)
+    current = current.isoformat() if isinstance(current, dt.date) else current
+    if current != entry.new_value:
+        raise ConflictError(
+            f"{entry.field} was changed again since entry {entry.id}: revert the later entry first"
+        )
+    update_webinar(session, webinar, WebinarUpdate.model_validate({entry.field: entry.old_value}), editor)
+    newest = session.exec(
+        select(EditHistory)
+        .where(EditHistory.table_name == "webinar")
+        .where(EditHistory.row_id == webinar.id)
+        .order_by(col(EditHistory.id).desc())
+    ).first()
+    assert newest is not None
+    return newest
+
+
+def _revert_segments(
+    session: Session, webinar: Webinar, entry: EditHistory, editor: str, batch: str | None
+) -> EditHistory:
+    webinar_id = require_id(webinar)
+    old, new = entry.old_value, entry.new_value
+    fields = _CHECKED[entry.field]
+    run: list[Segment] = []
+    for snap in new["segments"]:
+        segment = session.get(Segment, snap["id"])
+        if segment is None or segment.webinar_id != webinar_id:
+            raise ConflictError(
+                f"segment {snap['id']} is gone since entry {entry.id}: revert the later entries first"
+            )
+        changed = [f for f in fields if _column(segment, f) != snap.get(f)]
+        if changed:
+            raise ConflictError(
+                f"segment {snap['id']} was changed again since entry {entry.id} ({', '.join(changed)}): "
+                "revert the later entries first"
+            )
+        run.append(segment)
+    current = [_snapshot(s, _ALL) for s in run]
+    rows: list[dict[str, Any]] = []
+    for snap in old["segments"]:
+        if entry.field in (SPLIT, MERGE) and not any(s.id == snap["id"] for s in run):
+            row = {k: v for k, v in snap.items() if k != "position"}  # a segment made again
+            row["chapter_id"] = (
+                row["chapter_id"] if _exists(session, Chapter, row.get("chapter_id")) else None
+            )
+            row["person_id"] = row["person_id"] if _exists(session, Person, row.get("person_id")) else None
+            row["answers_id"] = (
+                row["answers_id"] if _exists(session, Segment, row.get("answers_id")) else None
+            )
+        else:
+            row = {"id": snap["id"], **{f: snap[f] for f in fields}}
+        rows.append(row)
+    if entry.field in (SPLIT, MERGE):
+        made = _replace_run(session, webinar_id, run, rows)
+    else:
+        made = []
+        for segment, row in zip(run, rows, strict=True):
+            for name in fields:
+                setattr(segment, name, row[name])
+            session.add(segment)
+            made.append(segment)
+        session.flush()
+    before_value, after_value = new.get("value"), old.get("value")
+    if entry.field == SPEAKER:
+        before_value, after_value = new.get("value"), _speaker_name(session, webinar_id, made[0])
+    extra: dict[str, Any] = {"reverts": entry.id}
+    if batch:
+        extra.update(batch=batch, find=new.get("find"), replace=new.get("replace"))
+    return _record(
+        session,
+        webinar,
+        entry.field,
+        {"segment": new.get("segment"), "value": before_value, "segments": current},
+        {
+            "segment": old.get("segment"),
+            "value": after_value,
+            "segments": [_snapshot(s) for s in made],
+            **extra,
+        },
+        editor,
+    )
+
+
+def _column(segment: Segment, name: str) -> Any:
+    value = getattr(segment, name)
+    if name == "words":
+        return [list(w) for w in value]
+    if name == "resources":
+        return list(value)
+    return value
+
+
+def _exists(session: Session, model: type[Any], key: Any) -> bool:
+    return key is not None and session.get(model, key) is not None

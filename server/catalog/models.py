@@ -113,6 +113,10 @@ class SpeakerPublic(SQLModel):
     role: str | None = None
     affiliation: str | None = None
     project: str | None = None
+    slug: str | None = None
+    """The person's page, `/speakers/<slug>`."""
+    project_slug: str | None = None
+    """The project's page, `/projects/<project_slug>`, when the person has a project."""
 
 
 class ChapterPublic(SQLModel):
@@ -128,6 +132,9 @@ class ResourcePublic(SQLModel):
     url: str
     start: float | None = None
     """The first moment the resource is mentioned, when the structure stage found one."""
+    project: str | None = None
+    project_slug: str | None = None
+    """The project it belongs to (`/projects/<project_slug>`), when known."""
 
 
 class WebinarSummary(WebinarBase):

@@ -8,8 +8,7 @@ slug they had before a rename or a merge). Projects are found the same way by th
 - `assign_voice(session, webinar, label, person, editor)`: naming a voice (a diarization label
   of one webinar) picks an existing person (an id) or names a new one (a name); the webinar's
   segments with that label are theirs. Recorded in `edit_history` as one entry on the webinar,
-  field `voice` (`{label, person_id, name}` before and after), which `assign_voice` with the old
-  `person_id` reverts (None unnames the voice).
+  field `voice.assign` (`{label, person_id, name}` before and after); `revert_voice` undoes one.
 - `create_person`, `update_person`, `merge_people`, `create_project`, `update_project`: the staff's
   edits, each recorded field by field in `edit_history`.
 
@@ -41,6 +40,8 @@ from server.catalog.models import (
 )
 from server.catalog.slugs import CatalogError, check_slug, slugify
 
+VOICE_FIELD = "voice.assign"
+"""The `edit_history.field` of naming a voice (table `webinar`, row the webinar's id)."""
 NAME_MAX = 300
 URL_MAX = 2000
 LINKS_MAX = 20
@@ -233,7 +234,7 @@ def assign_voice(
     unname it. Every segment of the webinar with that label becomes theirs; the person is
     listed among the webinar's speakers with the label (another person who had it keeps their
     place in the list without it). Recorded as one `edit_history` entry (table `webinar`, field
-    `voice`). Returns the person (None when unnamed)."""
+    `voice.assign`). Returns the person (None when unnamed)."""
     webinar_id = require_id(webinar)
     label = speaker_label.strip()
     used = session.execute(
@@ -272,11 +273,45 @@ def assign_voice(
         .values(person_id=target.id if target is not None else None)
         .execution_options(synchronize_session=False)
     )
-    _record(session, "webinar", webinar_id, "voice", _voice(before, label), _voice(target, label), editor)
+    _record(session, "webinar", webinar_id, VOICE_FIELD, _voice(before, label), _voice(target, label), editor)
     webinar.updated_at = utcnow()
     session.add(webinar)
     session.flush()
     return target
+
+
+def revert_voice(session: Session, entry: EditHistory, editor: str) -> EditHistory:
+    """Undo a `voice.assign` history row: the voice goes back to the person it had (a new row
+    of the same field records it). 409 when the voice was named again since; a person merged
+    away since is found by their old name's alias, so the voice goes to whom they became."""
+    if entry.table_name != "webinar" or entry.field != VOICE_FIELD:
+        raise CatalogError(f"history entry {entry.id} is not a voice assignment")
+    webinar = session.get(Webinar, entry.row_id)
+    if webinar is None:
+        raise NotFoundError(f"the webinar of history entry {entry.id} no longer exists")
+    old, new = dict(entry.old_value or {}), dict(entry.new_value or {})
+    label = str(new.get("label") or old.get("label") or "")
+    link = session.exec(
+        select(WebinarPerson).where(
+            WebinarPerson.webinar_id == entry.row_id, WebinarPerson.speaker_label == label
+        )
+    ).first()
+    current = link.person_id if link is not None else None
+    if current != new.get("person_id"):
+        raise ConflictError(
+            f"voice {label!r} was named again since entry {entry.id}: revert the later entry first"
+        )
+    previous = old.get("person_id")
+    if previous is not None and session.get(Person, previous) is None:
+        previous = old.get("name")  # merged away: the name finds the person it became (an alias)
+    assign_voice(session, webinar, label, previous, editor)
+    newest = session.exec(
+        select(EditHistory)
+        .where(EditHistory.table_name == "webinar", EditHistory.row_id == entry.row_id)
+        .order_by(col(EditHistory.id).desc())
+    ).first()
+    assert newest is not None
+    return newest
 
 
 def require_person_id(person: Person) -> int:

@@ -19,6 +19,7 @@ from server.catalog.models import (
     Chapter,
     ChapterPublic,
     Person,
+    Project,
     Resource,
     ResourcePublic,
     Segment,
@@ -95,23 +96,44 @@ def webinar_resources(session: Session, webinar_id: int) -> list[Resource]:
 
 def webinar_detail(session: Session, webinar: Webinar) -> WebinarPublic:
     webinar_id = require_id(webinar)
+    speakers = webinar_speakers(session, webinar_id)
+    resources = webinar_resources(session, webinar_id)
+    wanted = {p.project_id for _, p in speakers} | {r.project_id for r in resources}
+    projects = {
+        p.id: p for p in session.exec(select(Project).where(col(Project.id).in_(wanted - {None})))
+    }
+
+    def project_of(project_id: int | None) -> Project | None:
+        return projects.get(project_id) if project_id is not None else None
+
     return WebinarPublic.model_validate(
         webinar,
         update={
             "media_url": media_url(webinar),
             "speakers": [
                 SpeakerPublic(
-                    name=person.name, role=link.role, affiliation=person.affiliation, project=person.project
+                    name=person.name,
+                    role=link.role,
+                    affiliation=person.affiliation,
+                    project=person.project,
+                    slug=person.slug,
+                    project_slug=getattr(project_of(person.project_id), "slug", None),
                 )
-                for link, person in webinar_speakers(session, webinar_id)
+                for link, person in speakers
             ],
             "chapters": [
                 ChapterPublic(start=c.start, end=c.end, title=c.title, kind=c.kind, speakers=list(c.speakers))
                 for c in webinar_chapters(session, webinar_id)
             ],
             "resources": [
-                ResourcePublic(title=r.title, url=r.url, start=r.start)
-                for r in webinar_resources(session, webinar_id)
+                ResourcePublic(
+                    title=r.title,
+                    url=r.url,
+                    start=r.start,
+                    project=getattr(project_of(r.project_id), "name", None),
+                    project_slug=getattr(project_of(r.project_id), "slug", None),
+                )
+                for r in resources
             ],
         },
     )

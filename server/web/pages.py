@@ -24,6 +24,7 @@ from sqlmodel import Session
 from ingest.errors import NotFoundError
 from server.catalog import reads
 from server.catalog.db import Database
+from server.catalog.models import Project
 from server.search.index import SearchIndexError, SearchUnavailable
 from server.search.service import MAX_QUERY_CHARS, Group, Hit, QueryError, SearchQuery, SearchService
 from server.web import queries
@@ -100,11 +101,22 @@ def suggested_topics(session: Session, cache: WebinarCache) -> list[queries.Topi
 
 
 def speaker_context(session: Session, slug: str) -> dict[str, Any]:
-    person = queries.person_by_slug(session, slug)
+    """The speaker page's context; `{"redirect": slug}` for an old slug (a rename, a merge)."""
+    person, old = queries.person_for_page(session, slug)
+    if person is not None and old:
+        return {"redirect": person.slug}
     appearances = queries.appearances(session, person) if person is not None else []
     if person is None or not appearances:
         raise NotFoundError(f"No speaker in the archive at /speakers/{slug}.", title="Speaker not found")
-    return {"person": person, "appearances": appearances}
+    project = session.get(Project, person.project_id) if person.project_id is not None else None
+    return {"person": person, "appearances": appearances, "project": project}
+
+
+def project_context(session: Session, slug: str) -> queries.ProjectPage:
+    project = queries.project_by_slug(session, slug)
+    if project is None:
+        raise NotFoundError(f"No project in the archive at /projects/{slug}.", title="Project not found")
+    return queries.project_page(session, project)
 
 
 class PageController(Controller):
@@ -235,9 +247,47 @@ class PageController(Controller):
         return Template(template_name="embed.html", context=await db.run(embed_context, request, slug))
 
     @page_route("/speakers/{slug:str}", name="speaker")
-    async def speaker(self, db: NamedDependency[Database], slug: FromPath[str]) -> Template:
-        """Everything one person said across the archive, webinar by webinar."""
-        return Template(template_name="speaker.html", context=await db.run(speaker_context, slug))
+    async def speaker(
+        self, request: Request[Any, Any, State], db: NamedDependency[Database], slug: FromPath[str]
+    ) -> Template | Redirect:
+        """Everything one person said across the archive, webinar by webinar; a slug they had
+        before a rename or a merge redirects (301) to their page."""
+        context = await db.run(speaker_context, slug)
+        if "redirect" in context:
+            path = request.app.route_reverse("speaker", slug=context["redirect"])
+            return Redirect(path=path, status_code=301)
+        return Template(template_name="speaker.html", context=context)
+
+    @page_route("/projects/{slug:str}", name="project")
+    async def project(
+        self,
+        request: Request[Any, Any, State],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
+    ) -> Template:
+        """A project: its people, the webinars where it is presented, and every moment across
+        the archive where its name is said (the search index, as the topic page asks it)."""
+        page = await db.run(project_context, slug)
+        name = page.project.name
+        moments: list[Hit] = []
+        search_error = None
+        try:
+            moments = (await search.search(SearchQuery(q=name[:MAX_QUERY_CHARS], limit=50))).hits
+        except (SearchUnavailable, SearchIndexError):
+            search_error = "Search is temporarily unavailable, so moments are not listed."
+        except QueryError:
+            moments = []
+        return Template(
+            template_name="project.html",
+            context={
+                "page": page,
+                "project": page.project,
+                "moments": moments,
+                "search_error": search_error,
+                "search_link": search_url(request.app.route_reverse("search"), {}, q=name),
+            },
+        )
 
     @page_route("/topics/{slug:str}", name="topic")
     async def topic(

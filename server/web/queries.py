@@ -20,7 +20,8 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from server.catalog.models import Chapter, Person, Segment, Webinar, WebinarPerson
+from server.catalog import people as people_records
+from server.catalog.models import Chapter, Person, Project, Resource, Segment, Webinar, WebinarPerson
 from server.catalog.slugs import slugify
 from server.catalog.status import listed
 
@@ -112,15 +113,32 @@ def segments(session: Session, webinar: Webinar) -> list[SegmentRow]:
     assert webinar.id is not None
     names: dict[int, str] = {}
     labels: dict[str, str] = {}
-    for label, person_id, name in session.execute(
-        sa_select(col(WebinarPerson.speaker_label), col(Person.id), col(Person.name))
+    slugs: dict[str, str] = {}
+    for label, person_id, name, slug in session.execute(
+        sa_select(col(WebinarPerson.speaker_label), col(Person.id), col(Person.name), col(Person.slug))
         .join(Person, col(Person.id) == col(WebinarPerson.person_id))
         .where(col(WebinarPerson.webinar_id) == webinar.id)
     ):
         names[person_id] = name
+        slugs[name] = slug
         if label:
             labels[label] = name
-    slugs = {name: person_slug(name) for name in names.values()}
+    # A voice named after the manifest (assign_voice, a merge) may be someone not listed here.
+    missing = {
+        r
+        for r in session.execute(
+            sa_select(col(Segment.person_id))
+            .where(col(Segment.webinar_id) == webinar.id, col(Segment.person_id).is_not(None))
+            .distinct()
+        ).scalars()
+        if r not in names
+    }
+    if missing:
+        for person_id, name, slug in session.execute(
+            sa_select(col(Person.id), col(Person.name), col(Person.slug)).where(col(Person.id).in_(missing))
+        ):
+            names[person_id] = name
+            slugs[name] = slug
     rows = session.execute(
         sa_select(
             col(Segment.id),
@@ -232,23 +250,42 @@ class SpeakerCount:
 def speakers(session: Session, limit: int = 50) -> list[SpeakerCount]:
     """People who took part in listed webinars, the most frequent first."""
     rows = session.execute(
-        sa_select(col(Person.name), col(Person.affiliation), func.count(col(WebinarPerson.webinar_id)))
+        sa_select(
+            col(Person.name),
+            col(Person.slug),
+            col(Person.affiliation),
+            func.count(col(WebinarPerson.webinar_id)),
+        )
         .join(WebinarPerson, col(WebinarPerson.person_id) == col(Person.id))
         .join(Webinar, col(Webinar.id) == col(WebinarPerson.webinar_id))
         .where(listed())
-        .group_by(col(Person.id), col(Person.name), col(Person.affiliation))
+        .group_by(col(Person.id), col(Person.name), col(Person.slug), col(Person.affiliation))
         .order_by(func.count(col(WebinarPerson.webinar_id)).desc(), col(Person.name))
         .limit(limit)
     ).all()
-    return [SpeakerCount(name, person_slug(name), affiliation, n) for name, affiliation, n in rows]
+    return [SpeakerCount(name, slug, affiliation, n) for name, slug, affiliation, n in rows]
 
 
 def person_by_slug(session: Session, slug: str) -> Person | None:
-    """The person whose name folds to `slug` (names are unique; the lowest id wins a clash).
+    """The person at `/speakers/<slug>`: their slug, or an old one (see `person_for_page`)."""
+    return person_for_page(session, slug)[0]
 
-    Links made before slugs transliterated letters such as ø dropped them ("karen-hjgaard");
-    an article citing one still finds the person.
+
+def person_for_page(session: Session, slug: str) -> tuple[Person | None, bool]:
+    """The person at `/speakers/<slug>`, and whether `slug` is not theirs now (redirect there).
+
+    A person's slug is stored; the slug of a name they had before a rename or a merge is an
+    alias. Links made before slugs transliterated letters such as ø dropped them
+    ("karen-hjgaard"); an article citing one still finds the person.
     """
+    person, old = people_records.person_by_slug(session, slug)
+    if person is not None:
+        return person, old
+    legacy = _legacy_person_by_slug(session, slug)
+    return legacy, legacy is not None
+
+
+def _legacy_person_by_slug(session: Session, slug: str) -> Person | None:
     people = list(session.exec(select(Person).order_by(col(Person.id))))
     for person in people:
         if person_slug(person.name) == slug:
@@ -286,7 +323,7 @@ def appearances(session: Session, person: Person) -> list[Appearance]:
     if not links:
         return []
     webinar_ids = [w.id for w, _ in links]
-    slug = person_slug(person.name)
+    slug = person.slug
     by_webinar: dict[int, list[SegmentRow]] = {}
     rows = session.execute(
         sa_select(
@@ -429,13 +466,13 @@ def browse_webinars(
         return [], len(ids)
     rows = {w.id: w for w in session.execute(sa_select(Webinar).where(col(Webinar.id).in_(page))).scalars()}
     people: dict[int, list[tuple[str, str]]] = {}
-    for webinar_id, name in session.execute(
-        sa_select(col(WebinarPerson.webinar_id), col(Person.name))
+    for webinar_id, name, slug in session.execute(
+        sa_select(col(WebinarPerson.webinar_id), col(Person.name), col(Person.slug))
         .join(Person, col(Person.id) == col(WebinarPerson.person_id))
         .where(col(WebinarPerson.webinar_id).in_(page))
         .order_by(col(WebinarPerson.webinar_id), col(WebinarPerson.position))
     ):
-        people.setdefault(webinar_id, []).append((name, person_slug(name)))
+        people.setdefault(webinar_id, []).append((name, slug))
     return [BrowseItem(rows[i], people.get(i, [])) for i in page], len(ids)
 
 
@@ -443,3 +480,67 @@ def languages(session: Session) -> list[str]:
     """The languages of listed webinars (codes), for the browse page's language filter."""
     codes = session.execute(sa_select(col(Webinar.language)).where(listed()).distinct()).scalars()
     return sorted({c for c in codes if c})
+
+
+# --- projects ----------------------------------------------------------------------------------
+
+
+def project_by_slug(session: Session, slug: str) -> Project | None:
+    return session.exec(select(Project).where(Project.slug == slug)).first()
+
+
+@dataclass(frozen=True)
+class ProjectWebinar:
+    """A listed webinar where a project is presented: by whom, and its resources there."""
+
+    webinar: Webinar
+    people: list[tuple[str, str]]
+    """(name, slug) of the project's people who took part."""
+    resources: list[Resource]
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    project: Project
+    people: list[tuple[str, str]]
+    """Everyone linked to the project, (name, slug), by name."""
+    webinars: list[ProjectWebinar]
+
+
+def project_page(session: Session, project: Project) -> ProjectPage:
+    """The project's people, and the listed webinars where it is presented (one of its people
+    takes part, or a resource of it is shared), newest first."""
+    people = [
+        (name, slug)
+        for name, slug in session.execute(
+            sa_select(col(Person.name), col(Person.slug))
+            .where(col(Person.project_id) == project.id)
+            .order_by(col(Person.name))
+        )
+    ]
+    by_webinar: dict[int, list[tuple[str, str]]] = {}
+    for webinar_id, name, slug in session.execute(
+        sa_select(col(WebinarPerson.webinar_id), col(Person.name), col(Person.slug))
+        .join(Person, col(Person.id) == col(WebinarPerson.person_id))
+        .where(col(Person.project_id) == project.id)
+        .order_by(col(WebinarPerson.position))
+    ):
+        by_webinar.setdefault(webinar_id, []).append((name, slug))
+    resources: dict[int, list[Resource]] = {}
+    for resource in session.execute(
+        sa_select(Resource).where(col(Resource.project_id) == project.id).order_by(col(Resource.position))
+    ).scalars():
+        resources.setdefault(resource.webinar_id, []).append(resource)
+    ids = set(by_webinar) | set(resources)
+    if not ids:
+        return ProjectPage(project, people, [])
+    webinars = session.execute(
+        sa_select(Webinar)
+        .where(listed(), col(Webinar.id).in_(ids))
+        .order_by(col(Webinar.date).desc().nulls_last(), col(Webinar.id).desc())
+    ).scalars()
+    return ProjectPage(
+        project,
+        people,
+        [ProjectWebinar(w, by_webinar.get(w.id or 0, []), resources.get(w.id or 0, [])) for w in webinars],
+    )

@@ -116,6 +116,8 @@ def test_one_webinar(client: TestClient[Litestar]) -> None:
         "role": "speaker",
         "affiliation": "City of Gdansk",
         "project": "ReCircle",
+        "slug": "tomasz-nowak",
+        "project_slug": "recircle",
     }
     assert body["chapters"][1] == {
         "start": 4.5,
@@ -125,7 +127,13 @@ def test_one_webinar(client: TestClient[Litestar]) -> None:
         "speakers": ["Tomasz Nowak"],
     }
     assert body["resources"] == [
-        {"title": "ReCircle toolkit", "url": "https://example.org/recircle", "start": 4.5}
+        {
+            "title": "ReCircle toolkit",
+            "url": "https://example.org/recircle",
+            "start": 4.5,
+            "project": "ReCircle",  # its title names a speaker's project
+            "project_slug": "recircle",
+        }
     ]
     # Internal fields stay internal.
     assert not {"id", "media_path", "media_sha256", "status", "agenda"} & set(body)

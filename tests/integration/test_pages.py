@@ -342,7 +342,7 @@ def test_replay_page(site: Site) -> None:
     qa = html[html.index('id="qa-title"') :]
     assert qa.index("How do you write the tender criteria?") < qa.index("We score reuse and repairability")
     assert "City of Gdansk" in html
-    assert "project ReCircle" in html
+    assert 'project <a href="/projects/recircle">ReCircle</a>' in html  # the project page
     assert 'href="https://example.org/recircle" rel="noopener noreferrer">ReCircle toolkit</a>' in html
     assert 'id="copy-link"' in html
     assert 'id="cite-text"' in html

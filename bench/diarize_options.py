@@ -24,10 +24,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from real_voices import REAL, SYNTHETIC, Clip, load_truth, pooled, real_clips
-
+from bench.real_voices import REAL, SYNTHETIC, Clip, load_truth, pooled, real_clips
 from ingest.speakers import (
     VAD_EXTENT,
     VAD_ONSET,

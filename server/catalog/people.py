@@ -604,5 +604,8 @@ def update_project(session: Session, project: Project, changes: dict[str, Any], 
             .values(project=project.name)
             .execution_options(synchronize_session=False)
         )
+        for person_id in session.exec(select(Person.id).where(Person.project_id == project_id)).all():
+            if person_id is not None:
+                _touch_webinars(session, person_id)
     session.flush()
     return project

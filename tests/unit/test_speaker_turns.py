@@ -11,6 +11,7 @@ from ingest.speakers import (
     check_speaker_hints,
     clip_to_speech,
     diarization_error_rate,
+    diarization_score,
     distinct_speakers,
     relabel_by_first_appearance,
 )
@@ -231,3 +232,28 @@ def test_der_merged_speakers_and_collar() -> None:
     late = [T(0.0, 5.2, "S0"), T(5.2, 10.0, "S1")]
     assert diarization_error_rate(ref, late)[0] == pytest.approx(0.02, abs=0.002)
     assert diarization_error_rate(ref, late, collar=0.25)[0] == pytest.approx(0.0, abs=0.002)
+
+
+def test_score_parts_right_speaker_share_and_overlap_left_out() -> None:
+    # alice 0-6, bob 4-10: 2 s of overlap, 12 s of per-person speech time.
+    ref = [T(0.0, 6.0, "alice"), T(4.0, 10.0, "bob")]
+    hyp = [T(0.0, 5.0, "S0"), T(5.0, 10.0, "S1")]  # one voice at a time
+    score = diarization_score(ref, hyp)
+    assert score.reference == pytest.approx(12.0, abs=0.02)
+    assert score.missed == pytest.approx(2.0, abs=0.02)  # the overlap: one label per moment
+    assert score.false_alarm == pytest.approx(0.0, abs=0.02)
+    assert score.confusion == pytest.approx(0.0, abs=0.02)
+    assert score.right_speaker == pytest.approx(10.0 / 12.0, abs=0.002)
+    assert score.der == pytest.approx(2.0 / 12.0, abs=0.002)
+    assert score.mapping == {"S0": "alice", "S1": "bob"}
+    # Without the overlapping 2 s: 8 s of speech, all on the right person.
+    alone = diarization_score(ref, hyp, skip_overlap=True)
+    assert alone.reference == pytest.approx(8.0, abs=0.02)
+    assert alone.der == pytest.approx(0.0, abs=0.002)
+    assert diarization_error_rate(ref, hyp, skip_overlap=True)[0] == pytest.approx(0.0, abs=0.002)
+
+
+def test_score_of_nothing_and_of_speech_found_in_silence() -> None:
+    assert diarization_score([], []).der == 0.0
+    assert diarization_score([], [T(0.0, 1.0, "S0")]).der == 1.0
+    assert diarization_score([], []).right_speaker == 1.0

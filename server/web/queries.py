@@ -312,11 +312,17 @@ class Appearance:
 
 
 def appearances(session: Session, person: Person) -> list[Appearance]:
-    """Every listed webinar the person took part in, newest first, with their contributions."""
+    """Every listed webinar the person took part in (listed among its people, or speaking in
+    it: a segment staff gave them), newest first, with their contributions."""
+    spoke = sa_select(col(Segment.webinar_id)).where(col(Segment.person_id) == person.id)
+    listed_in = sa_select(col(WebinarPerson.webinar_id)).where(col(WebinarPerson.person_id) == person.id)
     links = session.execute(
         sa_select(Webinar, col(WebinarPerson.role))
-        .join(WebinarPerson, col(WebinarPerson.webinar_id) == col(Webinar.id))
-        .where(col(WebinarPerson.person_id) == person.id)
+        .outerjoin(
+            WebinarPerson,
+            (col(WebinarPerson.webinar_id) == col(Webinar.id)) & (col(WebinarPerson.person_id) == person.id),
+        )
+        .where(col(Webinar.id).in_(listed_in) | col(Webinar.id).in_(spoke))
         .where(listed())
         .order_by(col(Webinar.date).desc().nulls_last(), col(Webinar.id).desc())
     ).all()

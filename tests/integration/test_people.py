@@ -26,8 +26,10 @@ from ingest.document import Segment, Speaker, Transcript, Word
 from ingest.metadata import Manifest, Person, ResourceLink
 from server.app import create_app
 from server.catalog.db import create_db_engine
-from server.catalog.models import EditHistory, PersonAlias, User
+from server.catalog.models import EditHistory, PersonAlias, User, utcnow
 from server.catalog.models import Person as PersonRow
+from server.catalog.models import Segment as SegmentRow
+from server.catalog.models import Webinar as WebinarRow
 from server.search.api import SearchPlugin
 from server.search.process import MeiliConnection
 from server.settings import Settings
@@ -381,3 +383,20 @@ def test_hostile_text_is_stored_as_text_and_shown_escaped(site: Site) -> None:
         assert "<img src=x" not in html, name
         assert '"onmouseover="' not in html, name
         assert "&lt;script&gt;alert(" in html, name
+
+
+def test_a_speaker_page_lists_segments_given_to_them_outside_the_speaker_list(site: Site) -> None:
+    """A correction may give one segment to a person the webinar does not list (the segment
+    editor): their page still gathers it."""
+    lena = site.api("POST", "/api/people", {"name": "Lena Berg"}).json()
+    with site.session() as session, session.begin():
+        session.execute(
+            update(SegmentRow)
+            .where(col(SegmentRow.text).contains("repairability"))
+            .values(person_id=lena["id"])
+        )
+        session.execute(update(WebinarRow).values(updated_at=utcnow()))
+    page = site.page("/speakers/lena-berg")
+    assert page.status_code == 200
+    assert "The tender scored repairability first." in page.text
+    assert "Ports and procurement" in page.text

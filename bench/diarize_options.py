@@ -35,6 +35,7 @@ from ingest.speakers import (
     decode_mono_16k,
     diarization_score,
     distinct_speakers,
+    extended_regions,
     relabel_by_first_appearance,
 )
 
@@ -72,8 +73,7 @@ class Bench:
         return [(float(t["start"]) / 16_000, float(t["end"]) / 16_000) for t in found]
 
     def extended(self, audio: Any, low: float = VAD_EXTENT, anchor: float = VAD_ONSET) -> Regions:
-        anchors = self.silero(audio, anchor)
-        return [(a, b) for a, b in self.silero(audio, low) if any(s < b and e > a for s, e in anchors)]
+        return extended_regions(self.silero(audio, low), self.silero(audio, anchor))
 
     def embed(self, clip: Clip, detect: Callable[[Any], Regions], *, accurate: bool = False) -> Embedded:
         audio = decode_mono_16k(clip.audio)

@@ -206,13 +206,29 @@ def extend_speech_regions(diarizer: Any) -> None:
             )
             return [(float(ts["start"]) / SAMPLE_RATE, float(ts["end"]) / SAMPLE_RATE) for ts in found]
 
-        anchors = regions(VAD_ONSET)
-        kept = [(a, b) for a, b in regions(VAD_EXTENT) if any(s < b and e > a for s, e in anchors)]
+        kept = extended_regions(regions(VAD_EXTENT), regions(VAD_ONSET))
         self._set_torch_num_threads()
         return kept
 
     timed = time_method("vad_time", "Voice activity detection")(detect)
     diarizer._perform_vad = types.MethodType(timed, diarizer)
+
+
+def extended_regions(
+    wide: Sequence[tuple[float, float]], anchors: Sequence[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """The regions of `wide` (found at a low threshold) that overlap some region of `anchors`.
+
+    Both are a detector's output: sorted, non-overlapping regions.
+    """
+    ordered = sorted(anchors)
+    ends = [end for _, end in ordered]
+    kept = []
+    for start, end in sorted(wide):
+        j = bisect.bisect_right(ends, start)  # the first anchor ending after `start`
+        if j < len(ordered) and ordered[j][0] < end:
+            kept.append((start, end))
+    return kept
 
 
 def clip_to_speech(turns: Sequence[SpeakerTurn], speech: Sequence[tuple[float, float]]) -> list[SpeakerTurn]:

@@ -13,6 +13,7 @@ from ingest.speakers import (
     diarization_error_rate,
     diarization_score,
     distinct_speakers,
+    extended_regions,
     relabel_by_first_appearance,
 )
 
@@ -257,3 +258,12 @@ def test_score_of_nothing_and_of_speech_found_in_silence() -> None:
     assert diarization_score([], []).der == 0.0
     assert diarization_score([], [T(0.0, 1.0, "S0")]).der == 1.0
     assert diarization_score([], []).right_speaker == 1.0
+
+
+def test_speech_regions_are_extended_never_added() -> None:
+    anchors = [(1.0, 2.0), (10.0, 10.5)]
+    wide = [(0.5, 2.6), (5.0, 6.0), (9.0, 10.2), (10.5, 11.0), (20.0, 21.0)]
+    # (10.5, 11.0) only touches the anchor's end; (5, 6) and (20, 21) hold no detection.
+    assert extended_regions(wide, anchors) == [(0.5, 2.6), (9.0, 10.2)]
+    assert extended_regions(wide, []) == []
+    assert extended_regions([], anchors) == []

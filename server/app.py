@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 
 from server.accounts.plugin import AccountsPlugin
 from server.catalog.db import Database, create_db_engine, upgrade_database
+from server.editing.api import EditingPlugin
 from server.jobs.api import JobsPlugin
 from server.search.api import SearchPlugin, provide_search
 from server.search.service import SearchService
@@ -142,6 +143,8 @@ def create_app(
     # Processing jobs: /api/jobs, the staff's uploads and writes on /api/webinars, /staff/jobs
     # (server/jobs/api.py); the queue is made on first use.
     all_plugins.append(JobsPlugin(settings))
+    # Staff corrections: segments, history and revert, find and replace (server/editing/api.py).
+    all_plugins.append(EditingPlugin())
     # Resumable uploads (tus, /api/uploads) and the upload page (server/uploads/pages.py).
     all_plugins.append(UploadsPlugin(settings))
     # The website: pages, feeds, /static, /media with Range requests and the security headers

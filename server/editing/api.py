@@ -1,0 +1,389 @@
+"""The corrections API, for staff: edit, split and merge segments, a webinar's history and revert,
+find and replace across the archive.
+
+Thin handlers: the catalogue work and its history rows are server/catalog/corrections.py, one
+committed unit per request; then every webinar changed is re-indexed at once (the same
+`_reindex` as the staff's webinar edits: Meilisearch's tasks are awaited, so a correction is
+searchable when the response arrives; drafts are not in the index). Every route has
+`staff_guard` (401 anonymous, 403 without a staff role); a session cookie's writes also need the
+CSRF header, a Bearer token's do not.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, patch, post
+from litestar.config.app import AppConfig
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.plugins import InitPluginProtocol
+from sqlmodel import Session, select
+
+from ingest.errors import NotFoundError
+from server.catalog import corrections
+from server.catalog.corrections import HistoryEntry
+from server.catalog.db import Database
+from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY, Segment, Webinar, require_id
+from server.catalog.reads import speaker_for, speaker_names
+from server.jobs.api import STAFF_GUARDS, _reindex
+from server.search.service import SearchService
+
+PREVIEW_LIMIT = 1000
+"""Matches listed by a preview (`total` counts them all; applying without `matches` changes all)."""
+
+
+# --- shapes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentEdit:
+    """`PATCH /api/webinars/{slug}/segments/{id}`: any of the three; absent (or null) is unchanged."""
+
+    text: str | None = None
+    speaker: str | None = None
+    """A voice label of this webinar ("SPEAKER_01") or the name of one of its people."""
+    kind: str | None = None
+    """intro, presentation, question, answer, panel or other."""
+
+
+@dataclass(frozen=True)
+class SplitRequest:
+    word: int
+    """The word (0-based) that starts the second part: 1 to the segment's word count - 1."""
+
+
+@dataclass(frozen=True)
+class ReplaceRequest:
+    find: str
+    replace: str = ""
+    apply: bool = False
+    """False: preview (the matches in context); true: change them."""
+    matches: list[str] | None = None
+    """With `apply`: the ids of the preview's matches to change; absent: every match."""
+    match_case: bool = False
+    whole_word: bool = True
+
+
+@dataclass(frozen=True)
+class SegmentAdmin:
+    """A segment as staff edit it, with its word times (`[start, end, text, probability]`)."""
+
+    id: int
+    position: int
+    start: float
+    end: float
+    speaker: str | None
+    speaker_label: str | None
+    kind: str
+    text: str
+    words: list[list[Any]]
+
+
+@dataclass(frozen=True)
+class Edited:
+    segment: SegmentAdmin
+    history: list[int]
+    """The history entries written (none when nothing changed)."""
+
+
+@dataclass(frozen=True)
+class SplitDone:
+    segments: list[SegmentAdmin]
+    history: int
+
+
+@dataclass(frozen=True)
+class MergeDone:
+    segment: SegmentAdmin
+    history: int
+
+
+@dataclass(frozen=True)
+class History:
+    webinar: str
+    items: list[HistoryEntry]
+
+
+@dataclass(frozen=True)
+class Reverted:
+    reverted: int
+    history: list[HistoryEntry]
+    """The new entries (a find and replace's batch is reverted as a whole)."""
+    webinars: list[str]
+
+
+@dataclass(frozen=True)
+class MatchPublic:
+    id: str
+    """Pass it in `matches` to change this one."""
+    webinar: str
+    webinar_title: str
+    segment: int
+    start: float
+    time: float
+    before: str
+    match: str
+    after: str
+    context: str
+    """The three, HTML-escaped, the match in `<mark>`."""
+    url: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    find: str
+    replace: str
+    total: int
+    matches: list[MatchPublic]
+
+
+@dataclass(frozen=True)
+class Applied:
+    changed: int
+    """Matches replaced."""
+    segments: int
+    webinars: list[str]
+    batch: str | None
+    history: list[int]
+
+
+# --- database units ---------------------------------------------------------------------------
+
+
+def _webinar(session: Session, slug: str) -> Webinar:
+    webinar = session.exec(select(Webinar).where(Webinar.slug == slug)).first()
+    if webinar is None:
+        raise NotFoundError(f"no webinar with slug {slug!r}")
+    return webinar
+
+
+def _stored(session: Session, webinar_ids: list[int]) -> list[tuple[int, str]]:
+    """The webinars among these whose search entries follow the catalogue, with their slugs."""
+    out = []
+    for webinar_id in webinar_ids:
+        webinar = session.get(Webinar, webinar_id)
+        if webinar is not None and webinar.status in (STATUS_READY, STATUS_INDEX_PENDING):
+            out.append((webinar_id, webinar.slug))
+    return out
+
+
+def _admin(session: Session, segment: Segment) -> SegmentAdmin:
+    people, labels = speaker_names(session, segment.webinar_id)
+    return SegmentAdmin(
+        id=segment.id or 0,
+        position=segment.position,
+        start=segment.start,
+        end=segment.end,
+        speaker=speaker_for(segment.person_id, segment.speaker_label, people, labels),
+        speaker_label=segment.speaker_label,
+        kind=segment.kind,
+        text=segment.text,
+        words=[list(w) for w in segment.words],
+    )
+
+
+def _get(session: Session, slug: str, segment_id: int) -> SegmentAdmin:
+    return _admin(session, corrections.segment_in(session, _webinar(session, slug), segment_id))
+
+
+def _edit(session: Session, slug: str, segment_id: int, data: SegmentEdit, editor: str) -> tuple[Edited, int]:
+    webinar = _webinar(session, slug)
+    segment, entries = corrections.edit_segment(
+        session, webinar, segment_id, editor, text=data.text, speaker=data.speaker, kind=data.kind
+    )
+    session.commit()
+    return Edited(_admin(session, segment), [e.id or 0 for e in entries]), require_id(webinar)
+
+
+def _split(session: Session, slug: str, segment_id: int, word: int, editor: str) -> tuple[SplitDone, int]:
+    webinar = _webinar(session, slug)
+    made, entry = corrections.split_segment(session, webinar, segment_id, word, editor)
+    session.commit()
+    return SplitDone([_admin(session, s) for s in made], entry.id or 0), require_id(webinar)
+
+
+def _merge(session: Session, slug: str, segment_id: int, editor: str) -> tuple[MergeDone, int]:
+    webinar = _webinar(session, slug)
+    merged, entry = corrections.merge_segments(session, webinar, segment_id, editor)
+    session.commit()
+    return MergeDone(_admin(session, merged), entry.id or 0), require_id(webinar)
+
+
+def _history(session: Session, slug: str, limit: int, offset: int) -> History:
+    webinar = _webinar(session, slug)
+    return History(webinar.slug, corrections.webinar_history(session, webinar, limit, offset))
+
+
+def _revert(session: Session, entry_id: int, editor: str) -> tuple[list[HistoryEntry], list[int]]:
+    made, webinar_ids = corrections.revert(session, entry_id, editor)
+    session.commit()
+    return [corrections.history_entry(e) for e in made], webinar_ids
+
+
+def _preview(session: Session, data: ReplaceRequest) -> Preview:
+    found = corrections.find_matches(
+        session, data.find, match_case=data.match_case, whole_word=data.whole_word
+    )
+    return Preview(data.find, data.replace, len(found), [_match(m) for m in found[:PREVIEW_LIMIT]])
+
+
+def _match(m: corrections.Match) -> MatchPublic:
+    context = f"{html.escape(m.before)}<mark>{html.escape(m.match)}</mark>{html.escape(m.after)}"
+    return MatchPublic(
+        id=m.id,
+        webinar=m.webinar,
+        webinar_title=m.webinar_title,
+        segment=m.segment,
+        start=m.start,
+        time=m.time,
+        before=m.before,
+        match=m.match,
+        after=m.after,
+        context=context,
+        url=f"/webinars/{m.webinar}?t={int(m.time)}",
+    )
+
+
+def _apply(session: Session, data: ReplaceRequest, editor: str) -> tuple[Applied, list[int]]:
+    done = corrections.replace_matches(
+        session,
+        data.find,
+        data.replace,
+        editor,
+        selected=data.matches,
+        match_case=data.match_case,
+        whole_word=data.whole_word,
+    )
+    session.commit()
+    slugs = [w.slug for i in done.webinar_ids if (w := session.get(Webinar, i)) is not None]
+    applied = Applied(done.changed, len(done.segments), slugs, done.batch, [e.id or 0 for e in done.entries])
+    return applied, done.webinar_ids
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _editor(request: Request[Any, Any, Any]) -> str:
+    user = request.scope.get("user")
+    return str(getattr(user, "email", None) or "api")
+
+
+async def _follow(db: Database, search: SearchService, webinar_ids: list[int]) -> list[str]:
+    """Re-index the stored webinars among `webinar_ids`; their slugs."""
+    stored = await db.run(_stored, webinar_ids)
+    for webinar_id, _ in stored:
+        await _reindex(db, search, webinar_id)
+    return [slug for _, slug in stored]
+
+
+# --- the controller ---------------------------------------------------------------------------
+
+_SEGMENT = "/webinars/{slug:str}/segments/{segment_id:int}"
+
+
+class CorrectionsController(Controller):
+    path = "/api"
+    tags = ["corrections"]  # noqa: RUF012  (Litestar reads a plain class attribute)
+    guards = STAFF_GUARDS
+
+    @get(_SEGMENT, summary="One segment with its word times (staff)")
+    async def get_segment(
+        self, db: NamedDependency[Database], slug: FromPath[str], segment_id: FromPath[int]
+    ) -> SegmentAdmin:
+        return await db.run(_get, slug, segment_id)
+
+    @patch(_SEGMENT, summary="Correct a segment's text (word times kept), speaker or kind")
+    async def edit_segment(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
+        segment_id: FromPath[int],
+        data: JSONBody[SegmentEdit],
+    ) -> Edited:
+        edited, webinar_id = await db.run(_edit, slug, segment_id, data, _editor(request))
+        if edited.history:
+            await _follow(db, search, [webinar_id])
+        return edited
+
+    @post(f"{_SEGMENT}/split", status_code=200, summary="Split a segment before one of its words")
+    async def split_segment(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
+        segment_id: FromPath[int],
+        data: JSONBody[SplitRequest],
+    ) -> SplitDone:
+        done, webinar_id = await db.run(_split, slug, segment_id, data.word, _editor(request))
+        await _follow(db, search, [webinar_id])
+        return done
+
+    @post(f"{_SEGMENT}/merge", status_code=200, summary="Merge a segment with the next one")
+    async def merge_segment(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
+        segment_id: FromPath[int],
+    ) -> MergeDone:
+        done, webinar_id = await db.run(_merge, slug, segment_id, _editor(request))
+        await _follow(db, search, [webinar_id])
+        return done
+
+    @get("/webinars/{slug:str}/history", summary="A webinar's edit history, newest first")
+    async def history(
+        self,
+        db: NamedDependency[Database],
+        slug: FromPath[str],
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> History:
+        return await db.run(_history, slug, limit, offset)
+
+    @post("/history/{entry_id:int}/revert", status_code=200, summary="Revert one history entry")
+    async def revert(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        entry_id: FromPath[int],
+    ) -> Reverted:
+        made, webinar_ids = await db.run(_revert, entry_id, _editor(request))
+        slugs = await _follow(db, search, webinar_ids)
+        return Reverted(entry_id, made, slugs)
+
+    @post(
+        "/replace",
+        status_code=200,
+        summary="Find and replace across the archive: preview, or apply to the chosen matches",
+    )
+    async def replace(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        data: JSONBody[ReplaceRequest],
+    ) -> Preview | Applied:
+        if not data.apply:
+            return await db.run(_preview, data)
+        applied, webinar_ids = await db.run(_apply, data, _editor(request))
+        await _follow(db, search, webinar_ids)
+        return applied
+
+
+class EditingPlugin(InitPluginProtocol):
+    """Adds the corrections API."""
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.route_handlers.append(CorrectionsController)
+        return app_config
+
+
+__all__ = ["CorrectionsController", "EditingPlugin"]

@@ -104,7 +104,7 @@ class VoiceOut:
     person: PersonOut | None
 
 
-def _editor(request: Request[Any, Any, Any]) -> str:
+def editor_of(request: Request[Any, Any, Any]) -> str:
     user = request.scope.get("user")
     return str(getattr(user, "email", None) or "api")
 
@@ -156,25 +156,25 @@ def _project_out(session: Session, project: Project) -> ProjectOut:
     )
 
 
-def _list_people(session: Session, q: str | None, limit: int) -> PersonList:
+def read_people(session: Session, q: str | None, limit: int) -> PersonList:
     query = select(Person).order_by(col(Person.name)).limit(limit)
     if q and q.strip():
         query = query.where(func.lower(col(Person.name)).contains(q.strip().lower(), autoescape=True))
     return PersonList([_person_out(session, p) for p in session.exec(query)])
 
 
-def _get_person(session: Session, person_id: int) -> PersonOut:
+def read_person(session: Session, person_id: int) -> PersonOut:
     return _person_out(session, people.get_person(session, person_id))
 
 
-def _create_person(session: Session, data: dict[str, Any], editor: str) -> PersonOut:
+def create_person(session: Session, data: dict[str, Any], editor: str) -> PersonOut:
     person = people.create_person(session, data, editor)
     out = _person_out(session, person)
     session.commit()
     return out
 
 
-def _update_person(
+def update_person(
     session: Session, person_id: int, data: dict[str, Any], editor: str
 ) -> tuple[PersonOut, list[int]]:
     person = people.update_person(session, people.get_person(session, person_id), data, editor)
@@ -184,7 +184,7 @@ def _update_person(
     return out, ids
 
 
-def _merge(
+def merge_person(
     session: Session, person_id: int, data: dict[str, Any], editor: str
 ) -> tuple[PersonOut, list[int]]:
     into = data.get("into")
@@ -230,23 +230,23 @@ def _assign(
     return out, webinar_id
 
 
-def _list_projects(session: Session) -> ProjectList:
+def read_projects(session: Session) -> ProjectList:
     return ProjectList(
         [_project_out(session, p) for p in session.exec(select(Project).order_by(col(Project.name)))]
     )
 
 
-def _get_project(session: Session, project_id: int) -> ProjectOut:
+def read_project(session: Session, project_id: int) -> ProjectOut:
     return _project_out(session, people.get_project(session, project_id))
 
 
-def _create_project(session: Session, data: dict[str, Any], editor: str) -> ProjectOut:
+def create_project(session: Session, data: dict[str, Any], editor: str) -> ProjectOut:
     out = _project_out(session, people.create_project(session, data, editor))
     session.commit()
     return out
 
 
-def _update_project(
+def update_project(
     session: Session, project_id: int, data: dict[str, Any], editor: str
 ) -> tuple[ProjectOut, list[int]]:
     project = people.update_project(session, people.get_project(session, project_id), data, editor)
@@ -309,17 +309,17 @@ class PeopleController(Controller):
         q: Annotated[str | None, QueryParameter(description="a part of the name")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> PersonList:
-        return await db.run(_list_people, q, limit)
+        return await db.run(read_people, q, limit)
 
     @post("/", status_code=201, summary="Add a person")
     async def create(
         self, request: Request[Any, Any, State], db: NamedDependency[Database], data: JSONBody[Any]
     ) -> PersonOut:
-        return await db.run(_create_person, _body(data), _editor(request))
+        return await db.run(create_person, _body(data), editor_of(request))
 
     @get("/{person_id:int}", summary="One person")
     async def one(self, db: NamedDependency[Database], person_id: FromPath[int]) -> PersonOut:
-        return await db.run(_get_person, person_id)
+        return await db.run(read_person, person_id)
 
     @patch("/{person_id:int}", summary="Edit a person (a new name keeps the old page as a redirect)")
     async def update(
@@ -330,7 +330,7 @@ class PeopleController(Controller):
         person_id: FromPath[int],
         data: JSONBody[Any],
     ) -> PersonOut:
-        out, ids = await db.run(_update_person, person_id, _body(data), _editor(request))
+        out, ids = await db.run(update_person, person_id, _body(data), editor_of(request))
         await reindex(db, search, ids)
         return out
 
@@ -343,7 +343,7 @@ class PeopleController(Controller):
         person_id: FromPath[int],
         data: JSONBody[Any],
     ) -> PersonOut:
-        out, ids = await db.run(_merge, person_id, _body(data), _editor(request))
+        out, ids = await db.run(merge_person, person_id, _body(data), editor_of(request))
         await reindex(db, search, ids)
         return out
 
@@ -363,7 +363,7 @@ class VoiceController(Controller):
         label: FromPath[str],
         data: JSONBody[Any],
     ) -> VoiceOut:
-        out, webinar_id = await db.run(_assign, slug, label, _body(data), _editor(request))
+        out, webinar_id = await db.run(_assign, slug, label, _body(data), editor_of(request))
         await reindex(db, search, [webinar_id])
         return out
 
@@ -375,17 +375,17 @@ class ProjectController(Controller):
 
     @get("/", summary="Projects and organisations, by name")
     async def list_projects(self, db: NamedDependency[Database]) -> ProjectList:
-        return await db.run(_list_projects)
+        return await db.run(read_projects)
 
     @post("/", status_code=201, summary="Add a project")
     async def create(
         self, request: Request[Any, Any, State], db: NamedDependency[Database], data: JSONBody[Any]
     ) -> ProjectOut:
-        return await db.run(_create_project, _body(data), _editor(request))
+        return await db.run(create_project, _body(data), editor_of(request))
 
     @get("/{project_id:int}", summary="One project")
     async def one(self, db: NamedDependency[Database], project_id: FromPath[int]) -> ProjectOut:
-        return await db.run(_get_project, project_id)
+        return await db.run(read_project, project_id)
 
     @patch("/{project_id:int}", summary="Edit a project")
     async def update(
@@ -396,7 +396,7 @@ class ProjectController(Controller):
         project_id: FromPath[int],
         data: JSONBody[Any],
     ) -> ProjectOut:
-        out, ids = await db.run(_update_project, project_id, _body(data), _editor(request))
+        out, ids = await db.run(update_project, project_id, _body(data), editor_of(request))
         await reindex(db, search, ids)
         return out
 

@@ -18,6 +18,7 @@ from server.web.feeds import FeedController
 from server.web.media import media_file
 from server.web.pages import PageController
 from server.web.people_api import HANDLERS as PEOPLE_HANDLERS
+from server.web.people_pages import HANDLERS as PEOPLE_PAGES
 from server.web.routing import strip_head_body
 from server.web.security import security_headers
 from server.web.staff import StaffController, signed_in_user
@@ -38,6 +39,7 @@ class SitePlugin(InitPluginProtocol):
                 media_file,
                 StaffController,
                 *PEOPLE_HANDLERS,  # the staff's people and projects API (people_api.py)
+                *PEOPLE_PAGES,  # and their pages (/staff/people, /staff/projects: people_pages.py)
                 create_static_files_router(
                     path="/static",
                     directories=[STATIC_DIR],

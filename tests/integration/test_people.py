@@ -400,3 +400,47 @@ def test_a_speaker_page_lists_segments_given_to_them_outside_the_speaker_list(si
     assert page.status_code == 200
     assert "The tender scored repairability first." in page.text
     assert "Ports and procurement" in page.text
+
+
+def test_staff_pages_edit_and_merge_people_without_javascript(site: Site) -> None:
+    assert site.page("/staff/people").status_code == 401  # the sign-in form
+    csrf = sign_in(site)
+    listing = site.page("/staff/people")
+    assert listing.status_code == 200
+    assert "Ana Ribeiro" in listing.text
+    assert 'href="/staff/people"' in site.page("/staff").text  # linked from the staff home
+
+    def post(target: str, **fields: str) -> Any:
+        return site.client.post(
+            target, data={"_csrf_token": csrf, **fields}, headers=HTML, follow_redirects=False
+        )
+
+    refused = post("/staff/people", name="  ")
+    assert refused.status_code == 400
+    assert "name: must not be empty" in refused.text
+    made = post("/staff/people", name=f"Eve {HOSTILE}", affiliation="Somewhere")
+    assert made.status_code == 303
+    page = made.headers["location"]
+    bad_link = post(page, name=f"Eve {HOSTILE}", links="https://ok.example\njavascript:alert(1)")
+    assert bad_link.status_code == 400
+    assert "links[1]: expected an http" in bad_link.text
+    saved = post(page, name="Eve Hax", role=HOSTILE, links="https://eve.example", project_id="")
+    assert saved.status_code == 303
+    shown = site.page(page).text
+    assert "<script>alert(" not in shown
+    assert "&lt;script&gt;" in shown
+    assert "https://eve.example" in shown
+
+    ana = site.person("Ana Ribeiro")
+    merged = post(page + "/merge", into=str(ana["id"]))
+    assert merged.status_code == 303
+    assert merged.headers["location"] == f"/staff/people/{ana['id']}?merged=1"
+    assert site.person("Ana Ribeiro")["links"] == ["https://eve.example"]
+    assert site.client.get("/speakers/eve-hax", headers=HTML, follow_redirects=False).status_code == 301
+
+    project = site.api("GET", "/api/projects").json()["items"][0]
+    edited = post(f"/staff/projects/{project['id']}", name="GreenPorts", description=HOSTILE, url="")
+    assert edited.status_code == 303
+    public = site.page("/projects/greenports").text
+    assert "<script>alert(" not in public
+    assert "&lt;script&gt;" in public

@@ -99,9 +99,7 @@ def webinar_detail(session: Session, webinar: Webinar) -> WebinarPublic:
     speakers = webinar_speakers(session, webinar_id)
     resources = webinar_resources(session, webinar_id)
     wanted = {p.project_id for _, p in speakers} | {r.project_id for r in resources}
-    projects = {
-        p.id: p for p in session.exec(select(Project).where(col(Project.id).in_(wanted - {None})))
-    }
+    projects = {p.id: p for p in session.exec(select(Project).where(col(Project.id).in_(wanted - {None})))}
 
     def project_of(project_id: int | None) -> Project | None:
         return projects.get(project_id) if project_id is not None else None

@@ -164,6 +164,9 @@ def test_a_voice_named_as_an_existing_person_joins_their_page(site: Site) -> Non
     assert ana["slug"] == "ana-ribeiro"
     assert ana["project"]["slug"] == "greenports"
     assert ana["webinars"] == 1
+    found = site.api("GET", "/api/people?q=RIBE%25").json()["items"]
+    assert found == []  # % is a character here, not a wildcard
+    assert [p["name"] for p in site.api("GET", "/api/people?q=RIBE").json()["items"]] == ["Ana Ribeiro"]
 
     response = site.api("PUT", f"/api/webinars/{site.ports}/voices/B", {"person_id": ana["id"]})
     assert response.status_code == 200, response.text

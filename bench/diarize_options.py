@@ -25,7 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.real_voices import REAL, SYNTHETIC, Clip, load_truth, pooled, real_clips
+from real_voices import REAL, SYNTHETIC, Clip, load_truth, pooled, real_clips  # bench/, beside this file
+
 from ingest.speakers import (
     VAD_EXTENT,
     VAD_ONSET,

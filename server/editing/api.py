@@ -379,10 +379,12 @@ class CorrectionsController(Controller):
 
 
 class EditingPlugin(InitPluginProtocol):
-    """Adds the corrections API."""
+    """Adds the corrections API and the staff's history pages."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        app_config.route_handlers.append(CorrectionsController)
+        from server.editing.pages import HistoryPages
+
+        app_config.route_handlers.extend([CorrectionsController, HistoryPages])
         return app_config
 
 

@@ -358,3 +358,28 @@ def test_hostile_text_is_stored_as_text_and_shown_escaped(env: Env) -> None:
     assert history[0]["after"] == hostile
     vtt = env.client.get(f"/webinars/{slug}/captions.vtt").text
     assert "<script>" not in vtt
+
+
+def test_the_history_page_lists_entries_and_reverts_without_javascript(env: Env) -> None:
+    slug = env.webinar()
+    seg = env.segments(slug)[2]
+    url = f"/api/webinars/{slug}/segments/{seg['id']}"
+    hostile = 'How do you write the <b onmouseover="alert(1)">tender</b> criteria?'
+    entry = env.client.patch(url, json={"text": hostile}, headers=env.bearer).json()["history"][0]
+    page_url = f"/staff/webinars/{slug}/history"
+    assert env.client.get(page_url, headers=HTML).status_code == 401
+    assert env.client.get(page_url, headers={**HTML, **env.reader}).status_code == 403
+    page = env.client.get(page_url, headers={**HTML, **env.bearer})
+    assert page.status_code == 200
+    assert "&lt;b onmouseover=&#34;alert(1)&#34;&gt;tender&lt;/b&gt;" in page.text
+    assert '<b onmouseover="alert(1)">' not in page.text
+    assert f"/staff/webinars/{slug}/history/{entry}/revert" in page.text
+    done = env.client.post(
+        f"{page_url}/{entry}/revert", headers={**HTML, **env.bearer}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == f"{page_url}?done={entry}"
+    assert env.segments(slug)[2]["text"] == seg["text"]
+    again = env.client.post(f"{page_url}/{entry}/revert", headers={**HTML, **env.bearer})
+    assert again.status_code == 200  # back on the page, with the reason
+    assert "changed again since" in again.text

@@ -1,0 +1,121 @@
+"""Staff correct a transcript on the replay page in Chromium, keyboard first: edit a line,
+Enter saves it and moves to the next, Alt+P plays the line; the edit is searchable at once,
+shown in the webinar's history page and reverted there; hostile text stays text."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Dialog, Page, expect
+
+from server.app import create_app
+from server.search.api import SearchPlugin
+from server.search.process import MeiliConnection
+from tests.browser.serving import serve_app
+from tests.factories import make_manifest, make_transcript
+from tests.site_data import add_account, settings_for, store_and_index
+
+pytestmark = [pytest.mark.browser, pytest.mark.meili]
+
+EMAIL, PASSWORD = "corrector@example.org", "a long corrector password"
+
+
+@dataclass
+class Served:
+    base_url: str
+    slug: str
+
+
+@pytest.fixture
+def served(tmp_path: Path, meili_server: MeiliConnection) -> Iterator[Served]:
+    from tests.meili_server import delete_index
+
+    index = f"edit_{uuid.uuid4().hex[:10]}"
+    settings = settings_for(tmp_path, development=True)
+    add_account(settings, EMAIL, PASSWORD)
+    with ThreadPoolExecutor(1) as pool:  # off this thread: Playwright's event loop runs on it
+        slug = pool.submit(
+            store_and_index,
+            settings,
+            make_transcript(),
+            make_manifest(),
+            "circular.opus",
+            connection=meili_server,
+            index_uid=index,
+        ).result()
+    app = create_app(
+        settings, search=False, plugins=[SearchPlugin(settings, connection=meili_server, index_uid=index)]
+    )
+    try:
+        with serve_app(app) as base_url:
+            yield Served(base_url, slug)
+    finally:
+        delete_index(meili_server, index)
+
+
+def test_staff_edit_lines_by_keyboard_and_revert_from_the_history(served: Served, page: Page) -> None:
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(f"{served.base_url}/staff/sign-in")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{served.base_url}/staff")
+
+    page.goto(f"{served.base_url}/webinars/{served.slug}")
+    page.get_by_role("button", name="Edit the transcript").click()
+    lines = page.locator("#transcript .seg .text")
+    first, second = lines.nth(0), lines.nth(1)
+    expect(first).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Welcome everyone to this Zorblax webinar on circular procurement.")
+    page.keyboard.press("Enter")
+    expect(page.locator("#edit-status")).to_contain_text("Saved the line at 00:00")
+    expect(second).to_be_focused()
+    expect(first).to_have_text("Welcome everyone to this Zorblax webinar on circular procurement.")
+
+    page.keyboard.press("Alt+P")  # plays the focused line from its start
+    start = float(page.locator("#transcript .seg").nth(1).get_attribute("data-start") or "nan")
+    page.wait_for_function("() => !document.getElementById('player').paused")
+    played = page.evaluate("document.getElementById('player').currentTime")
+    assert start <= played < start + 3
+
+    page.keyboard.press("Control+A")  # hostile text, typed in: stored and shown as text
+    page.keyboard.type("We buy <img src=x onerror=alert(1)> refurbished furniture.")
+    page.keyboard.press("Escape")  # put back
+    expect(second).to_have_text("Small municipalities can buy refurbished furniture & save money.")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("We buy <img src=x onerror=alert(1)> refurbished furniture.")
+    page.keyboard.press("Enter")
+    expect(page.locator("#edit-status")).to_contain_text("Saved the line at 00:04")
+
+    hits = page.request.get(f"{served.base_url}/api/search?q=zorblax&webinar={served.slug}").json()["hits"]
+    assert [h["text"] for h in hits] == ["Welcome everyone to this Zorblax webinar on circular procurement."]
+
+    page.reload()  # the page is rebuilt from the catalogue: the edits are there, as text
+    expect(lines.nth(1)).to_have_text("We buy <img src=x onerror=alert(1)> refurbished furniture.")
+    assert page.locator("#transcript img").count() == 0
+
+    page.get_by_role("link", name="Edit history").click()
+    expect(page.get_by_role("heading", name="Edit history")).to_be_visible()
+    rows = page.locator("table.history tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1)).to_contain_text("Zorblax")
+    rows.nth(1).get_by_role("button").click()
+    expect(page.get_by_role("status")).to_contain_text("reverted")
+    expect(rows).to_have_count(3)
+    hits = page.request.get(f"{served.base_url}/api/search?q=zorblax&webinar={served.slug}").json()["hits"]
+    assert hits == []
+    page.goto(f"{served.base_url}/webinars/{served.slug}")
+    expect(lines.nth(0)).to_have_text("Welcome everyone to this webinar on circular procurement.")
+    assert dialogs == []

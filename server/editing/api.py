@@ -382,9 +382,9 @@ class EditingPlugin(InitPluginProtocol):
     """Adds the corrections API and the staff's history pages."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        from server.editing.pages import HistoryPages
+        from server.editing.pages import HistoryPages, ReplacePage
 
-        app_config.route_handlers.extend([CorrectionsController, HistoryPages])
+        app_config.route_handlers.extend([CorrectionsController, HistoryPages, ReplacePage])
         return app_config
 
 

@@ -55,6 +55,11 @@ STAFF_LINKS: Final[list[StaffLink]] = [
         "staff-jobs", "Processing jobs", "Uploads and re-processing: progress, time left, retry, cancel."
     ),
     StaffLink(
+        "staff-replace",
+        "Find and replace",
+        "Correct a name or term across every transcript, previewed first.",
+    ),
+    StaffLink(
         "staff-users", "Accounts", "Create accounts, disable them, revoke API tokens.", admin_only=True
     ),
 ]

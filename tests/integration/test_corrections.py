@@ -383,3 +383,27 @@ def test_the_history_page_lists_entries_and_reverts_without_javascript(env: Env)
     again = env.client.post(f"{page_url}/{entry}/revert", headers={**HTML, **env.bearer})
     assert again.status_code == 200  # back on the page, with the reason
     assert "changed again since" in again.text
+
+
+def test_the_replace_page_previews_and_applies_the_ticked_matches_without_javascript(env: Env) -> None:
+    slug = env.webinar()
+    seg = env.segments(slug)[4]
+    url = f"/api/webinars/{slug}/segments/{seg['id']}"
+    text = "Thank you Quxley people and <i>Quxley</i> folks for joining."
+    assert env.client.patch(url, json={"text": text}, headers=env.bearer).status_code == 200
+    staff = {**HTML, **env.bearer}
+    assert env.client.get("/staff/replace", headers=HTML).status_code == 401
+    page = env.client.get("/staff/replace", params={"find": "quxley", "replace": "Quexley"}, headers=staff)
+    assert page.status_code == 200
+    ids = re.findall(r'name="match" value="([^"]+)" checked', page.text)
+    assert len(ids) == 2
+    assert "&lt;i&gt;<mark>Quxley</mark>&lt;/i&gt;" in page.text
+    assert 'href="/staff/replace"' in env.client.get("/staff", headers=staff).text
+    form = {"find": "quxley", "replace": "Quexley", "match": ids[1], "partial": "false"}
+    done = env.client.post("/staff/replace", data=form, headers=staff, follow_redirects=False)
+    assert done.status_code == 303
+    assert "done=1" in done.headers["location"]
+    assert env.segments(slug)[4]["text"] == "Thank you Quxley people and <i>Quexley</i> folks for joining."
+    shown = env.client.get(done.headers["location"], headers=staff)
+    assert "1 match replaced" in shown.text
+    assert f"/staff/webinars/{slug}/history" in shown.text

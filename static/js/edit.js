@@ -3,7 +3,9 @@
  *
  * "Edit the transcript" makes each line's text editable in place. Keyboard-first: Tab (or a
  * click) reaches a line, Enter saves it and moves to the next line, Esc puts the line back as
- * it was, Alt+P plays the line from its start; a line left with changes is saved too. Each save
+ * it was, Alt+P plays the line from its start, Alt+S splits it at the caret (between words),
+ * Alt+M merges it with the next line, Alt+K changes its kind (intro, presentation, question,
+ * answer, panel, other; one press, the next kind); a line left with changes is saved too. Each save
  * is a PATCH of /api/webinars/{slug}/segments/{id} with the CSRF header (the token from
  * <meta name="csrf-token">); the server keeps the word times, records the change in the edit
  * history and re-indexes the webinar. Text is only ever read and written as text, never HTML.
@@ -24,6 +26,8 @@
   var status = document.getElementById("edit-status");
   var player = document.getElementById("player");
   var editing = false;
+  var KINDS = ["intro", "presentation", "question", "answer", "panel", "other"];
+  var RESUME = "edit-resume";
   toggle.hidden = false;
 
   function lines() {
@@ -128,9 +132,118 @@
     }
   }
 
+  function call(method, url, body) {
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (response) {
+      return response.json().then(function (json) {
+        if (!response.ok) {
+          throw new Error(json.detail || json.title || "the server refused it");
+        }
+        return json;
+      });
+    });
+  }
+
+  function idOf(span) {
+    return segmentOf(span).id.replace(/^s/, "");
+  }
+
+  // After a split or a merge the lines change: the page is loaded again, in edit mode, on the line.
+  function reloadOn(id) {
+    try {
+      sessionStorage.setItem(RESUME, id);
+    } catch (e) {
+      /* private mode: the page simply reloads */
+    }
+    location.reload();
+  }
+
+  function wordAtCaret(span) {
+    var selection = window.getSelection();
+    if (!selection || !selection.rangeCount) {
+      return -1;
+    }
+    var range = selection.getRangeAt(0).cloneRange();
+    range.selectNodeContents(span);
+    range.setEnd(selection.getRangeAt(0).startContainer, selection.getRangeAt(0).startOffset);
+    var before = range.toString();
+    return before.trim() ? before.trim().split(/\s+/).length : 0;
+  }
+
+  function split(span) {
+    var word = wordAtCaret(span);
+    var words = span.textContent.trim().split(/\s+/).length;
+    if (word < 1 || word >= words) {
+      say("Put the caret between two words of the line to split it there.", true);
+      return;
+    }
+    save(span).then(function (ok) {
+      if (!ok) {
+        return;
+      }
+      call("POST", api + idOf(span) + "/split", { word: word })
+        .then(function (body) {
+          reloadOn(String(body.segments[1].id));
+        })
+        .catch(function (error) {
+          say("Not split: " + error.message, true);
+        });
+    });
+  }
+
+  function merge(span) {
+    save(span).then(function (ok) {
+      if (!ok) {
+        return;
+      }
+      call("POST", api + idOf(span) + "/merge")
+        .then(function (body) {
+          reloadOn(String(body.segment.id));
+        })
+        .catch(function (error) {
+          say("Not merged: " + error.message, true);
+        });
+    });
+  }
+
+  function nextKind(span) {
+    var seg = segmentOf(span);
+    var current = seg.getAttribute("data-kind") || "";
+    var kind = KINDS[(KINDS.indexOf(current) + 1) % KINDS.length];
+    call("PATCH", api + idOf(span), { kind: kind })
+      .then(function (body) {
+        seg.setAttribute("data-kind", body.segment.kind);
+        seg.classList.toggle("q", body.segment.kind === "question");
+        say("The line at " + clock(body.segment.start) + " is now: " + body.segment.kind + ".", false);
+      })
+      .catch(function (error) {
+        say("Kind not changed: " + error.message, true);
+      });
+  }
+
   toggle.addEventListener("click", function () {
     setEditing(!editing);
   });
+
+  var resume = null;
+  try {
+    resume = sessionStorage.getItem(RESUME);
+    sessionStorage.removeItem(RESUME);
+  } catch (e) {
+    resume = null;
+  }
+  if (resume) {
+    setEditing(true);
+    var line = document.getElementById("s" + resume);
+    if (line && line.querySelector(".text")) {
+      line.querySelector(".text").focus();
+      say("Done: the lines were updated.", false);
+    }
+  }
 
   transcript.addEventListener("keydown", function (event) {
     var span = event.target instanceof Element ? event.target.closest(".text[contenteditable]") : null;
@@ -151,9 +264,18 @@
       span.textContent = span.getAttribute("data-original") || "";
       span.classList.remove("edit-error");
       say("Line put back as it was.", false);
-    } else if (event.altKey && (event.code === "KeyP" || event.key === "p" || event.key === "π")) {
+    } else if (event.altKey && event.code === "KeyP") {
       event.preventDefault();
       play(span);
+    } else if (event.altKey && event.code === "KeyS") {
+      event.preventDefault();
+      split(span);
+    } else if (event.altKey && event.code === "KeyM") {
+      event.preventDefault();
+      merge(span);
+    } else if (event.altKey && event.code === "KeyK") {
+      event.preventDefault();
+      nextKind(span);
     }
   });
 

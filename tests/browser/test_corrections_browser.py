@@ -119,3 +119,38 @@ def test_staff_edit_lines_by_keyboard_and_revert_from_the_history(served: Served
     page.goto(f"{served.base_url}/webinars/{served.slug}")
     expect(lines.nth(0)).to_have_text("Welcome everyone to this webinar on circular procurement.")
     assert dialogs == []
+
+
+def test_staff_split_merge_and_change_kind_by_keyboard(served: Served, page: Page) -> None:
+    page.goto(f"{served.base_url}/staff/sign-in")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{served.base_url}/staff")
+    page.goto(f"{served.base_url}/webinars/{served.slug}")
+    page.get_by_role("button", name="Edit the transcript").click()
+    lines = page.locator("#transcript .seg .text")
+    expect(lines).to_have_count(5)
+    question = lines.nth(2)  # "How do you write the tender criteria?"
+    question.focus()
+    page.keyboard.press("Home")
+    for _ in range(3):
+        page.keyboard.press("Control+ArrowRight")
+    page.keyboard.press("Alt+S")  # split after "How do you"
+    expect(lines).to_have_count(6)
+    expect(lines.nth(2)).to_have_text("How do you")
+    expect(lines.nth(3)).to_have_text("write the tender criteria?")
+    expect(lines.nth(3)).to_be_focused()  # the page came back in edit mode, on the new line
+    captions = page.request.get(f"{served.base_url}/webinars/{served.slug}/captions.vtt").text()
+    assert "00:00:14.000 --> " in captions  # "write" is said at 14.0 s: its cue starts there
+
+    lines.nth(2).focus()
+    page.keyboard.press("Alt+M")
+    expect(lines).to_have_count(5)
+    expect(lines.nth(2)).to_have_text("How do you write the tender criteria?")
+
+    lines.nth(4).focus()
+    page.keyboard.press("Alt+K")  # "other" -> the next kind round the list: "intro"
+    expect(page.locator("#edit-status")).to_contain_text("is now: intro")
+    history = page.request.get(f"{served.base_url}/api/webinars/{served.slug}/history").json()["items"]
+    assert [e["field"] for e in history] == ["segment.kind", "segment.merge", "segment.split"]

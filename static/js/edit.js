@@ -5,7 +5,9 @@
  * click) reaches a line, Enter saves it and moves to the next line, Esc puts the line back as
  * it was, Alt+P plays the line from its start, Alt+S splits it at the caret (between words),
  * Alt+M merges it with the next line, Alt+K changes its kind (intro, presentation, question,
- * answer, panel, other; one press, the next kind); a line left with changes is saved too. Each save
+ * answer, panel, other; one press, the next kind), Alt+V asks who says it (a name of the
+ * webinar's people, or a voice label; Enter sets it, Esc leaves it); a line left with changes is
+ * saved too. Each save
  * is a PATCH of /api/webinars/{slug}/segments/{id} with the CSRF header (the token from
  * <meta name="csrf-token">); the server keeps the word times, records the change in the edit
  * history and re-indexes the webinar. Text is only ever read and written as text, never HTML.
@@ -225,6 +227,54 @@
       });
   }
 
+  function askSpeaker(span) {
+    var seg = segmentOf(span);
+    var open = seg.nextElementSibling;
+    if (open && open.classList.contains("edit-speaker")) {
+      open.querySelector("input").focus();
+      return;
+    }
+    var form = document.createElement("form");
+    form.className = "edit-speaker";
+    var label = document.createElement("label");
+    var input = document.createElement("input");
+    input.id = "edit-speaker-" + idOf(span);
+    input.setAttribute("list", "edit-voices");
+    input.autocomplete = "off";
+    label.htmlFor = input.id;
+    label.textContent = "Who says the line at " + clock(parseFloat(seg.getAttribute("data-start"))) + "? ";
+    form.appendChild(label);
+    form.appendChild(input);
+    seg.parentNode.insertBefore(form, seg.nextSibling);
+    input.focus();
+    function close() {
+      form.remove();
+      span.focus();
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!input.value.trim()) {
+        close();
+        return;
+      }
+      call("PATCH", api + idOf(span), { speaker: input.value.trim() })
+        .then(function () {
+          reloadOn(idOf(span));
+        })
+        .catch(function (error) {
+          say("Speaker not changed: " + error.message, true);
+          input.focus();
+        });
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        close();
+      }
+    });
+  }
+
   toggle.addEventListener("click", function () {
     setEditing(!editing);
   });
@@ -276,6 +326,9 @@
     } else if (event.altKey && event.code === "KeyK") {
       event.preventDefault();
       nextKind(span);
+    } else if (event.altKey && event.code === "KeyV") {
+      event.preventDefault();
+      askSpeaker(span);
     }
   });
 

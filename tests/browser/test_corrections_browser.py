@@ -4,6 +4,7 @@ shown in the webinar's history page and reverted there; hostile text stays text.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -152,5 +153,26 @@ def test_staff_split_merge_and_change_kind_by_keyboard(served: Served, page: Pag
     lines.nth(4).focus()
     page.keyboard.press("Alt+K")  # "other" -> the next kind round the list: "intro"
     expect(page.locator("#edit-status")).to_contain_text("is now: intro")
+
+    expect(page.locator("#transcript .turn").first).to_have_attribute(
+        "aria-label", re.compile("^Maria Jensen")
+    )
+    lines.nth(0).focus()
+    page.keyboard.press("Alt+V")
+    speaker = page.get_by_label(re.compile("Who says the line at 00:00"))
+    expect(speaker).to_be_focused()
+    speaker.fill("Tomasz Nowak")
+    page.keyboard.press("Enter")
+    expect(page.locator("#transcript .turn").first).to_have_attribute(
+        "aria-label", re.compile("^Tomasz Nowak")
+    )
+    expect(lines.nth(0)).to_be_focused()
+
     history = page.request.get(f"{served.base_url}/api/webinars/{served.slug}/history").json()["items"]
-    assert [e["field"] for e in history] == ["segment.kind", "segment.merge", "segment.split"]
+    assert [e["field"] for e in history] == [
+        "segment.speaker",
+        "segment.kind",
+        "segment.merge",
+        "segment.split",
+    ]
+    assert (history[0]["before"], history[0]["after"]) == ("Maria Jensen", "Tomasz Nowak")

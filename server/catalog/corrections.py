@@ -62,6 +62,9 @@ CONTEXT_CHARS: Final = 60
 """Characters shown either side of a find-and-replace match."""
 
 TEXT, SPEAKER, KIND = "segment.text", "segment.speaker", "segment.kind"
+CHAPTERS: Final = "chapters"
+"""A chapter retitled, moved, added or deleted: the rows hold the whole chapter list before and
+after (chapters are few), and a revert puts the list back."""
 SPLIT, MERGE, REPLACE = "segment.split", "segment.merge", "segment.replace"
 SEGMENT_FIELDS: Final = (TEXT, SPEAKER, KIND, SPLIT, MERGE, REPLACE)
 
@@ -174,17 +177,17 @@ def _snapshot(segment: Segment, fields: Iterable[str] = _ALL) -> dict[str, Any]:
     return snap
 
 
-def _renumber(session: Session, ordered: list[Segment]) -> None:
+def _renumber(session: Session, ordered: Sequence[Segment | Chapter]) -> None:
     """Positions 0..n-1 in list order, in two steps so the unique (webinar, position) never clashes."""
-    moving = [(i, s) for i, s in enumerate(ordered) if s.position != i]
+    moving = [(i, row) for i, row in enumerate(ordered) if row.position != i]
     if not moving:
         return
-    for i, segment in moving:
-        segment.position = -1 - i
-        session.add(segment)
+    for i, row in moving:
+        row.position = -1 - i
+        session.add(row)
     session.flush()
-    for i, segment in moving:
-        segment.position = i
+    for i, row in moving:
+        row.position = i
     session.flush()
 
 
@@ -649,7 +652,7 @@ class HistoryEntry:
 
 
 def _shown(value: Any, field: str) -> Any:
-    if field in SEGMENT_FIELDS and isinstance(value, dict):
+    if field in (*SEGMENT_FIELDS, CHAPTERS) and isinstance(value, dict):
         return value.get("value")
     return value
 
@@ -666,7 +669,7 @@ def history_entry(entry: EditHistory) -> HistoryEntry:
         segment=new.get("segment") if segment_field else None,
         before=_shown(entry.old_value, entry.field),
         after=_shown(entry.new_value, entry.field),
-        reverts=new.get("reverts") if segment_field else None,
+        reverts=new.get("reverts") if segment_field or entry.field == CHAPTERS else None,
         batch=new.get("batch") if segment_field else None,
     )
 
@@ -703,6 +706,8 @@ def revert(session: Session, entry_id: int, editor: str) -> tuple[list[EditHisto
         raise NotFoundError(f"the webinar of history entry {entry_id} no longer exists")
     if entry.field in _WEBINAR_FIELDS:
         return [_revert_webinar_field(session, webinar, entry, editor)], [require_id(webinar)]
+    if entry.field == CHAPTERS:
+        return [_revert_chapters(session, webinar, entry, editor)], [require_id(webinar)]
     if entry.field not in SEGMENT_FIELDS:
         raise InputError(f"history entry {entry_id} ({entry.field}) cannot be reverted")
     new = entry.new_value
@@ -822,3 +827,204 @@ def _column(segment: Segment, name: str) -> Any:
 
 def _exists(session: Session, model: type[Any], key: Any) -> bool:
     return key is not None and session.get(model, key) is not None
+
+
+# --- chapters ----------------------------------------------------------------------------------
+
+_CHAPTER_COLUMNS: Final = ("position", "start", "end", "written_start", "title", "kind", "speakers")
+
+
+def _chapters(session: Session, webinar_id: int) -> list[Chapter]:
+    return list(
+        session.exec(select(Chapter).where(Chapter.webinar_id == webinar_id).order_by(col(Chapter.position)))
+    )
+
+
+def _chapter_snapshot(chapter: Chapter) -> dict[str, Any]:
+    snap: dict[str, Any] = {"id": chapter.id}
+    for name in _CHAPTER_COLUMNS:
+        value = getattr(chapter, name)
+        snap[name] = list(value) if name == "speakers" else value
+    return snap
+
+
+def _chapter_list(chapters: Sequence[Chapter]) -> list[dict[str, Any]]:
+    return [_chapter_snapshot(c) for c in chapters]
+
+
+def _settle_chapters(session: Session, webinar: Webinar, chapters: list[Chapter]) -> list[Chapter]:
+    """Order by start, renumber, end each where the next starts (the last at the webinar's end),
+    and put each segment in the last chapter starting at or before it."""
+    webinar_id = require_id(webinar)
+    chapters.sort(key=lambda c: (c.start, c.position))
+    for i, chapter in enumerate(chapters):
+        chapter.end = chapters[i + 1].start if i + 1 < len(chapters) else max(webinar.duration, chapter.start)
+        session.add(chapter)
+    session.flush()
+    _renumber(session, chapters)
+    starts = [c.start for c in chapters]
+    for segment in _ordered(session, webinar_id):
+        index = max((i for i, start in enumerate(starts) if start <= segment.start + 1e-6), default=None)
+        chapter_id = chapters[index].id if index is not None else None
+        if segment.chapter_id != chapter_id:
+            segment.chapter_id = chapter_id
+            session.add(segment)
+    session.flush()
+    return chapters
+
+
+def _check_chapter(title: str | None, start: float | None, kind: str | None, webinar: Webinar) -> None:
+    if title is not None and not title.strip():
+        raise InputError("title: a chapter needs a title")
+    if title is not None and len(title) > 500:
+        raise InputError("title: longer than 500 characters")
+    if start is not None and not 0 <= start <= max(webinar.duration, 0.0):
+        raise InputError(f"start: expected 0 to {webinar.duration:.1f} seconds")
+    if kind is not None and kind not in SEGMENT_KINDS:
+        raise InputError(f"kind: {kind!r} is not one of {', '.join(SEGMENT_KINDS)}")
+
+
+def _chapter_in(session: Session, webinar: Webinar, chapter_id: int) -> Chapter:
+    chapter = session.get(Chapter, chapter_id)
+    if chapter is None or chapter.webinar_id != webinar.id:
+        raise NotFoundError(f"webinar {webinar.slug!r} has no chapter {chapter_id}")
+    return chapter
+
+
+def _chapter_state(session: Session, webinar_id: int) -> dict[str, Any]:
+    """The chapter list and which chapter each segment is in: what a chapter change may alter."""
+    return {
+        "chapters": _chapter_list(_chapters(session, webinar_id)),
+        "segments": [[s.id, s.chapter_id] for s in _ordered(session, webinar_id)],
+    }
+
+
+def _record_chapters(
+    session: Session, webinar: Webinar, before: dict[str, Any], editor: str, **extra: Any
+) -> EditHistory:
+    """One history row: the whole chapter list (and segments' chapters) before and after."""
+    _touch(session, webinar)
+    after = _chapter_state(session, require_id(webinar))
+
+    def shown(rows: list[dict[str, Any]]) -> list[str]:
+        return [f"{int(c['start']) // 60:02d}:{int(c['start']) % 60:02d} {c['title']}" for c in rows]
+
+    return _record(
+        session,
+        webinar,
+        CHAPTERS,
+        {"value": shown(before["chapters"]), **before},
+        {"value": shown(after["chapters"]), **after, **extra},
+        editor,
+    )
+
+
+def edit_chapter(
+    session: Session,
+    webinar: Webinar,
+    chapter_id: int,
+    editor: str,
+    *,
+    title: str | None = None,
+    start: float | None = None,
+    kind: str | None = None,
+) -> tuple[Chapter, EditHistory | None]:
+    """Retitle a chapter, move its start, or change its kind; a move re-ends the chapters and
+    moves the segments between them."""
+    if title is None and start is None and kind is None:
+        raise InputError("nothing to change: give title, start or kind")
+    _check_chapter(title, start, kind, webinar)
+    chapter = _chapter_in(session, webinar, chapter_id)
+    before = _chapter_state(session, require_id(webinar))
+    if title is not None:
+        chapter.title = " ".join(title.split())
+    if kind is not None:
+        chapter.kind = kind
+    session.add(chapter)
+    session.flush()
+    if start is not None and float(start) != chapter.start:
+        chapter.start = float(start)
+        _settle_chapters(session, webinar, _chapters(session, require_id(webinar)))
+    if _chapter_state(session, require_id(webinar)) == before:
+        return chapter, None
+    return chapter, _record_chapters(session, webinar, before, editor)
+
+
+def add_chapter(
+    session: Session, webinar: Webinar, start: float, title: str, editor: str, kind: str = "other"
+) -> tuple[Chapter, EditHistory]:
+    _check_chapter(title, start, kind, webinar)
+    chapters = _chapters(session, require_id(webinar))
+    before = _chapter_state(session, require_id(webinar))
+    chapter = Chapter(
+        webinar_id=require_id(webinar),
+        position=_TEMP_POSITION,
+        start=float(start),
+        end=float(start),
+        title=" ".join(title.split()),
+        kind=kind,
+    )
+    session.add(chapter)
+    session.flush()
+    _settle_chapters(session, webinar, [*chapters, chapter])
+    return chapter, _record_chapters(session, webinar, before, editor)
+
+
+def delete_chapter(session: Session, webinar: Webinar, chapter_id: int, editor: str) -> EditHistory:
+    """Delete a chapter; its segments join the chapter before it (none when it was the first)."""
+    _chapter_in(session, webinar, chapter_id)
+    chapters = _chapters(session, require_id(webinar))
+    before = _chapter_state(session, require_id(webinar))
+    _drop_chapter(session, chapter_id)
+    _settle_chapters(session, webinar, [c for c in chapters if c.id != chapter_id])
+    return _record_chapters(session, webinar, before, editor)
+
+
+def _drop_chapter(session: Session, chapter_id: int | None) -> None:
+    for segment in session.exec(select(Segment).where(Segment.chapter_id == chapter_id)):
+        segment.chapter_id = None
+        session.add(segment)
+    chapter = session.get(Chapter, chapter_id)
+    if chapter is not None:
+        session.delete(chapter)
+    session.flush()
+
+
+def _revert_chapters(session: Session, webinar: Webinar, entry: EditHistory, editor: str) -> EditHistory:
+    """Put the chapter list back as it was (a deleted chapter comes back with its id) and the
+    segments in the chapters they were in (segments made since keep theirs)."""
+    webinar_id = require_id(webinar)
+    before = _chapter_state(session, webinar_id)
+    if before["chapters"] != entry.new_value["chapters"]:
+        raise ConflictError(
+            f"the chapters were changed again since entry {entry.id}: revert the later entries first"
+        )
+    old_rows = entry.old_value["chapters"]
+    wanted = {row["id"] for row in old_rows}
+    existing = {c.id: c for c in _chapters(session, webinar_id)}
+    for chapter_id in [i for i in existing if i not in wanted]:
+        _drop_chapter(session, chapter_id)
+    restored: list[Chapter] = []
+    for n, row in enumerate(old_rows):
+        found = existing.get(row["id"])
+        chapter = (
+            found
+            if found is not None
+            else Chapter(
+                id=row["id"], webinar_id=webinar_id, position=_TEMP_POSITION - n, start=0.0, end=0.0, title=""
+            )
+        )
+        for name in _CHAPTER_COLUMNS:
+            if name != "position":
+                setattr(chapter, name, list(row[name]) if name == "speakers" else row[name])
+        session.add(chapter)
+        restored.append(chapter)
+    session.flush()
+    _renumber(session, restored)
+    placed = {sid: cid for sid, cid in entry.old_value.get("segments", [])}
+    for segment in _ordered(session, webinar_id):
+        if segment.id in placed and segment.chapter_id != placed[segment.id]:
+            segment.chapter_id = placed[segment.id]
+            session.add(segment)
+    session.flush()
+    return _record_chapters(session, webinar, before, editor, reverts=entry.id)

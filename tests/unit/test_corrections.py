@@ -335,3 +335,55 @@ def test_webinar_field_edits_are_in_the_history_and_revert(session: Session) -> 
     c.revert(session, entry.id, "ed")
     assert w.title == old_title
     assert len(session.exec(select(EditHistory)).all()) == 2
+
+
+def chapter_rows(session: Session) -> list[tuple[int | None, float, float, str]]:
+    from server.catalog.models import Chapter
+
+    rows = session.exec(select(Chapter).order_by(col(Chapter.position)))
+    return [(c.id, c.start, c.end, c.title) for c in rows]
+
+
+def segment_chapters(session: Session) -> list[int | None]:
+    return [s.chapter_id for s in segments(session)]
+
+
+def test_chapters_retitled_moved_added_deleted_and_reverted(session: Session) -> None:
+    w = webinar(session)
+    original, placed = chapter_rows(session), segment_chapters(session)
+    welcome, keynote, questions = (row[0] or 0 for row in original)
+
+    _, retitled = c.edit_chapter(session, w, keynote, "ed", title="Keynote: <b>buying</b> reused")
+    assert retitled is not None
+    assert chapter_rows(session)[1][3] == "Keynote: <b>buying</b> reused"
+    assert chapter_rows(session)[1][2] == original[1][2]  # a retitle moves nothing
+    assert c.edit_chapter(session, w, keynote, "ed", title="Keynote: <b>buying</b> reused")[1] is None
+
+    _, moved = c.edit_chapter(session, w, questions, "ed", start=15.5)
+    assert moved is not None
+    assert chapter_rows(session)[1][2] == 15.5  # the keynote now ends where the questions start
+    assert segment_chapters(session)[2] == keynote  # the question at 12.5 s is in the keynote now
+    assert segment_chapters(session)[3] == questions
+
+    added, _ = c.add_chapter(session, w, 2.0, "Housekeeping", "ed")
+    assert [row[3] for row in chapter_rows(session)][:2] == ["Welcome", "Housekeeping"]
+    assert segment_chapters(session)[0] == welcome  # the segment at 0 s starts before it
+    deleted = c.delete_chapter(session, w, welcome, "ed")
+    assert chapter_rows(session)[0][3] == "Housekeeping"
+    assert segment_chapters(session)[0] is None  # before the first chapter now
+    with pytest.raises(InputError, match="start"):
+        c.add_chapter(session, w, 999.0, "Late", "ed")
+    with pytest.raises(NotFoundError):
+        c.delete_chapter(session, w, 999_999, "ed")
+
+    history = c.webinar_history(session, w)
+    assert history[0].field == c.CHAPTERS
+    assert history[0].before[0] == "00:00 Welcome"
+    with pytest.raises(ConflictError):
+        c.revert(session, moved.id or 0, "ed")  # later chapter changes first
+    added_entry = c.webinar_history(session, w)[1]
+    for entry_id in (deleted.id, added_entry.id, moved.id, retitled.id):
+        c.revert(session, entry_id or 0, "ed")
+    assert chapter_rows(session) == original
+    assert segment_chapters(session) == placed
+    assert added.id not in {row[0] for row in chapter_rows(session)}

@@ -15,18 +15,26 @@ import html
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.config.app import AppConfig
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.plugins import InitPluginProtocol
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ingest.errors import NotFoundError
 from server.catalog import corrections
 from server.catalog.corrections import HistoryEntry
 from server.catalog.db import Database
-from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY, Segment, Webinar, require_id
+from server.catalog.models import (
+    STATUS_INDEX_PENDING,
+    STATUS_READY,
+    Chapter,
+    EditHistory,
+    Segment,
+    Webinar,
+    require_id,
+)
 from server.catalog.reads import speaker_for, speaker_names
 from server.jobs.api import STAFF_GUARDS, _reindex
 from server.search.service import SearchService
@@ -65,6 +73,41 @@ class ReplaceRequest:
     """With `apply`: the ids of the preview's matches to change; absent: every match."""
     match_case: bool = False
     whole_word: bool = True
+
+
+@dataclass(frozen=True)
+class ChapterEdit:
+    """`PATCH /api/webinars/{slug}/chapters/{id}`: any of the three."""
+
+    title: str | None = None
+    start: float | None = None
+    """Seconds; the chapters are re-ended and the segments follow."""
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class ChapterNew:
+    start: float
+    title: str
+    kind: str = "other"
+
+
+@dataclass(frozen=True)
+class ChapterAdmin:
+    id: int
+    position: int
+    start: float
+    end: float
+    title: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ChaptersDone:
+    """The webinar's chapters after the change, and its history entry (none when nothing changed)."""
+
+    chapters: list[ChapterAdmin]
+    history: int | None
 
 
 @dataclass(frozen=True)
@@ -212,6 +255,39 @@ def _merge(session: Session, slug: str, segment_id: int, editor: str) -> tuple[M
     return MergeDone(_admin(session, merged), entry.id or 0), require_id(webinar)
 
 
+def _chapters_done(session: Session, webinar: Webinar, entry: EditHistory | None) -> ChaptersDone:
+    rows = session.exec(
+        select(Chapter).where(Chapter.webinar_id == require_id(webinar)).order_by(col(Chapter.position))
+    )
+    chapters = [ChapterAdmin(c.id or 0, c.position, c.start, c.end, c.title, c.kind) for c in rows]
+    return ChaptersDone(chapters, entry.id if entry is not None else None)
+
+
+def _edit_chapter(
+    session: Session, slug: str, chapter_id: int, data: ChapterEdit, editor: str
+) -> tuple[ChaptersDone, int]:
+    webinar = _webinar(session, slug)
+    _, entry = corrections.edit_chapter(
+        session, webinar, chapter_id, editor, title=data.title, start=data.start, kind=data.kind
+    )
+    session.commit()
+    return _chapters_done(session, webinar, entry), require_id(webinar)
+
+
+def _add_chapter(session: Session, slug: str, data: ChapterNew, editor: str) -> tuple[ChaptersDone, int]:
+    webinar = _webinar(session, slug)
+    _, entry = corrections.add_chapter(session, webinar, data.start, data.title, editor, data.kind)
+    session.commit()
+    return _chapters_done(session, webinar, entry), require_id(webinar)
+
+
+def _delete_chapter(session: Session, slug: str, chapter_id: int, editor: str) -> tuple[ChaptersDone, int]:
+    webinar = _webinar(session, slug)
+    entry = corrections.delete_chapter(session, webinar, chapter_id, editor)
+    session.commit()
+    return _chapters_done(session, webinar, entry), require_id(webinar)
+
+
 def _history(session: Session, slug: str, limit: int, offset: int) -> History:
     webinar = _webinar(session, slug)
     return History(webinar.slug, corrections.webinar_history(session, webinar, limit, offset))
@@ -334,6 +410,54 @@ class CorrectionsController(Controller):
         segment_id: FromPath[int],
     ) -> MergeDone:
         done, webinar_id = await db.run(_merge, slug, segment_id, _editor(request))
+        await _follow(db, search, [webinar_id])
+        return done
+
+    @post("/webinars/{slug:str}/chapters", status_code=201, summary="Add a chapter")
+    async def add_chapter(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
+        data: JSONBody[ChapterNew],
+    ) -> ChaptersDone:
+        done, webinar_id = await db.run(_add_chapter, slug, data, _editor(request))
+        await _follow(db, search, [webinar_id])
+        return done
+
+    @patch(
+        "/webinars/{slug:str}/chapters/{chapter_id:int}",
+        summary="Retitle or move a chapter, or change its kind",
+    )
+    async def edit_chapter(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
+        chapter_id: FromPath[int],
+        data: JSONBody[ChapterEdit],
+    ) -> ChaptersDone:
+        done, webinar_id = await db.run(_edit_chapter, slug, chapter_id, data, _editor(request))
+        if done.history is not None:
+            await _follow(db, search, [webinar_id])
+        return done
+
+    @delete(
+        "/webinars/{slug:str}/chapters/{chapter_id:int}",
+        status_code=200,
+        summary="Delete a chapter (its segments join the one before)",
+    )
+    async def delete_chapter(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
+        chapter_id: FromPath[int],
+    ) -> ChaptersDone:
+        done, webinar_id = await db.run(_delete_chapter, slug, chapter_id, _editor(request))
         await _follow(db, search, [webinar_id])
         return done
 

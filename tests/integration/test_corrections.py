@@ -407,3 +407,47 @@ def test_the_replace_page_previews_and_applies_the_ticked_matches_without_javasc
     shown = env.client.get(done.headers["location"], headers=staff)
     assert "1 match replaced" in shown.text
     assert f"/staff/webinars/{slug}/history" in shown.text
+
+
+def test_chapters_retitled_moved_added_and_deleted_follow_in_search_and_revert(env: Env) -> None:
+    slug = env.webinar()
+    chapters = env.client.get(f"/api/webinars/{slug}").json()["chapters"]
+    done = env.client.post(
+        f"/api/webinars/{slug}/chapters", json={"start": 21.0, "title": "Closing <words>"}, headers=env.bearer
+    )
+    assert done.status_code == 201, done.text
+    ids = [c["id"] for c in done.json()["chapters"]]
+    assert [c["title"] for c in done.json()["chapters"]] == [
+        *[c["title"] for c in chapters],
+        "Closing <words>",
+    ]
+    [hit] = env.search("joining", slug)
+    assert hit["chapter"] == "Closing <words>"
+
+    url = f"/api/webinars/{slug}/chapters/{ids[1]}"
+    retitled = env.client.patch(url, json={"title": "Keynote on Blorptastic buying"}, headers=env.bearer)
+    assert retitled.status_code == 200, retitled.text
+    [hit] = env.search("furniture", slug)
+    assert hit["chapter"] == "Keynote on Blorptastic buying"
+    moved = env.client.patch(
+        f"/api/webinars/{slug}/chapters/{ids[2]}", json={"start": 15.5}, headers=env.bearer
+    )
+    assert moved.status_code == 200
+    [hit] = env.search("tender criteria", slug)  # 12.5 s: in the keynote now
+    assert hit["chapter"] == "Keynote on Blorptastic buying"
+
+    assert env.client.patch(url, json={"start": -1}, headers=env.bearer).status_code == 400
+    assert env.client.patch(url, json={}, headers=env.bearer).status_code == 400
+    assert env.client.delete(f"/api/webinars/{slug}/chapters/999999", headers=env.bearer).status_code == 404
+
+    deleted = env.client.delete(f"/api/webinars/{slug}/chapters/{ids[3]}", headers=env.bearer)
+    assert deleted.status_code == 200
+    history = env.client.get(f"/api/webinars/{slug}/history", headers=env.bearer).json()["items"]
+    assert [e["field"] for e in history[:4]] == ["chapters"] * 4
+    for entry in history[:4]:  # newest first, each one undone
+        assert env.client.post(f"/api/history/{entry['id']}/revert", headers=env.bearer).status_code == 200
+    assert env.client.get(f"/api/webinars/{slug}").json()["chapters"] == chapters
+    [hit] = env.search("tender criteria", slug)
+    assert hit["chapter"] == chapters[2]["title"]
+    assert env.client.delete(url).status_code == 401
+    assert env.client.delete(url, headers=env.reader).status_code == 403

@@ -62,11 +62,13 @@ CONTEXT_CHARS: Final = 60
 """Characters shown either side of a find-and-replace match."""
 
 TEXT, SPEAKER, KIND = "segment.text", "segment.speaker", "segment.kind"
+ANSWERS: Final = "segment.answers"
+"""Which question a segment answers (a Q&A pair), or none."""
 CHAPTERS: Final = "chapters"
 """A chapter retitled, moved, added or deleted: the rows hold the whole chapter list before and
 after (chapters are few), and a revert puts the list back."""
 SPLIT, MERGE, REPLACE = "segment.split", "segment.merge", "segment.replace"
-SEGMENT_FIELDS: Final = (TEXT, SPEAKER, KIND, SPLIT, MERGE, REPLACE)
+SEGMENT_FIELDS: Final = (TEXT, SPEAKER, KIND, ANSWERS, SPLIT, MERGE, REPLACE)
 
 _ALL: Final = (
     "position",
@@ -87,6 +89,7 @@ _CHECKED: Final[dict[str, tuple[str, ...]]] = {
     REPLACE: ("text", "words"),
     SPEAKER: ("speaker_label", "person_id"),
     KIND: ("kind",),
+    ANSWERS: ("answers_id",),
     SPLIT: _STRUCTURE,
     MERGE: _STRUCTURE,
 }
@@ -309,11 +312,12 @@ def edit_segment(
     text: str | None = None,
     speaker: str | None = None,
     kind: str | None = None,
+    answers: int | None = None,
 ) -> tuple[Segment, list[EditHistory]]:
-    """Change a segment's text (word times kept), speaker and kind; one history row per field
-    that changed."""
-    if text is None and speaker is None and kind is None:
-        raise InputError("nothing to change: give text, speaker or kind")
+    """Change a segment's text (word times kept), speaker, kind, and the question it answers
+    (`answers`: an earlier segment's id, or 0 for none); one history row per field changed."""
+    if text is None and speaker is None and kind is None and answers is None:
+        raise InputError("nothing to change: give text, speaker, kind or answers")
     if kind is not None and kind not in SEGMENT_KINDS:
         raise InputError(f"kind: {kind!r} is not one of {', '.join(SEGMENT_KINDS)}")
     webinar_id = require_id(webinar)
@@ -343,11 +347,32 @@ def edit_segment(
         old_kind, segment.kind = segment.kind, kind
         after = _snapshot(segment, _CHECKED[KIND])
         entries.append(_entry(session, webinar, KIND, segment, before, after, old_kind, kind, editor))
+    if answers is not None:
+        question = _question(session, webinar, segment, answers)
+        if question != segment.answers_id:
+            before = _snapshot(segment, _CHECKED[ANSWERS])
+            old_question, segment.answers_id = segment.answers_id, question
+            after = _snapshot(segment, _CHECKED[ANSWERS])
+            entries.append(
+                _entry(session, webinar, ANSWERS, segment, before, after, old_question, question, editor)
+            )
     if entries:
         session.add(segment)
         _touch(session, webinar)
         session.flush()
     return segment, entries
+
+
+def _question(session: Session, webinar: Webinar, segment: Segment, answers: int) -> int | None:
+    """The question segment `answers` names (0: none), which must come earlier in the webinar."""
+    if answers == 0:
+        return None
+    question = session.get(Segment, answers)
+    if question is None or question.webinar_id != webinar.id:
+        raise InputError(f"answers: webinar {webinar.slug!r} has no segment {answers} (0 unpairs)")
+    if question.position >= segment.position:
+        raise InputError("answers: the question must come before its answer")
+    return answers
 
 
 def _entry(

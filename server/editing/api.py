@@ -55,6 +55,8 @@ class SegmentEdit:
     """A voice label of this webinar ("SPEAKER_01") or the name of one of its people."""
     kind: str | None = None
     """intro, presentation, question, answer, panel or other."""
+    answers: int | None = None
+    """The id of the (earlier) question segment this one answers; 0: it answers none."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ class SegmentAdmin:
     speaker: str | None
     speaker_label: str | None
     kind: str
+    answers: int | None
+    """The question segment this one answers."""
     text: str
     words: list[list[Any]]
 
@@ -223,6 +227,7 @@ def _admin(session: Session, segment: Segment) -> SegmentAdmin:
         speaker=speaker_for(segment.person_id, segment.speaker_label, people, labels),
         speaker_label=segment.speaker_label,
         kind=segment.kind,
+        answers=segment.answers_id,
         text=segment.text,
         words=[list(w) for w in segment.words],
     )
@@ -235,7 +240,14 @@ def _get(session: Session, slug: str, segment_id: int) -> SegmentAdmin:
 def _edit(session: Session, slug: str, segment_id: int, data: SegmentEdit, editor: str) -> tuple[Edited, int]:
     webinar = _webinar(session, slug)
     segment, entries = corrections.edit_segment(
-        session, webinar, segment_id, editor, text=data.text, speaker=data.speaker, kind=data.kind
+        session,
+        webinar,
+        segment_id,
+        editor,
+        text=data.text,
+        speaker=data.speaker,
+        kind=data.kind,
+        answers=data.answers,
     )
     session.commit()
     return Edited(_admin(session, segment), [e.id or 0 for e in entries]), require_id(webinar)
@@ -371,7 +383,7 @@ class CorrectionsController(Controller):
     ) -> SegmentAdmin:
         return await db.run(_get, slug, segment_id)
 
-    @patch(_SEGMENT, summary="Correct a segment's text (word times kept), speaker or kind")
+    @patch(_SEGMENT, summary="Correct a segment's text (word times kept), speaker, kind or Q&A pairing")
     async def edit_segment(
         self,
         request: Request[Any, Any, Any],

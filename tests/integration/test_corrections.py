@@ -166,6 +166,17 @@ def test_speaker_and_kind_edits_show_in_search(env: Env) -> None:
     [hit] = env.search("welcome everyone", slug)
     assert (hit["speaker"], hit["kind"]) == ("Tomasz Nowak", "panel")
 
+    answer = env.segments(slug)[3]
+    answer_url = f"/api/webinars/{slug}/segments/{answer['id']}"
+    assert env.client.get(answer_url, headers=env.bearer).json()["answers"] == env.segments(slug)[2]["id"]
+    unpaired = env.client.patch(answer_url, json={"answers": 0}, headers=env.bearer)
+    assert unpaired.status_code == 200, unpaired.text
+    assert unpaired.json()["segment"]["answers"] is None
+    entry = env.client.get(f"/api/webinars/{slug}/history", headers=env.bearer).json()["items"][0]
+    assert entry["field"] == "segment.answers"
+    assert env.client.post(f"/api/history/{entry['id']}/revert", headers=env.bearer).status_code == 200
+    assert env.client.get(answer_url, headers=env.bearer).json()["answers"] == env.segments(slug)[2]["id"]
+
 
 def test_split_and_merge_keep_word_and_caption_times(env: Env) -> None:
     slug = env.webinar()

@@ -387,3 +387,25 @@ def test_chapters_retitled_moved_added_deleted_and_reverted(session: Session) ->
     assert chapter_rows(session) == original
     assert segment_chapters(session) == placed
     assert added.id not in {row[0] for row in chapter_rows(session)}
+
+
+def test_a_question_and_answer_are_paired_and_unpaired_with_history(session: Session) -> None:
+    w = webinar(session)
+    rows = segments(session)
+    question, answer, last = rows[2], rows[3], rows[4]
+    assert answer.answers_id == question.id
+    _, [unpaired] = c.edit_segment(session, w, answer.id or 0, "ed", answers=0)
+    assert answer.answers_id is None
+    _, [paired] = c.edit_segment(session, w, last.id or 0, "ed", answers=question.id)
+    assert last.answers_id == question.id
+    assert (c.webinar_history(session, w)[0].before, c.webinar_history(session, w)[0].after) == (
+        None,
+        question.id,
+    )
+    with pytest.raises(InputError, match="before its answer"):
+        c.edit_segment(session, w, question.id or 0, "ed", answers=last.id)
+    with pytest.raises(InputError, match="answers"):
+        c.edit_segment(session, w, last.id or 0, "ed", answers=999_999)
+    c.revert(session, paired.id or 0, "ed")
+    c.revert(session, unpaired.id or 0, "ed")
+    assert (answer.answers_id, last.answers_id) == (question.id, None)

@@ -44,6 +44,7 @@ from server.catalog.models import (
     Chapter,
     EditHistory,
     Person,
+    Resource,
     Segment,
     Webinar,
     WebinarPerson,
@@ -64,6 +65,9 @@ CONTEXT_CHARS: Final = 60
 TEXT, SPEAKER, KIND = "segment.text", "segment.speaker", "segment.kind"
 ANSWERS: Final = "segment.answers"
 """Which question a segment answers (a Q&A pair), or none."""
+RESOURCES: Final = "resources"
+"""A resource (a link shown with the webinar) added, edited or removed: like chapters, the rows
+hold the whole list and the segments' mentions of it before and after."""
 CHAPTERS: Final = "chapters"
 """A chapter retitled, moved, added or deleted: the rows hold the whole chapter list before and
 after (chapters are few), and a revert puts the list back."""
@@ -180,7 +184,7 @@ def _snapshot(segment: Segment, fields: Iterable[str] = _ALL) -> dict[str, Any]:
     return snap
 
 
-def _renumber(session: Session, ordered: Sequence[Segment | Chapter]) -> None:
+def _renumber(session: Session, ordered: Sequence[Segment | Chapter | Resource]) -> None:
     """Positions 0..n-1 in list order, in two steps so the unique (webinar, position) never clashes."""
     moving = [(i, row) for i, row in enumerate(ordered) if row.position != i]
     if not moving:
@@ -677,7 +681,7 @@ class HistoryEntry:
 
 
 def _shown(value: Any, field: str) -> Any:
-    if field in (*SEGMENT_FIELDS, CHAPTERS) and isinstance(value, dict):
+    if field in (*SEGMENT_FIELDS, CHAPTERS, RESOURCES) and isinstance(value, dict):
         return value.get("value")
     return value
 
@@ -694,7 +698,7 @@ def history_entry(entry: EditHistory) -> HistoryEntry:
         segment=new.get("segment") if segment_field else None,
         before=_shown(entry.old_value, entry.field),
         after=_shown(entry.new_value, entry.field),
-        reverts=new.get("reverts") if segment_field or entry.field == CHAPTERS else None,
+        reverts=new.get("reverts") if segment_field or entry.field in (CHAPTERS, RESOURCES) else None,
         batch=new.get("batch") if segment_field else None,
     )
 
@@ -733,6 +737,8 @@ def revert(session: Session, entry_id: int, editor: str) -> tuple[list[EditHisto
         return [_revert_webinar_field(session, webinar, entry, editor)], [require_id(webinar)]
     if entry.field == CHAPTERS:
         return [_revert_chapters(session, webinar, entry, editor)], [require_id(webinar)]
+    if entry.field == RESOURCES:
+        return [_revert_resources(session, webinar, entry, editor)], [require_id(webinar)]
     if entry.field not in SEGMENT_FIELDS:
         raise InputError(f"history entry {entry_id} ({entry.field}) cannot be reverted")
     new = entry.new_value
@@ -1053,3 +1059,182 @@ def _revert_chapters(session: Session, webinar: Webinar, entry: EditHistory, edi
             session.add(segment)
     session.flush()
     return _record_chapters(session, webinar, before, editor, reverts=entry.id)
+
+
+# --- resources ---------------------------------------------------------------------------------
+
+_SAFE_URL: Final = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def _resources(session: Session, webinar_id: int) -> list[Resource]:
+    return list(
+        session.exec(
+            select(Resource).where(Resource.webinar_id == webinar_id).order_by(col(Resource.position))
+        )
+    )
+
+
+def _resource_state(session: Session, webinar_id: int) -> dict[str, Any]:
+    """The resource list and which segments mention which (segments hold resource positions)."""
+    return {
+        "resources": [
+            {"id": r.id, "position": r.position, "title": r.title, "url": r.url, "start": r.start}
+            for r in _resources(session, webinar_id)
+        ],
+        "segments": [[s.id, list(s.resources)] for s in _ordered(session, webinar_id) if s.resources],
+    }
+
+
+def _check_resource(webinar: Webinar, title: str | None, url: str | None, start: float | None) -> None:
+    if title is not None and not title.strip():
+        raise InputError("title: a resource needs a title")
+    if title is not None and len(title) > 500:
+        raise InputError("title: longer than 500 characters")
+    if url is not None and (len(url) > 2000 or not _SAFE_URL.match(url.strip())):
+        raise InputError("url: expected an http:// or https:// address")
+    if start is not None and not 0 <= start <= max(webinar.duration, 0.0):
+        raise InputError(f"start: expected 0 to {webinar.duration:.1f} seconds")
+
+
+def _record_resources(
+    session: Session, webinar: Webinar, before: dict[str, Any], editor: str, **extra: Any
+) -> EditHistory:
+    _touch(session, webinar)
+    after = _resource_state(session, require_id(webinar))
+
+    def shown(rows: list[dict[str, Any]]) -> list[str]:
+        return [f"{r['title']} <{r['url']}>" for r in rows]
+
+    return _record(
+        session,
+        webinar,
+        RESOURCES,
+        {"value": shown(before["resources"]), **before},
+        {"value": shown(after["resources"]), **after, **extra},
+        editor,
+    )
+
+
+def _mention(session: Session, webinar_id: int, position: int, start: float | None) -> None:
+    """The segment said at `start` mentions resource `position` (and no other segment does)."""
+    for segment in _ordered(session, webinar_id):
+        says = start is not None and segment.start <= start < max(segment.end, segment.start + 1e-6)
+        has = position in segment.resources
+        if says != has:
+            segment.resources = sorted(
+                {*segment.resources, position} if says else set(segment.resources) - {position}
+            )
+            session.add(segment)
+    session.flush()
+
+
+def add_resource(
+    session: Session, webinar: Webinar, title: str, url: str, editor: str, start: float | None = None
+) -> tuple[Resource, EditHistory]:
+    """A link shown with the webinar, tied to the moment it is mentioned (`start`, optional)."""
+    _check_resource(webinar, title, url, start)
+    webinar_id = require_id(webinar)
+    before = _resource_state(session, webinar_id)
+    resource = Resource(
+        webinar_id=webinar_id,
+        position=len(before["resources"]),
+        title=" ".join(title.split()),
+        url=url.strip(),
+        start=start,
+    )
+    session.add(resource)
+    session.flush()
+    _mention(session, webinar_id, resource.position, start)
+    return resource, _record_resources(session, webinar, before, editor)
+
+
+def _resource_in(session: Session, webinar: Webinar, resource_id: int) -> Resource:
+    resource = session.get(Resource, resource_id)
+    if resource is None or resource.webinar_id != webinar.id:
+        raise NotFoundError(f"webinar {webinar.slug!r} has no resource {resource_id}")
+    return resource
+
+
+def edit_resource(
+    session: Session,
+    webinar: Webinar,
+    resource_id: int,
+    editor: str,
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    start: float | None = None,
+) -> tuple[Resource, EditHistory | None]:
+    if title is None and url is None and start is None:
+        raise InputError("nothing to change: give title, url or start")
+    _check_resource(webinar, title, url, start)
+    webinar_id = require_id(webinar)
+    resource = _resource_in(session, webinar, resource_id)
+    before = _resource_state(session, webinar_id)
+    if title is not None:
+        resource.title = " ".join(title.split())
+    if url is not None:
+        resource.url = url.strip()
+    if start is not None and start != resource.start:
+        resource.start = start
+        _mention(session, webinar_id, resource.position, start)
+    session.add(resource)
+    session.flush()
+    if _resource_state(session, webinar_id) == before:
+        return resource, None
+    return resource, _record_resources(session, webinar, before, editor)
+
+
+def delete_resource(session: Session, webinar: Webinar, resource_id: int, editor: str) -> EditHistory:
+    """Remove a resource; the later ones move up a position, and the segments' mentions follow."""
+    webinar_id = require_id(webinar)
+    resource = _resource_in(session, webinar, resource_id)
+    before = _resource_state(session, webinar_id)
+    gone = resource.position
+    for segment in _ordered(session, webinar_id):
+        if segment.resources:
+            moved = [p - 1 if p > gone else p for p in segment.resources if p != gone]
+            if moved != list(segment.resources):
+                segment.resources = moved
+                session.add(segment)
+    session.delete(resource)
+    session.flush()
+    _renumber(session, [r for r in _resources(session, webinar_id)])
+    return _record_resources(session, webinar, before, editor)
+
+
+def _revert_resources(session: Session, webinar: Webinar, entry: EditHistory, editor: str) -> EditHistory:
+    webinar_id = require_id(webinar)
+    before = _resource_state(session, webinar_id)
+    if before["resources"] != entry.new_value["resources"]:
+        raise ConflictError(
+            f"the resources were changed again since entry {entry.id}: revert the later entries first"
+        )
+    rows = entry.old_value["resources"]
+    wanted = {row["id"] for row in rows}
+    existing = {r.id: r for r in _resources(session, webinar_id)}
+    for resource_id, resource in existing.items():
+        if resource_id not in wanted:
+            session.delete(resource)
+    session.flush()
+    restored: list[Resource] = []
+    for n, row in enumerate(rows):
+        found = existing.get(row["id"])
+        resource = (
+            found
+            if found is not None
+            else Resource(id=row["id"], webinar_id=webinar_id, position=_TEMP_POSITION - n, title="", url="")
+        )
+        resource.title, resource.url, resource.start = row["title"], row["url"], row["start"]
+        session.add(resource)
+        restored.append(resource)
+    session.flush()
+    _renumber(session, restored)
+    mentions = {sid: refs for sid, refs in entry.old_value.get("segments", [])}
+    for segment in _ordered(session, webinar_id):
+        refs = mentions.get(segment.id, [])
+        if list(segment.resources) != refs:
+            segment.resources = list(refs)
+            session.add(segment)
+    session.flush()
+    return _record_resources(session, webinar, before, editor, reverts=entry.id)

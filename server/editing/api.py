@@ -31,6 +31,7 @@ from server.catalog.models import (
     STATUS_READY,
     Chapter,
     EditHistory,
+    Resource,
     Segment,
     Webinar,
     require_id,
@@ -109,6 +110,39 @@ class ChaptersDone:
     """The webinar's chapters after the change, and its history entry (none when nothing changed)."""
 
     chapters: list[ChapterAdmin]
+    history: int | None
+
+
+@dataclass(frozen=True)
+class ResourceEdit:
+    """`PATCH /api/webinars/{slug}/resources/{id}`: any of the three."""
+
+    title: str | None = None
+    url: str | None = None
+    """http:// or https:// only."""
+    start: float | None = None
+    """The moment it is mentioned (seconds): the segment said then mentions it."""
+
+
+@dataclass(frozen=True)
+class ResourceNew:
+    title: str
+    url: str
+    start: float | None = None
+
+
+@dataclass(frozen=True)
+class ResourceAdmin:
+    id: int
+    position: int
+    title: str
+    url: str
+    start: float | None
+
+
+@dataclass(frozen=True)
+class ResourcesDone:
+    resources: list[ResourceAdmin]
     history: int | None
 
 
@@ -300,6 +334,39 @@ def _delete_chapter(session: Session, slug: str, chapter_id: int, editor: str) -
     return _chapters_done(session, webinar, entry), require_id(webinar)
 
 
+def _resources_done(session: Session, webinar: Webinar, entry: EditHistory | None) -> ResourcesDone:
+    rows = session.exec(
+        select(Resource).where(Resource.webinar_id == require_id(webinar)).order_by(col(Resource.position))
+    )
+    resources = [ResourceAdmin(r.id or 0, r.position, r.title, r.url, r.start) for r in rows]
+    return ResourcesDone(resources, entry.id if entry is not None else None)
+
+
+def _add_resource(session: Session, slug: str, data: ResourceNew, editor: str) -> tuple[ResourcesDone, int]:
+    webinar = _webinar(session, slug)
+    _, entry = corrections.add_resource(session, webinar, data.title, data.url, editor, data.start)
+    session.commit()
+    return _resources_done(session, webinar, entry), require_id(webinar)
+
+
+def _edit_resource(
+    session: Session, slug: str, resource_id: int, data: ResourceEdit, editor: str
+) -> tuple[ResourcesDone, int]:
+    webinar = _webinar(session, slug)
+    _, entry = corrections.edit_resource(
+        session, webinar, resource_id, editor, title=data.title, url=data.url, start=data.start
+    )
+    session.commit()
+    return _resources_done(session, webinar, entry), require_id(webinar)
+
+
+def _delete_resource(session: Session, slug: str, resource_id: int, editor: str) -> tuple[ResourcesDone, int]:
+    webinar = _webinar(session, slug)
+    entry = corrections.delete_resource(session, webinar, resource_id, editor)
+    session.commit()
+    return _resources_done(session, webinar, entry), require_id(webinar)
+
+
 def _history(session: Session, slug: str, limit: int, offset: int) -> History:
     webinar = _webinar(session, slug)
     return History(webinar.slug, corrections.webinar_history(session, webinar, limit, offset))
@@ -470,6 +537,47 @@ class CorrectionsController(Controller):
         chapter_id: FromPath[int],
     ) -> ChaptersDone:
         done, webinar_id = await db.run(_delete_chapter, slug, chapter_id, _editor(request))
+        await _follow(db, search, [webinar_id])
+        return done
+
+    @post("/webinars/{slug:str}/resources", status_code=201, summary="Add a resource (a link) to a webinar")
+    async def add_resource(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
+        data: JSONBody[ResourceNew],
+    ) -> ResourcesDone:
+        done, webinar_id = await db.run(_add_resource, slug, data, _editor(request))
+        await _follow(db, search, [webinar_id])
+        return done
+
+    @patch("/webinars/{slug:str}/resources/{resource_id:int}", summary="Edit a resource or its moment")
+    async def edit_resource(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
+        resource_id: FromPath[int],
+        data: JSONBody[ResourceEdit],
+    ) -> ResourcesDone:
+        done, webinar_id = await db.run(_edit_resource, slug, resource_id, data, _editor(request))
+        if done.history is not None:
+            await _follow(db, search, [webinar_id])
+        return done
+
+    @delete("/webinars/{slug:str}/resources/{resource_id:int}", status_code=200, summary="Remove a resource")
+    async def delete_resource(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
+        resource_id: FromPath[int],
+    ) -> ResourcesDone:
+        done, webinar_id = await db.run(_delete_resource, slug, resource_id, _editor(request))
         await _follow(db, search, [webinar_id])
         return done
 

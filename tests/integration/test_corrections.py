@@ -462,3 +462,39 @@ def test_chapters_retitled_moved_added_and_deleted_follow_in_search_and_revert(e
     assert hit["chapter"] == chapters[2]["title"]
     assert env.client.delete(url).status_code == 401
     assert env.client.delete(url, headers=env.reader).status_code == 403
+
+
+def test_resources_added_edited_and_removed_escaped_refused_when_hostile_and_reverted(env: Env) -> None:
+    slug = env.webinar()
+    before = env.client.get(f"/api/webinars/{slug}").json()["resources"]
+    hostile = {"title": "<script>alert(5)</script> guide", "url": "javascript:alert(6)", "start": 16.0}
+    refused = env.client.post(f"/api/webinars/{slug}/resources", json=hostile, headers=env.bearer)
+    assert refused.status_code == 400
+    assert "url" in refused.json()["detail"]
+    added = env.client.post(
+        f"/api/webinars/{slug}/resources",
+        json={**hostile, "url": "https://example.org/g?a=1&b=2"},
+        headers=env.bearer,
+    )
+    assert added.status_code == 201, added.text
+    resource = added.json()["resources"][-1]
+    assert resource["title"] == "<script>alert(5)</script> guide"
+    page = env.client.get(f"/webinars/{slug}", headers=HTML).text
+    assert "&lt;script&gt;alert(5)&lt;/script&gt; guide" in page
+    assert "<script>alert(5)" not in page
+    assert 'href="https://example.org/g?a=1&amp;b=2"' in page
+
+    url = f"/api/webinars/{slug}/resources/{resource['id']}"
+    edited = env.client.patch(url, json={"title": "Tender guide", "start": 13.0}, headers=env.bearer)
+    assert edited.status_code == 200
+    assert edited.json()["resources"][-1]["start"] == 13.0
+    assert env.client.patch(url, json={"url": "data:text/html,x"}, headers=env.bearer).status_code == 400
+    removed = env.client.delete(url, headers=env.bearer)
+    assert removed.status_code == 200
+    assert env.client.delete(url, headers=env.bearer).status_code == 404
+    history = env.client.get(f"/api/webinars/{slug}/history", headers=env.bearer).json()["items"]
+    assert [e["field"] for e in history[:3]] == ["resources"] * 3
+    for entry in history[:3]:
+        assert env.client.post(f"/api/history/{entry['id']}/revert", headers=env.bearer).status_code == 200
+    assert env.client.get(f"/api/webinars/{slug}").json()["resources"] == before
+    assert env.client.delete(url).status_code == 401

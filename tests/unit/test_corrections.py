@@ -409,3 +409,32 @@ def test_a_question_and_answer_are_paired_and_unpaired_with_history(session: Ses
     c.revert(session, paired.id or 0, "ed")
     c.revert(session, unpaired.id or 0, "ed")
     assert (answer.answers_id, last.answers_id) == (question.id, None)
+
+
+def test_resources_added_edited_removed_with_their_moments_and_reverted(session: Session) -> None:
+    from server.catalog.models import Resource
+
+    w = webinar(session)
+
+    def state() -> tuple[list[tuple[str, str, float | None]], list[list[int]]]:
+        rows = session.exec(select(Resource).order_by(col(Resource.position)))
+        return [(r.title, r.url, r.start) for r in rows], [list(s.resources) for s in segments(session)]
+
+    original = state()
+    assert original[1][1] == [0]  # the toolkit is mentioned in the second segment
+    added, first = c.add_resource(session, w, "Tender <guide>", "https://example.org/guide", "ed", start=16.0)
+    assert state()[1][3] == [1]  # said in the answer (15.5-21 s)
+    for bad_url in ("javascript:alert(1)", "ftp://x", "https://", " "):
+        with pytest.raises(InputError, match="url"):
+            c.add_resource(session, w, "Bad", bad_url, "ed")
+    _, moved = c.edit_resource(session, w, added.id or 0, "ed", title="Tender guide", start=13.0)
+    assert moved is not None
+    assert state()[1][2:4] == [[1], []]
+    toolkit = session.exec(select(Resource).where(Resource.position == 0)).one()
+    removed = c.delete_resource(session, w, toolkit.id or 0, "ed")
+    assert state()[0] == [("Tender guide", "https://example.org/guide", 13.0)]
+    assert state()[1][1:3] == [[], [0]]  # the guide moved up to position 0, its mention too
+    assert c.webinar_history(session, w)[0].before[0] == "ReCircle toolkit <https://example.org/recircle>"
+    for entry in (removed, moved, first):
+        c.revert(session, entry.id or 0, "ed")
+    assert state() == original

@@ -1238,3 +1238,85 @@ def _revert_resources(session: Session, webinar: Webinar, entry: EditHistory, ed
             session.add(segment)
     session.flush()
     return _record_resources(session, webinar, before, editor, reverts=entry.id)
+
+
+# --- corrections kept through a re-processing -------------------------------------------------
+
+
+def corrected_segments(session: Session, webinar_id: int) -> list[dict[str, Any]]:
+    """The segments staff corrected (text, speaker, kind, pairing, split, merge, find and replace)
+    whose last change was not a revert, as full snapshots in time order: what a re-processing of
+    the webinar keeps unless staff choose to discard it."""
+    rows = session.exec(
+        select(EditHistory)
+        .where(EditHistory.table_name == "webinar")
+        .where(EditHistory.row_id == webinar_id)
+        .where(col(EditHistory.field).in_(SEGMENT_FIELDS))
+        .order_by(col(EditHistory.id))
+    )
+    last: dict[int, EditHistory] = {}
+    for row in rows:
+        for snap in [*row.old_value.get("segments", []), *row.new_value.get("segments", [])]:
+            last[snap["id"]] = row
+    kept: list[dict[str, Any]] = []
+    for segment_id, row in last.items():
+        segment = session.get(Segment, segment_id)
+        if segment is None or segment.webinar_id != webinar_id or "reverts" in row.new_value:
+            continue
+        kept.append(_snapshot(segment))
+    return sorted(kept, key=lambda s: (s["start"], s["position"]))
+
+
+def keep_corrections(session: Session, webinar: Webinar, kept: Sequence[dict[str, Any]]) -> list[int]:
+    """Put corrected segments (from `corrected_segments`, taken before the transcript was
+    replaced) back into the new transcript: each replaces the new segments whose middle falls
+    within its time span, keeps its id when that is free (so its history still applies), and
+    joins the chapter it now falls in. Returns the ids of the segments kept."""
+    webinar_id = require_id(webinar)
+    if not kept:
+        return []
+    labels = {
+        link.person_id: link.speaker_label
+        for link in session.exec(select(WebinarPerson).where(WebinarPerson.webinar_id == webinar_id))
+    }
+    segments = _ordered(session, webinar_id)
+    replaced = {
+        s.id
+        for s in segments
+        for snap in kept
+        if snap["start"] <= (s.start + s.end) / 2 < max(snap["end"], snap["start"] + 1e-6)
+    }
+    for segment in segments:
+        if segment.id in replaced:
+            session.delete(segment)
+    session.flush()
+    made: list[Segment] = []
+    for n, snap in enumerate(kept):
+        free = session.get(Segment, snap["id"]) is None
+        person = snap["person_id"] if _exists(session, Person, snap["person_id"]) else None
+        segment = Segment(
+            id=snap["id"] if free else None,
+            webinar_id=webinar_id,
+            position=_TEMP_POSITION - n,
+            start=snap["start"],
+            end=snap["end"],
+            text=snap["text"],
+            words=[list(w) for w in snap["words"]],
+            speaker_label=labels.get(person) or snap["speaker_label"] if person else snap["speaker_label"],
+            person_id=person,
+            kind=snap["kind"],
+        )
+        session.add(segment)
+        made.append(segment)
+    session.flush()
+    chapters = _chapters(session, webinar_id)
+    for segment in made:
+        inside = [c for c in chapters if c.start <= segment.start + 1e-6]
+        segment.chapter_id = inside[-1].id if inside else None
+        session.add(segment)
+    ordered = sorted(
+        [s for s in segments if s.id not in replaced] + made, key=lambda s: (s.start, s.position)
+    )
+    _renumber(session, ordered)
+    _touch(session, webinar)
+    return [s.id or 0 for s in made]

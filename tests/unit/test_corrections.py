@@ -438,3 +438,38 @@ def test_resources_added_edited_removed_with_their_moments_and_reverted(session:
     for entry in (removed, moved, first):
         c.revert(session, entry.id or 0, "ed")
     assert state() == original
+
+
+def test_corrections_survive_a_reprocessing_that_replaces_the_transcript(session: Session) -> None:
+    from ingest.probe import MediaInfo
+    from server.catalog.store import store_transcript
+    from tests.factories import make_manifest, make_transcript
+
+    w = webinar(session)
+    rows = segments(session)
+    c.edit_segment(session, w, rows[1].id or 0, "ed", text="Small municipalities can buy Zorblax furniture.")
+    c.split_segment(session, w, rows[3].id or 0, 2, "ed")
+    _, [reverted] = c.edit_segment(session, w, rows[0].id or 0, "ed", kind="panel")
+    c.revert(session, reverted.id or 0, "ed")  # reverted: not a correction to keep
+    kept = c.corrected_segments(session, w.id or 0)
+    assert [s["text"] for s in kept] == [
+        "Small municipalities can buy Zorblax furniture.",
+        "We score",
+        "reuse and repairability <above> price.",
+    ]
+
+    info = MediaInfo(Path("a.opus"), "ogg", 24.5, "opus", 48000, 1, False)
+    stored = store_transcript(session, info, "a" * 64, make_manifest(), make_transcript(), slug="circular")
+    assert [s.text for s in segments(session)][
+        1
+    ] == "Small municipalities can buy refurbished furniture & save money."
+    ids = c.keep_corrections(session, stored, kept)
+    after = segments(session)
+    assert len(ids) == 3
+    assert [s.position for s in after] == list(range(6))
+    assert [s.text for s in after][1] == "Small municipalities can buy Zorblax furniture."
+    assert [s.text for s in after][3:5] == ["We score", "reuse and repairability <above> price."]
+    assert after[1].words[4][2] == " Zorblax"
+    assert after[1].speaker_label == "SPEAKER_01"
+    assert after[3].chapter_id == after[2].chapter_id  # the answer's chapter, as before
+    assert after[0].kind == "intro"

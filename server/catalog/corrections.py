@@ -1292,7 +1292,7 @@ def keep_corrections(session: Session, webinar: Webinar, kept: Sequence[dict[str
     session.flush()
     made: list[Segment] = []
     for n, snap in enumerate(kept):
-        free = session.get(Segment, snap["id"]) is None
+        free = session.exec(select(Segment.id).where(Segment.id == snap["id"])).first() is None
         person = snap["person_id"] if _exists(session, Person, snap["person_id"]) else None
         segment = Segment(
             id=snap["id"] if free else None,

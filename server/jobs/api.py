@@ -8,6 +8,7 @@ streaming body is upload.py. Every route here is for staff (`STAFF_GUARDS`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -99,6 +100,9 @@ class JobPublic:
     finished_at: dt.datetime | None
     url: str
     page: str
+    kept_corrections: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """A re-processing's staff-corrected segments put back into the new transcript
+    (`{segment, start, end, text}`); empty when none, or when staff chose to discard them."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,8 @@ class Deleted:
 class ReprocessRequest:
     model: str | None = None
     """A speech model (`default`, `tiny.en`, `base`); absent: the worker's WHISPER_MODEL."""
+    keep_corrections: bool = True
+    """False: staff corrections of the transcript are discarded with the old transcript."""
 
 
 def eta_seconds(job: ProcessingJob, now: dt.datetime | None = None) -> float | None:
@@ -173,6 +179,7 @@ def job_public(job: ProcessingJob, slug: str | None) -> JobPublic:
         finished_at=service.as_utc(job.finished_at),
         url=f"/api/jobs/{job_id}",
         page=f"/staff/jobs/{job_id}",
+        kept_corrections=list(job.options.get("kept_corrections") or []),
     )
 
 
@@ -460,6 +467,8 @@ class WebinarWriteController(WebinarController):
             if data.model not in MODEL_NAMES:
                 raise InputError(f"model {data.model!r}: expected one of {', '.join(MODEL_NAMES)}")
             options["model"] = data.model
+        if data is not None and not data.keep_corrections:
+            options["discard_corrections"] = True
         job_id = await db.run(_reprocess, slug, options, _user_id(request))
         await enqueue(_queue(state), job_id)
         return Queued(job_ref(job_id), WebinarRef(slug))

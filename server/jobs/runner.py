@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 from ingest.errors import ArchiveError, InputError, UnavailableError
 from ingest.metadata import parse_manifest
 from ingest.models import MODEL_NAMES
+from server.catalog import corrections
 from server.catalog.db import session_scope
 from server.catalog.models import (
     JOB_INGEST,
@@ -248,6 +249,10 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
             raise LeaseLost(f"job {job_id} is held by another worker now")
         if session.get(Webinar, job.webinar_id) is None:  # deleted while it was processed
             raise InputError("the webinar was deleted while it was processed; nothing was stored")
+        # Staff corrections survive a re-processing unless staff chose to discard them; the job
+        # records which segments it kept (`options["kept_corrections"]`).
+        keep = job.kind != JOB_INGEST and not job.options.get("discard_corrections")
+        kept = corrections.corrected_segments(session, job.webinar_id) if keep else []
         stored = store_transcript(
             session,
             dataclasses.replace(result.media, path=stored_path),
@@ -256,6 +261,18 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
             result.transcript,
         )
         webinar_id = require_id(stored)
+        if kept:
+            kept_ids = corrections.keep_corrections(session, stored, kept)
+            row = session.get(ProcessingJob, job_id)
+            if row is not None:
+                row.options = {
+                    **row.options,
+                    "kept_corrections": [
+                        {"segment": i, "start": s["start"], "end": s["end"], "text": s["text"]}
+                        for i, s in zip(kept_ids, kept, strict=True)
+                    ],
+                }
+                session.add(row)
         session.commit()
     _index(context, webinar_id)  # stored: from here on the job finishes, even if cancelled now
 

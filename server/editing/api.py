@@ -626,9 +626,9 @@ class EditingPlugin(InitPluginProtocol):
     """Adds the corrections API and the staff's history pages."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        from server.editing.pages import HistoryPages, ReplacePage
+        from server.editing.pages import HistoryPages, ReplacePage, StructurePage
 
-        app_config.route_handlers.extend([CorrectionsController, HistoryPages, ReplacePage])
+        app_config.route_handlers.extend([CorrectionsController, HistoryPages, ReplacePage, StructurePage])
         return app_config
 
 

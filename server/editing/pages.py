@@ -1,6 +1,7 @@
 """The staff's correction pages: a webinar's history (`/staff/webinars/{slug}/history`) with a
-Revert button per entry, and find and replace across the archive (`/staff/replace`: a preview
-with a checkbox per match, then apply). Plain forms with the CSRF token: no JavaScript needed."""
+Revert button per entry, its chapters and resources (`/staff/webinars/{slug}/structure`: edit,
+move, add, delete), and find and replace across the archive (`/staff/replace`: a preview with a
+checkbox per match, then apply). Plain forms with the CSRF token: no JavaScript needed."""
 
 from __future__ import annotations
 
@@ -13,14 +14,36 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
-from ingest.errors import ArchiveError
+from ingest.document import SEGMENT_KINDS
+from ingest.errors import ArchiveError, InputError
 from server.catalog import corrections
 from server.catalog.db import Database
 from server.catalog.models import Webinar
-from server.editing.api import ReplaceRequest, _apply, _editor, _follow, _preview, _revert, _webinar
+from server.editing.api import (
+    ChapterEdit,
+    ChapterNew,
+    ReplaceRequest,
+    ResourceEdit,
+    ResourceNew,
+    _add_chapter,
+    _add_resource,
+    _apply,
+    _chapters_done,
+    _delete_chapter,
+    _delete_resource,
+    _edit_chapter,
+    _edit_resource,
+    _editor,
+    _follow,
+    _preview,
+    _resources_done,
+    _revert,
+    _webinar,
+)
 from server.jobs.api import STAFF_GUARDS
 from server.search.service import SearchService
 from server.web.routing import page_route
+from server.web.timecode import parse_timecode
 
 
 def _page(session: Session, slug: str) -> tuple[Webinar, list[corrections.HistoryEntry]]:
@@ -128,3 +151,92 @@ class ReplacePage(Controller):
         await _follow(db, search, webinar_ids)
         query = {"done": str(applied.changed), "webinars": ",".join(applied.webinars)}
         return Redirect(path=back, query_params=query, status_code=303)
+
+
+def _structure(session: Session, slug: str) -> dict[str, Any]:
+    webinar = _webinar(session, slug)
+    return {
+        "webinar": webinar,
+        "chapters": _chapters_done(session, webinar, None).chapters,
+        "resources": _resources_done(session, webinar, None).resources,
+    }
+
+
+def _moment(value: Any, required: bool = True) -> float | None:
+    text = str(value or "").strip()
+    if not text:
+        if required:
+            raise InputError("start: give the time, as 12:30 or 750")
+        return None
+    return parse_timecode(text)
+
+
+class StructurePage(Controller):
+    """A webinar's chapters and resources, each a small form; every change is in the history."""
+
+    path = "/staff/webinars/{slug:str}/structure"
+    guards = STAFF_GUARDS
+    include_in_schema = False
+    response_headers = [ResponseHeader(name="Cache-Control", value="no-store")]  # noqa: RUF012
+
+    @page_route("/", name="staff-structure")
+    async def page(
+        self,
+        db: NamedDependency[Database],
+        slug: FromPath[str],
+        done: FromQuery[str | None] = None,
+        error: FromQuery[str | None] = None,
+    ) -> Template:
+        context = await db.run(_structure, slug)
+        context.update(done=done, error=error, kinds=SEGMENT_KINDS)
+        return Template(template_name="staff/structure.html", context=context)
+
+    @post("/", name="staff-structure-change", status_code=303)
+    async def change(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        search: NamedDependency[SearchService],
+        slug: FromPath[str],
+    ) -> Redirect:
+        """One form post: `what` (chapter or resource), `action` (add, save, delete), `id`, fields."""
+        form = await request.form()
+        back = request.app.route_reverse("staff-structure", slug=slug)
+        what, action = form.get("what"), form.get("action")
+        item = int(form.get("id") or 0)
+        editor = _editor(request)
+        try:
+            if what == "chapter" and action == "add":
+                new = ChapterNew(
+                    _moment(form.get("start")) or 0.0,
+                    str(form.get("title", "")),
+                    str(form.get("kind") or "other"),
+                )
+                _, webinar_id = await db.run(_add_chapter, slug, new, editor)
+            elif what == "chapter" and action == "save":
+                edit = ChapterEdit(
+                    str(form.get("title", "")), _moment(form.get("start")), str(form.get("kind") or "other")
+                )
+                _, webinar_id = await db.run(_edit_chapter, slug, item, edit, editor)
+            elif what == "chapter" and action == "delete":
+                _, webinar_id = await db.run(_delete_chapter, slug, item, editor)
+            elif what == "resource" and action == "add":
+                res = ResourceNew(
+                    str(form.get("title", "")), str(form.get("url", "")), _moment(form.get("start"), False)
+                )
+                _, webinar_id = await db.run(_add_resource, slug, res, editor)
+            elif what == "resource" and action == "save":
+                change = ResourceEdit(
+                    str(form.get("title", "")), str(form.get("url", "")), _moment(form.get("start"), False)
+                )
+                _, webinar_id = await db.run(_edit_resource, slug, item, change, editor)
+            elif what == "resource" and action == "delete":
+                _, webinar_id = await db.run(_delete_resource, slug, item, editor)
+            else:
+                raise InputError("unknown change: expected a chapter or a resource to add, save or delete")
+        except ArchiveError as exc:
+            if exc.status == 404:
+                raise
+            return Redirect(path=back, query_params={"error": str(exc)}, status_code=303)
+        await _follow(db, search, [webinar_id])
+        return Redirect(path=back, query_params={"done": f"{what} {action}"}, status_code=303)

@@ -498,3 +498,55 @@ def test_resources_added_edited_and_removed_escaped_refused_when_hostile_and_rev
         assert env.client.post(f"/api/history/{entry['id']}/revert", headers=env.bearer).status_code == 200
     assert env.client.get(f"/api/webinars/{slug}").json()["resources"] == before
     assert env.client.delete(url).status_code == 401
+
+
+def test_the_structure_page_edits_chapters_and_resources_without_javascript(env: Env) -> None:
+    slug = env.webinar()
+    staff = {**HTML, **env.bearer}
+    page_url = f"/staff/webinars/{slug}/structure"
+    assert env.client.get(page_url, headers=HTML).status_code == 401
+    assert env.client.get(page_url, headers={**HTML, **env.reader}).status_code == 403
+    page = env.client.get(page_url, headers=staff)
+    assert page.status_code == 200
+    assert 'value="Keynote: circular procurement"' in page.text
+
+    hostile = '"><script>alert(7)</script>'
+    add = {"what": "chapter", "action": "add", "start": "0:21", "title": hostile, "kind": "other"}
+    done = env.client.post(page_url, data=add, headers=staff, follow_redirects=False)
+    assert done.status_code == 303
+    assert "done=" in done.headers["location"]
+    page = env.client.get(page_url, headers=staff).text
+    assert "<script>alert(7)" not in page
+    assert 'value="&#34;&gt;&lt;script&gt;alert(7)&lt;/script&gt;"' in page
+    replay = env.client.get(f"/webinars/{slug}", headers=HTML).text
+    assert "<script>alert(7)" not in replay
+    assert "&lt;script&gt;alert(7)&lt;/script&gt;" in replay
+    [hit] = env.search("joining", slug)
+    assert hit["chapter"] == hostile
+
+    chapters = env.client.get(f"/api/webinars/{slug}").json()["chapters"]
+    ids = re.findall(r'name="id" value="(\d+)"', page)
+    save = {
+        "what": "chapter",
+        "action": "save",
+        "id": ids[0],
+        "start": "0:00",
+        "title": "Opening",
+        "kind": "intro",
+    }
+    env.client.post(page_url, data=save, headers=staff)
+    assert env.client.get(f"/api/webinars/{slug}").json()["chapters"][0]["title"] == "Opening"
+    bad = {**save, "start": "soon"}
+    shown = env.client.post(page_url, data=bad, headers=staff)
+    assert shown.status_code == 200
+    assert "is not a time" in shown.text
+    remove = {"what": "chapter", "action": "delete", "id": ids[len(chapters) - 1]}
+    env.client.post(page_url, data=remove, headers=staff)
+    assert len(env.client.get(f"/api/webinars/{slug}").json()["chapters"]) == len(chapters) - 1
+
+    link = {"what": "resource", "action": "add", "title": "Guide", "url": "javascript:alert(8)", "start": ""}
+    refused = env.client.post(page_url, data=link, headers=staff)
+    assert "http:// or https://" in refused.text
+    link["url"] = "https://example.org/guide"
+    env.client.post(page_url, data=link, headers=staff)
+    assert [r["title"] for r in env.client.get(f"/api/webinars/{slug}").json()["resources"]][-1] == "Guide"

@@ -12,6 +12,8 @@ CSRF header, a Bearer token's do not.
 from __future__ import annotations
 
 import html
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -22,7 +24,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.plugins import InitPluginProtocol
 from sqlmodel import Session, col, select
 
-from ingest.errors import NotFoundError
+from ingest.errors import ArchiveError, NotFoundError
 from server.catalog import corrections
 from server.catalog.corrections import HistoryEntry
 from server.catalog.db import Database
@@ -38,7 +40,11 @@ from server.catalog.models import (
 )
 from server.catalog.reads import speaker_for, speaker_names
 from server.jobs.api import STAFF_GUARDS, _reindex
+from server.search.documents import SegmentDocument
+from server.search.feed import iter_segment_documents
 from server.search.service import SearchService
+
+log = logging.getLogger(__name__)
 
 PREVIEW_LIMIT = 1000
 """Matches listed by a preview (`total` counts them all; applying without `matches` changes all)."""
@@ -294,11 +300,13 @@ def _split(session: Session, slug: str, segment_id: int, word: int, editor: str)
     return SplitDone([_admin(session, s) for s in made], entry.id or 0), require_id(webinar)
 
 
-def _merge(session: Session, slug: str, segment_id: int, editor: str) -> tuple[MergeDone, int]:
+def _merge(session: Session, slug: str, segment_id: int, editor: str) -> tuple[MergeDone, int, int]:
+    """The merge, the webinar's id and the id of the segment merged in (now gone)."""
     webinar = _webinar(session, slug)
     merged, entry = corrections.merge_segments(session, webinar, segment_id, editor)
     session.commit()
-    return MergeDone(_admin(session, merged), entry.id or 0), require_id(webinar)
+    removed = int(entry.old_value["segments"][1]["id"])
+    return MergeDone(_admin(session, merged), entry.id or 0), require_id(webinar), removed
 
 
 def _chapters_done(session: Session, webinar: Webinar, entry: EditHistory | None) -> ChaptersDone:
@@ -402,7 +410,7 @@ def _match(m: corrections.Match) -> MatchPublic:
     )
 
 
-def _apply(session: Session, data: ReplaceRequest, editor: str) -> tuple[Applied, list[int]]:
+def _apply(session: Session, data: ReplaceRequest, editor: str) -> tuple[Applied, dict[int, list[int]]]:
     done = corrections.replace_matches(
         session,
         data.find,
@@ -415,7 +423,10 @@ def _apply(session: Session, data: ReplaceRequest, editor: str) -> tuple[Applied
     session.commit()
     slugs = [w.slug for i in done.webinar_ids if (w := session.get(Webinar, i)) is not None]
     applied = Applied(done.changed, len(done.segments), slugs, done.batch, [e.id or 0 for e in done.entries])
-    return applied, done.webinar_ids
+    changed: dict[int, list[int]] = {}
+    for segment in done.segments:
+        changed.setdefault(segment.webinar_id, []).append(segment.id or 0)
+    return applied, changed
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -432,6 +443,50 @@ async def _follow(db: Database, search: SearchService, webinar_ids: list[int]) -
     for webinar_id, _ in stored:
         await _reindex(db, search, webinar_id)
     return [slug for _, slug in stored]
+
+
+def _segment_documents(
+    session: Session, webinar_id: int, changed: list[int]
+) -> tuple[bool, list[SegmentDocument]] | None:
+    """Whether the webinar is in the index, and the documents of its `changed` segments; None
+    when only a whole re-index will do (the webinar is not `ready`: pending or processing)."""
+    webinar = session.get(Webinar, webinar_id)
+    if webinar is None or webinar.status != STATUS_READY:
+        return None
+    wanted = set(changed)
+    listed = False
+    docs: list[SegmentDocument] = []
+    for batch in iter_segment_documents(session, webinar_id):
+        listed = True
+        docs.extend(d for d in batch if d.id in wanted)
+    return listed, docs
+
+
+async def _follow_segments(
+    db: Database, search: SearchService, webinar_id: int, changed: list[int], removed: Sequence[int] = ()
+) -> None:
+    """Update only the documents of the segments changed (and drop the removed ones): on a
+    two-hour webinar (1,500 segments) re-indexing it whole took 0.3-2.6 s a edit on this machine,
+    one document takes a few tens of milliseconds. Anything else falls back to `_follow`."""
+    found = await db.run(_segment_documents, webinar_id, changed)
+    if found is None:
+        await _follow(db, search, [webinar_id])
+        return
+    listed, docs = found
+    if not listed:
+        return  # unpublished: nothing of it is in the index
+    try:
+        index = search.index
+        tasks = []
+        if removed:
+            path = f"indexes/{index.uid}/documents/delete-batch"
+            tasks.append(await index.enqueue("POST", path, list(removed)))
+        await index.add([docs], first_tasks=tasks)
+    except ArchiveError as exc:
+        log.warning(
+            "webinar %d: updating its changed segments failed (%s); re-indexing it whole", webinar_id, exc
+        )
+        await _follow(db, search, [webinar_id])
 
 
 # --- the controller ---------------------------------------------------------------------------
@@ -461,8 +516,10 @@ class CorrectionsController(Controller):
         data: JSONBody[SegmentEdit],
     ) -> Edited:
         edited, webinar_id = await db.run(_edit, slug, segment_id, data, _editor(request))
-        if edited.history:
-            await _follow(db, search, [webinar_id])
+        if edited.history and data.speaker is not None:
+            await _follow(db, search, [webinar_id])  # the webinar's own document names speakers
+        elif edited.history:
+            await _follow_segments(db, search, webinar_id, [segment_id])
         return edited
 
     @post(f"{_SEGMENT}/split", status_code=200, summary="Split a segment before one of its words")
@@ -476,7 +533,7 @@ class CorrectionsController(Controller):
         data: JSONBody[SplitRequest],
     ) -> SplitDone:
         done, webinar_id = await db.run(_split, slug, segment_id, data.word, _editor(request))
-        await _follow(db, search, [webinar_id])
+        await _follow_segments(db, search, webinar_id, [s.id for s in done.segments])
         return done
 
     @post(f"{_SEGMENT}/merge", status_code=200, summary="Merge a segment with the next one")
@@ -488,8 +545,8 @@ class CorrectionsController(Controller):
         slug: FromPath[str],
         segment_id: FromPath[int],
     ) -> MergeDone:
-        done, webinar_id = await db.run(_merge, slug, segment_id, _editor(request))
-        await _follow(db, search, [webinar_id])
+        done, webinar_id, removed = await db.run(_merge, slug, segment_id, _editor(request))
+        await _follow_segments(db, search, webinar_id, [done.segment.id], [removed])
         return done
 
     @post("/webinars/{slug:str}/chapters", status_code=201, summary="Add a chapter")
@@ -617,8 +674,9 @@ class CorrectionsController(Controller):
     ) -> Preview | Applied:
         if not data.apply:
             return await db.run(_preview, data)
-        applied, webinar_ids = await db.run(_apply, data, _editor(request))
-        await _follow(db, search, webinar_ids)
+        applied, changed = await db.run(_apply, data, _editor(request))
+        for webinar_id, segment_ids in changed.items():
+            await _follow_segments(db, search, webinar_id, segment_ids)
         return applied
 
 

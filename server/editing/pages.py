@@ -35,6 +35,7 @@ from server.editing.api import (
     _edit_resource,
     _editor,
     _follow,
+    _follow_segments,
     _preview,
     _resources_done,
     _revert,
@@ -147,8 +148,9 @@ class ReplacePage(Controller):
         if not data.matches:
             query = {"find": data.find, "replace": data.replace}
             return Redirect(path=back, query_params=query, status_code=303)
-        applied, webinar_ids = await db.run(_apply, data, _editor(request))
-        await _follow(db, search, webinar_ids)
+        applied, changed = await db.run(_apply, data, _editor(request))
+        for webinar_id, segment_ids in changed.items():
+            await _follow_segments(db, search, webinar_id, segment_ids)
         query = {"done": str(applied.changed), "webinars": ",".join(applied.webinars)}
         return Redirect(path=back, query_params=query, status_code=303)
 

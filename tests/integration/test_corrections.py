@@ -550,3 +550,34 @@ def test_the_structure_page_edits_chapters_and_resources_without_javascript(env:
     link["url"] = "https://example.org/guide"
     env.client.post(page_url, data=link, headers=staff)
     assert [r["title"] for r in env.client.get(f"/api/webinars/{slug}").json()["resources"]][-1] == "Guide"
+
+
+def test_an_edit_of_a_two_hour_webinar_is_searchable_within_two_seconds(env: Env) -> None:
+    from tests.site_data import long_transcript
+
+    name = uuid.uuid4().hex[:8]
+    slug = store_and_index(
+        env.settings,
+        long_transcript(),
+        make_manifest(f"Long {name}"),
+        f"{name}.opus",
+        connection=env.meili,
+        index_uid=env.index,
+        media_bytes=name.encode(),
+        slug=f"long-{name}",
+    )
+    segs = env.segments(slug)
+    assert len(segs) > 1000
+    for n, seg in enumerate(segs[200:1400:400]):  # only the changed documents are sent again
+        word = f"Quorblex{'abc'[n]}"
+        started = time.perf_counter()
+        edited = env.client.patch(
+            f"/api/webinars/{slug}/segments/{seg['id']}",
+            json={"text": f"{seg['text']} {word}"},
+            headers=env.bearer,
+        )
+        assert edited.status_code == 200, edited.text
+        hits = env.search(word, slug)
+        assert time.perf_counter() - started < 2.0
+        assert hits[0]["segment_id"] == seg["id"]
+        assert seg["start"] <= hits[0]["time"] <= seg["end"]

@@ -15,7 +15,7 @@ import html
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.config.app import AppConfig
@@ -380,10 +380,47 @@ def _history(session: Session, slug: str, limit: int, offset: int) -> History:
     return History(webinar.slug, corrections.webinar_history(session, webinar, limit, offset))
 
 
-def _revert(session: Session, entry_id: int, editor: str) -> tuple[list[HistoryEntry], list[int]]:
+_TARGETED: Final = (
+    corrections.TEXT,
+    corrections.KIND,
+    corrections.ANSWERS,
+    corrections.SPLIT,
+    corrections.MERGE,
+    corrections.REPLACE,
+)
+"""History fields whose change (or revert) touches only the segments it names in the index."""
+
+Plan = dict[int, tuple[list[int], list[int]]]
+"""Per webinar: the segments whose documents changed, and those removed."""
+
+
+def _revert(
+    session: Session, entry_id: int, editor: str
+) -> tuple[list[HistoryEntry], list[int], Plan | None]:
+    """The revert, the webinars changed, and what changed in each (None: re-index them whole)."""
     made, webinar_ids = corrections.revert(session, entry_id, editor)
     session.commit()
-    return [corrections.history_entry(e) for e in made], webinar_ids
+    plan: Plan | None = {}
+    for entry in made:
+        if plan is None or entry.field not in _TARGETED:
+            plan = None
+            continue
+        after = [int(snap["id"]) for snap in entry.new_value["segments"]]
+        before = [int(snap["id"]) for snap in entry.old_value["segments"]]
+        changed, removed = plan.setdefault(entry.row_id, ([], []))
+        changed.extend(after)
+        removed.extend(i for i in before if i not in after)
+    return [corrections.history_entry(e) for e in made], webinar_ids, plan
+
+
+async def _follow_revert(
+    db: Database, search: SearchService, webinar_ids: list[int], plan: Plan | None
+) -> list[str]:
+    if plan is None:
+        return await _follow(db, search, webinar_ids)
+    for webinar_id, (changed, removed) in plan.items():
+        await _follow_segments(db, search, webinar_id, changed, removed)
+    return [slug for _, slug in await db.run(_stored, webinar_ids)]
 
 
 def _preview(session: Session, data: ReplaceRequest) -> Preview:
@@ -656,8 +693,8 @@ class CorrectionsController(Controller):
         search: NamedDependency[SearchService],
         entry_id: FromPath[int],
     ) -> Reverted:
-        made, webinar_ids = await db.run(_revert, entry_id, _editor(request))
-        slugs = await _follow(db, search, webinar_ids)
+        made, webinar_ids, plan = await db.run(_revert, entry_id, _editor(request))
+        slugs = await _follow_revert(db, search, webinar_ids, plan)
         return Reverted(entry_id, made, slugs)
 
     @post(

@@ -35,6 +35,7 @@ from server.editing.api import (
     _edit_resource,
     _editor,
     _follow,
+    _follow_revert,
     _follow_segments,
     _preview,
     _resources_done,
@@ -83,12 +84,12 @@ class HistoryPages(Controller):
     ) -> Redirect:
         back = request.app.route_reverse("staff-history", slug=slug)
         try:
-            _, webinar_ids = await db.run(_revert, entry_id, _editor(request))
+            _, webinar_ids, plan = await db.run(_revert, entry_id, _editor(request))
         except ArchiveError as exc:
             if exc.status == 404:
                 raise
             return Redirect(path=back, query_params={"error": str(exc)}, status_code=303)
-        await _follow(db, search, webinar_ids)
+        await _follow_revert(db, search, webinar_ids, plan)
         return Redirect(path=back, query_params={"done": str(entry_id)}, status_code=303)
 
 

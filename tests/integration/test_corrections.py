@@ -208,6 +208,20 @@ def test_split_and_merge_keep_word_and_caption_times(env: Env) -> None:
     assert merged.json()["segment"]["words"] == words
     assert merged.json()["segment"]["text"] == seg["text"]
     assert [s["id"] for s in env.segments(slug)] == [s["id"] for s in segs]
+    [hit] = env.search("refurbished", slug)  # the merged-in segment's document is gone
+    assert hit["segment_id"] == seg["id"]
+    merge_entry = env.client.get(f"/api/webinars/{slug}/history", headers=env.bearer).json()["items"][0]
+    assert env.client.post(f"/api/history/{merge_entry['id']}/revert", headers=env.bearer).status_code == 200
+    [hit] = env.search("refurbished", slug)  # split again: the second part, with its old id
+    assert hit["segment_id"] == second["id"]
+    # The lines are as the split left them again, so the split itself can now be reverted too.
+    assert (
+        env.client.post(f"/api/history/{split.json()['history']}/revert", headers=env.bearer).status_code
+        == 200
+    )
+    [hit] = env.search("refurbished", slug)
+    assert hit["segment_id"] == seg["id"]
+    assert [s["id"] for s in env.segments(slug)] == [s["id"] for s in segs]
     cues_after = cue_starts(env.client.get(f"/webinars/{slug}/captions.vtt").text)
     assert [at for at, _ in cues_after] == sorted(at for at, _ in cues_after)
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from server.app import create_app
 from server.catalog.db import create_db_engine
@@ -595,3 +595,25 @@ def test_an_edit_of_a_two_hour_webinar_is_searchable_within_two_seconds(env: Env
         assert time.perf_counter() - started < 2.0
         assert hits[0]["segment_id"] == seg["id"]
         assert seg["start"] <= hits[0]["time"] <= seg["end"]
+
+
+def test_with_search_down_a_correction_is_kept_and_the_webinar_waits_for_the_index(env: Env) -> None:
+    slug = env.webinar()
+    seg = env.segments(slug)[0]
+    with TestClient(app=create_app(env.settings, search=False)) as offline:  # no Meilisearch
+        edited = offline.patch(
+            f"/api/webinars/{slug}/segments/{seg['id']}",
+            json={"text": "Welcome, Zyxwv, to this webinar."},
+            headers=env.bearer,
+        )
+        assert edited.status_code == 200, edited.text
+    engine = create_db_engine(env.settings.storage.database_url)
+    try:
+        with Session(engine) as session:
+            from server.catalog.models import Webinar
+
+            webinar = session.exec(select(Webinar).where(Webinar.slug == slug)).one()
+            assert webinar.status == "index_pending"  # the next start-up or `reindex` catches up
+    finally:
+        engine.dispose()
+    assert env.segments(slug)[0]["text"] == "Welcome, Zyxwv, to this webinar."

@@ -52,6 +52,7 @@ from server.catalog.models import (
     require_id,
     utcnow,
 )
+from server.catalog.people import VOICE_FIELD, revert_voice
 from server.catalog.reads import speaker_for, speaker_names
 
 MAX_TEXT: Final = 20_000
@@ -739,6 +740,8 @@ def revert(session: Session, entry_id: int, editor: str) -> tuple[list[EditHisto
         return [_revert_chapters(session, webinar, entry, editor)], [require_id(webinar)]
     if entry.field == RESOURCES:
         return [_revert_resources(session, webinar, entry, editor)], [require_id(webinar)]
+    if entry.field == VOICE_FIELD:  # a voice named after a person (server/catalog/people.py)
+        return [revert_voice(session, entry, editor)], [require_id(webinar)]
     if entry.field not in SEGMENT_FIELDS:
         raise InputError(f"history entry {entry_id} ({entry.field}) cannot be reverted")
     new = entry.new_value

@@ -64,6 +64,10 @@ class WebinarBase(SQLModel):
     topics: list[str] = Field(default_factory=list, sa_type=JSON)
     duration: float = Field(default=0.0, sa_type=Float)
     """Seconds, as measured by the probe."""
+    summary: str | None = Field(default=None, sa_type=Text)
+    """Staff's summary of the webinar, Markdown (rendered sanitised, `server/web/markdown.py`)."""
+    key_messages: list[str] = Field(default_factory=list, sa_type=JSON)
+    """Staff's key messages, each a short Markdown item, in order."""
 
 
 class Webinar(WebinarBase, table=True):
@@ -86,6 +90,10 @@ class Webinar(WebinarBase, table=True):
     """The timing overview staff wrote, kept so chapters can be rebuilt by a later structure stage."""
     model: str = Field(default="", sa_type=String(200), max_length=200)
     """The speech model that produced the transcript."""
+    editorial_draft: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """A machine draft of key messages and topics extracted from the transcript
+    (`server/catalog/drafts.py`), for staff only until accepted into `key_messages` and `topics`:
+    `{key_messages, topics, summary, generated_at, method, transcript_updated_at}`. Never public."""
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
@@ -106,6 +114,8 @@ class WebinarUpdate(SQLModel):
     language: str | None = None
     topics: list[str] | None = None
     published: bool | None = None
+    summary: str | None = None
+    key_messages: list[str] | None = None
 
 
 class SpeakerPublic(SQLModel):

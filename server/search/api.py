@@ -66,6 +66,9 @@ class SearchController(Controller):
         kind: Annotated[SegmentKind | None, Parameter(description="segment kind")] = None,
         topic: Annotated[str | None, Parameter(description="one of the webinar's topics")] = None,
         project: Annotated[str | None, Parameter(description="a project named in the webinar")] = None,
+        language: Annotated[
+            str | None, Parameter(description="ISO 639-1 code of the webinar's language")
+        ] = None,
         date_from: Annotated[dt.date | None, Parameter(description="YYYY-MM-DD, inclusive")] = None,
         date_to: Annotated[dt.date | None, Parameter(description="YYYY-MM-DD, inclusive")] = None,
         limit: Annotated[int, Parameter(ge=1, le=100, description="hits (or webinars) per page")] = 20,
@@ -79,6 +82,7 @@ class SearchController(Controller):
             kind=kind,
             topic=topic,
             project=project,
+            language=language,
             date_from=date_from,
             date_to=date_to,
             limit=limit,

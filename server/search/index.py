@@ -84,7 +84,13 @@ out on purpose: "it" and "us" (IT, the US), "not" and "no" (they change a phrase
 EQUALITY_FILTERS: Final = ("webinar", "speaker", "kind", "topics", "projects", "language")
 RANGE_FILTERS: Final = ("date_ts", "year")
 SORTABLE_ATTRIBUTES: Final = ("date_ts", "start")
-FACETS: Final = {"speaker": "speaker", "kind": "kind", "topic": "topics", "webinar": "webinar"}
+FACETS: Final = {
+    "speaker": "speaker",
+    "kind": "kind",
+    "topic": "topics",
+    "webinar": "webinar",
+    "language": "language",
+}
 """API facet name -> document field."""
 
 SYNONYM_GROUPS: Final[tuple[tuple[str, ...], ...]] = (

@@ -40,6 +40,14 @@ _MARKS = re.compile("([\x02\x03])")
 CROP_WORDS: Final = 32
 """Words of context shown around the match (segments are 20-80 words: most are shown whole)."""
 MAX_QUERY_CHARS: Final = 500
+LOCALES: Final = {
+    "en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "pt": "por", "nl": "nld",
+    "pl": "pol", "sv": "swe", "da": "dan", "fi": "fin", "el": "ell", "cs": "ces", "hu": "hun",
+    "ro": "ron", "bg": "bul", "hr": "hrv", "sk": "slk", "sl": "slv", "lt": "lit", "lv": "lav",
+    "et": "est", "uk": "ukr", "ru": "rus", "tr": "tur",
+}  # fmt: skip
+"""ISO 639-1 -> the ISO 639-3 code Meilisearch takes as `locales`: with a language filter, the
+query is segmented and normalised for that language rather than guessed from its few words."""
 PER_WEBINAR: Final = 3
 """Moments shown per webinar in grouped results."""
 LEAD_IN: Final = 1.0
@@ -115,6 +123,8 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
     kind: str | None = None
     topic: str | None = None
     project: str | None = None
+    language: str | None = None
+    """An ISO 639-1 code: moments of webinars in that language (and the query read in it)."""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     limit: int = 20
@@ -133,6 +143,8 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
             raise QueryError(f"offset: expected a number from 0 to {MAX_OFFSET}")
         if self.group not in (None, "webinar"):
             raise QueryError(f"group: the only grouping is 'webinar', got {self.group!r}")
+        if self.language is not None and not re.fullmatch(r"[a-z]{2}", self.language):
+            raise QueryError(f"language: expected an ISO 639-1 code such as 'de', got {self.language[:20]!r}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise QueryError("date_from: must not be after date_to")
 
@@ -145,6 +157,7 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
             ("kind", self.kind),
             ("topics", self.topic),
             ("projects", self.project),
+            ("language", self.language),
         ):
             if value is not None and value != "":
                 out.append(f"{field} = {quote_filter_value(value)}")
@@ -213,6 +226,7 @@ class Facets(msgspec.Struct):
     kind: dict[str, int]
     topic: dict[str, int]
     webinar: dict[str, int]
+    language: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class SearchResponse(msgspec.Struct, omit_defaults=True):
@@ -419,12 +433,14 @@ def request_body(
     if not query.q.strip():
         # No words to rank by: browsing a filter shows the newest webinars, in talk order.
         body["sort"] = ["date_ts:desc", "start:asc"]
+    elif query.language in LOCALES:
+        body["locales"] = [LOCALES[query.language]]
     return body
 
 
 def _webinar_body(query: SearchQuery, filters: list[str], limit: int) -> dict[str, Any]:
     """The webinar-level search: the same words and filters, against the webinars' own fields."""
-    return {
+    body = {
         "q": normalise_query(query.q),
         "limit": limit,
         "filter": filters,
@@ -441,6 +457,9 @@ def _webinar_body(query: SearchQuery, filters: list[str], limit: int) -> dict[st
         "showMatchesPosition": True,
         "showRankingScore": True,
     }
+    if query.language in LOCALES:
+        body["locales"] = [LOCALES[query.language]]
+    return body
 
 
 class SearchService:

@@ -32,6 +32,7 @@ from server.web.browse import (
     BrowsePageError,
     browse_context,
     browse_params,
+    language_name,
     last_page_url,
     read_filters,
 )
@@ -164,6 +165,7 @@ class PageController(Controller):
             "kind_labels": KIND_LABELS,
             "webinar_titles": {},
             "one_webinar": "webinar" in params,
+            "language_name": language_name,
         }
         try:
             query, page = search_query(params)

@@ -19,6 +19,7 @@ from ingest.document import SEGMENT_KINDS
 from ingest.errors import InputError
 from server.search.service import SearchQuery, SearchResponse
 from server.web import queries
+from server.web.browse import language_name
 from server.web.templating import KIND_LABELS
 
 RESULTS_PER_PAGE: Final = 10
@@ -49,7 +50,7 @@ class Facet:
     values: list[FacetValue]
 
 
-FILTERS: Final = ("speaker", "kind", "topic", "webinar", "year")
+FILTERS: Final = ("speaker", "kind", "topic", "webinar", "year", "language")
 
 
 def search_url(path: str, params: Mapping[str, str], **changes: str | None) -> str:
@@ -110,6 +111,9 @@ def search_query(params: Mapping[str, str]) -> tuple[SearchQuery, int]:
     page = min(int(page_text), MAX_PAGE)  # past the last page: the page redirects to the last
     one_webinar = bool(params.get("webinar"))
     per_page = MOMENTS_PER_PAGE if one_webinar else RESULTS_PER_PAGE
+    language = params.get("language")
+    if language is not None and not re.fullmatch(r"[a-z]{2}", language):
+        raise SearchPageError(f"language: expected a code such as 'de', got {language[:20]!r}")
     kind = params.get("kind")
     if kind is not None and kind not in SEGMENT_KINDS:
         raise SearchPageError(f"kind: expected one of {', '.join(SEGMENT_KINDS)}, got {kind[:40]!r}")
@@ -119,6 +123,7 @@ def search_query(params: Mapping[str, str]) -> tuple[SearchQuery, int]:
         speaker=params.get("speaker"),
         kind=kind,
         topic=params.get("topic"),
+        language=language,
         date_from=date_from,
         date_to=date_to,
         limit=per_page,
@@ -158,4 +163,12 @@ def search_facets(
             {s: lab.title for s, lab in labels.items()},
         ),
         facet_links(path, "year", "Year", years, params),
+        facet_links(
+            path,
+            "language",
+            "Language",
+            result.facets.language,
+            params,
+            {code: language_name(code) for code in result.facets.language},
+        ),
     ]

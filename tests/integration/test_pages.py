@@ -1170,3 +1170,14 @@ def test_sitemap_lists_the_published_replays_and_robots_points_to_it(site: Site)
     assert "Disallow: /staff" in robots.text
     assert "Sitemap: http://testserver.local/sitemap.xml" in robots.text
     assert site.client.head("/sitemap.xml").status_code == 200
+
+
+def test_search_page_filters_by_language(site: Site) -> None:
+    html = site.get("/search", params={"q": "tender"}).text
+    assert "Language</summary>" in html
+    assert 'href="/search?q=tender&amp;language=en"' in html
+    assert "English" in html
+    filtered = site.get("/search", params={"q": "tender", "language": "en"})
+    assert filtered.status_code == 200
+    assert "Language: English" in filtered.text  # the filter's chip names the language
+    assert site.get("/search", params={"q": "tender", "language": "english"}).status_code == 400

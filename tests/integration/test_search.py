@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -520,3 +521,25 @@ def test_openapi_documents_the_search_endpoint(client: TestClient[Litestar]) -> 
         "offset",
         "group",
     } <= names
+
+
+def test_language_filter_and_facet(meili_server: MeiliConnection, meili_index: str, tmp_path: Path) -> None:
+    """Webinars in other languages: the facet counts moments per language, the filter keeps one,
+    and the query is read in that language (Meilisearch `locales`)."""
+    german = msgspec.structs.replace(
+        seg(20, "Die Häfen an der Ostsee bauen Landstrom für die Fähren.", webinar="ostsee", start=12.0),
+        language="de",
+    )
+    english = seg(21, "The ports of the Baltic build shore power for ferries.", webinar="ports", start=30.0)
+    run_index(meili_server, meili_index, [german, english])
+    app = Litestar(
+        plugins=[SearchPlugin(settings_for(tmp_path), connection=meili_server, index_uid=meili_index)]
+    )
+    with TestClient(app) as client:
+        everything = search(client, q="", limit=10)
+        assert everything["facets"]["language"] == {"de": 1, "en": 1}
+        assert ids(search(client, q="Landstrom", language="de")) == [20]
+        assert ids(search(client, q="Landstrom", language="en")) == []
+        assert ids(search(client, q="", language="en")) == [21]
+        assert client.get("/api/search", params={"q": "x", "language": "deutsch"}).status_code == 400
+        assert search(client, q='x" OR language = "de', language="de")["total"] == 0

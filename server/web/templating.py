@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from server.search.service import MAX_QUERY_CHARS
 from server.web import queries
+from server.web.markdown import render_inline, render_markdown
 from server.web.timecode import clock, iso_duration, url_seconds
 
 ROOT: Final = Path(__file__).resolve().parents[2]
@@ -117,6 +118,8 @@ MATCH_FIELDS: Final = {
     "affiliations": "speakers' affiliations",
     "resources": "documents",
     "description": "description",
+    "key_messages": "key messages",
+    "summary": "summary",
 }
 """How a webinar-level field that matched a query is named on the search page."""
 
@@ -142,6 +145,8 @@ def template_environment() -> Environment:
         json_ld=json_ld,
         shorten=shorten,
         match_field=lambda field: MATCH_FIELDS.get(field, field),
+        markdown=render_markdown,
+        markdown_inline=render_inline,
     )
     # Every search box's maxlength: the search service refuses longer queries (400).
     env.globals["max_query_chars"] = MAX_QUERY_CHARS

@@ -115,6 +115,10 @@ def configure_logging() -> None:
     # under load, on the event loop, for nothing a person reads.
     for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Huey logs the reaper's periodic task twice a minute at INFO ("Executing ... reap_jobs"); the
+    # worker's own lines (server.jobs) say what a job did, so Huey keeps its warnings only.
+    for chatty in ("huey", "huey.consumer", "huey.consumer.Scheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def uvicorn_options() -> dict[str, Any]:

@@ -212,6 +212,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.metadata import Manifest, load_manifest
     from ingest.pipeline import PipelineOptions, run
     from ingest.probe import probe
+    from server.catalog import glossary
     from server.catalog.db import create_db_engine, session_scope, upgrade_database
     from server.catalog.slugs import check_slug, slug_owner
     from server.catalog.store import media_sha256, store_transcript
@@ -245,9 +246,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 if owner is not None and owner.media_sha256 != sha256:
                     raise ConflictError(f"slug {args.slug!r} is already used by another webinar")
 
+        with session_scope(engine) as session:
+            # The archive's glossary (names staff corrected or confirmed), next to the manifest's.
+            learned = glossary.ingest_vocabulary(session)
         options = PipelineOptions(
             model=_model_config(settings),
             max_duration=max_duration,
+            extra_vocabulary=learned,
         )
         started = time.perf_counter()
         with progress_bar("transcribing") as progress:

@@ -15,6 +15,7 @@ from litestar.template.config import TemplateConfig
 from server.settings import Settings
 from server.web.cache import url_for
 from server.web.feeds import FeedController
+from server.web.glossary_api import HANDLERS as GLOSSARY_HANDLERS
 from server.web.media import media_file
 from server.web.pages import PageController
 from server.web.people_api import HANDLERS as PEOPLE_HANDLERS
@@ -40,6 +41,7 @@ class SitePlugin(InitPluginProtocol):
                 StaffController,
                 *PEOPLE_HANDLERS,  # the staff's people and projects API (people_api.py)
                 *PEOPLE_PAGES,  # and their pages (/staff/people, /staff/projects: people_pages.py)
+                *GLOSSARY_HANDLERS,  # the archive's glossary: /api/glossary, /staff/glossary
                 create_static_files_router(
                     path="/static",
                     directories=[STATIC_DIR],

@@ -721,9 +721,11 @@ class EditingPlugin(InitPluginProtocol):
     """Adds the corrections API and the staff's history pages."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        from server.editing.editorial import EditorialController, EditorialPage
         from server.editing.pages import HistoryPages, ReplacePage, StructurePage
 
         app_config.route_handlers.extend([CorrectionsController, HistoryPages, ReplacePage, StructurePage])
+        app_config.route_handlers.extend([EditorialController, EditorialPage])
         return app_config
 
 

@@ -26,12 +26,14 @@ from types import TracebackType
 
 import msgspec
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from ingest.errors import ArchiveError, InputError, UnavailableError
 from ingest.metadata import parse_manifest
 from ingest.models import MODEL_NAMES
-from server.catalog import corrections, glossary
+from server.catalog import corrections
 from server.catalog.db import session_scope
+from server.catalog.drafts import generate_draft
 from server.catalog.models import (
     JOB_INGEST,
     STATUS_FAILED,
@@ -222,8 +224,6 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
         if webinar is None:
             raise InputError("the job's webinar was deleted; there is nothing to process it for")
         sha256 = webinar.media_sha256
-        # The archive's glossary (names staff corrected or confirmed), next to the manifest's.
-        learned = glossary.ingest_vocabulary(session)
     manifest = parse_manifest(job.manifest)
     if job.agenda:  # the upload's agenda field: kept with the webinar as the manifest's would be
         manifest = msgspec.structs.replace(manifest, agenda=job.agenda)
@@ -234,7 +234,6 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
     options = PipelineOptions(
         model=ModelConfig(model, whisper.device, whisper.compute_type, settings.storage.data_dir / "models"),
         max_duration=settings.max_duration_hours * 3600,
-        extra_vocabulary=learned,
     )
     media = _media_path(settings, job)
     result = run(
@@ -276,8 +275,18 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
                     ],
                 }
                 session.add(row)
+        _draft(session, stored)
         session.commit()
     _index(context, webinar_id)  # stored: from here on the job finishes, even if cancelled now
+
+
+def _draft(session: Session, webinar: Webinar) -> None:
+    """The machine draft of key messages and topics, for staff to review (never public); a
+    failure to extract one is logged and does not fail the job (staff can ask again)."""
+    try:
+        generate_draft(session, webinar)  # reads, computes, then sets one attribute
+    except Exception:
+        log.exception("webinar %s: no editorial draft extracted", webinar.slug)
 
 
 def _index(context: WorkerContext, webinar_id: int) -> None:

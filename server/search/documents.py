@@ -3,7 +3,8 @@
 A hit is rendered from its document alone (no database round trip), so a segment repeats the
 webinar's title, date and topics, for display and filters; only what was said (`text`) is
 searchable there. The webinar-level fields (title, topics, chapters, speakers, affiliations,
-description) are searchable in the webinar's own document instead: they make the webinar match
+description) are searchable in the webinar's own document instead, with what staff wrote
+beside the transcript (key messages, summary): they make the webinar match
 without making every one of its segments a hit. Both are built from the catalogue (the source of
 truth) and can always be rebuilt from it by `webinar-archive reindex`.
 """
@@ -80,6 +81,10 @@ class WebinarDocument(msgspec.Struct, kw_only=True):
     """Where each chapter starts: a match on a chapter's title lands on it."""
     resources: list[str] = msgspec.field(default_factory=list)
     """Titles of the documents linked to the webinar."""
+    key_messages: list[str] = msgspec.field(default_factory=list)
+    """Staff's key messages (Markdown, as written): a query matching one finds the webinar."""
+    summary: str | None = None
+    """Staff's summary (Markdown). The machine draft (`editorial_draft`) is never indexed."""
 
 
 class WebinarAssembly:

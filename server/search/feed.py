@@ -131,4 +131,6 @@ def webinar_documents(session: Session, webinar_id: int | None = None) -> Iterat
             chapters=[c.title for c in chapters],
             chapter_starts=[c.start for c in chapters],
             resources=[r.title for r in webinar_resources(session, wid)],
+            key_messages=list(webinar.key_messages),
+            summary=webinar.summary,
         )

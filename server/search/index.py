@@ -52,11 +52,13 @@ documents now (WEBINAR_SEARCHABLE)."""
 WEBINAR_SEARCHABLE: Final = (
     "title",
     "topics",
+    "key_messages",
     "chapters",
     "speaker",
     "projects",
     "affiliations",
     "resources",
+    "summary",
     "description",
 )
 """The webinar index's searchable fields, most telling first (the `attribute` ranking rule)."""

@@ -193,6 +193,9 @@ class PageController(Controller):
             return Redirect(search_url(path, {**params, "partial": "1" if partial else ""}, page=last))
         slugs = list(result.facets.webinar) + [g.webinar.slug for g in result.groups or []]
         labels = await db.run(queries.webinar_labels, slugs)
+        context["key_messages"] = await db.run(
+            queries.key_messages, [g.webinar.slug for g in result.groups or []]
+        )
         context.update(
             result=result,
             groups=result.groups or [],

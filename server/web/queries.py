@@ -387,6 +387,17 @@ def webinar_labels(session: Session, slugs: Iterable[str]) -> dict[str, WebinarL
     return {slug: WebinarLabel(title, date) for slug, title, date in rows}
 
 
+def key_messages(session: Session, slugs: Iterable[str]) -> dict[str, list[str]]:
+    """Staff's key messages of the listed webinars among `slugs`, for the search results' cards."""
+    wanted = list(dict.fromkeys(slugs))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa_select(col(Webinar.slug), col(Webinar.key_messages)).where(col(Webinar.slug).in_(wanted), listed())
+    ).all()
+    return {slug: list(messages or []) for slug, messages in rows if messages}
+
+
 def years(session: Session) -> list[int]:
     """Years with a listed webinar, newest first (the search page's year filter)."""
     dates = session.execute(sa_select(col(Webinar.date)).where(listed()).distinct()).scalars()

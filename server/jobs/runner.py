@@ -31,7 +31,7 @@ from sqlmodel import Session
 from ingest.errors import ArchiveError, InputError, UnavailableError
 from ingest.metadata import parse_manifest
 from ingest.models import MODEL_NAMES
-from server.catalog import corrections
+from server.catalog import corrections, glossary
 from server.catalog.db import session_scope
 from server.catalog.drafts import generate_draft
 from server.catalog.models import (
@@ -224,6 +224,8 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
         if webinar is None:
             raise InputError("the job's webinar was deleted; there is nothing to process it for")
         sha256 = webinar.media_sha256
+        # The archive's glossary (names staff corrected or confirmed), next to the manifest's.
+        learned = glossary.ingest_vocabulary(session)
     manifest = parse_manifest(job.manifest)
     if job.agenda:  # the upload's agenda field: kept with the webinar as the manifest's would be
         manifest = msgspec.structs.replace(manifest, agenda=job.agenda)
@@ -234,6 +236,7 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
     options = PipelineOptions(
         model=ModelConfig(model, whisper.device, whisper.compute_type, settings.storage.data_dir / "models"),
         max_duration=settings.max_duration_hours * 3600,
+        extra_vocabulary=learned,
     )
     media = _media_path(settings, job)
     result = run(

@@ -45,3 +45,11 @@ def test_prompt_names_the_terms_and_is_bounded() -> None:
     assert prompt == "Extremadura, Kent County Council, Tomasz Nowak, GreenPorts, INTRA."
     assert len(build_prompt(["x" * 50] * 100) or "") <= 600
     assert build_prompt([" "]) is None
+
+
+def test_prompt_names_each_name_once_and_never_cuts_one() -> None:
+    prompt = build_prompt(["Marek Wójcik", "PORTIS", "portis", " Marek  Wójcik ", "AGROCIRC"])
+    assert prompt == "Marek Wójcik, PORTIS, AGROCIRC."
+    long = build_prompt([f"Name{i:03d} Surname" for i in range(100)]) or ""
+    assert len(long) <= 600
+    assert long.endswith("Surname.")

@@ -35,7 +35,8 @@ class PipelineOptions:
     max_duration: float = 8 * 3600.0
     language: str | None = None
     extra_vocabulary: tuple[str, ...] = ()
-    """Terms given on the command line (`--hotwords`), added to the manifest's."""
+    """Terms added to the manifest's, in the names prompt and the snap: `--hotwords` on the command
+    line, or the archive's glossary (the worker and `webinar-archive ingest`)."""
     use_prompt: bool = True
     use_snap: bool = True
     batch_size: int = 0

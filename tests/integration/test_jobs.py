@@ -246,6 +246,13 @@ def test_upload_ends_as_a_published_searchable_webinar(
     assert hits
     assert {h["webinar"]["slug"] for h in hits} == {slug}
 
+    # The worker left a machine draft for staff (server/catalog/drafts.py), apart from staff's text.
+    editorial = client.get(f"/api/webinars/{slug}/editorial").json()
+    assert editorial["draft"]["key_messages"], editorial
+    assert editorial["draft"]["topics"], editorial
+    assert editorial["key_messages"] == []
+    assert "draft" not in detail
+
     # The staff pages show it.
     assert f"/staff/jobs/{job_id}" in client.get("/staff/jobs").text
     assert "succeeded" in client.get(f"/staff/jobs/{job_id}").text

@@ -3,21 +3,20 @@
 Extracted offline from the transcript: topic suggestions are YAKE keyphrases (`yake`, statistical,
 no model or network), key messages an extractive summary, TextRank over the transcript's
 sentences (similarity = shared content words over the log of the lengths, as in Mihalcea and
-Tarau 2004; PageRank by `networkx`). The draft is stored in `webinar.editorial_draft`, apart from
-what staff write (`summary`, `key_messages`, `topics`): it is shown to staff only, marked as not
-reviewed, until they accept it (`accept_draft`, recorded in the history like any staff edit) or
-write their own. The public never sees it.
+Tarau 2004; PageRank by power iteration in numpy). The draft is stored in
+`webinar.editorial_draft`, apart from what staff write (`summary`, `key_messages`, `topics`):
+it is shown to staff only, marked as not reviewed, until they accept it (`accept_draft`,
+recorded in the history like any staff edit) or write their own. The public never sees it.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 import msgspec
-import networkx as nx
+import numpy as np
 import yake
 from sqlmodel import Session, col, select
 
@@ -25,7 +24,7 @@ from ingest.errors import InputError
 from server.catalog.edits import update_webinar
 from server.catalog.models import Segment, Webinar, WebinarUpdate, utcnow
 
-METHOD: Final = "yake 0.7 keyphrases + TextRank sentences (networkx pagerank)"
+METHOD: Final = "YAKE keyphrases + TextRank sentences"
 KEY_MESSAGES: Final = 5
 TOPICS: Final = 8
 MIN_WORDS: Final = 8
@@ -264,21 +263,48 @@ def _candidate(sentence: str) -> bool:
     return MIN_WORDS <= words <= MAX_WORDS and not sentence.endswith("?") and not _FILLER.search(sentence)
 
 
+def textrank_scores(candidates: Sequence[str], damping: float = 0.85) -> list[float]:
+    """TextRank: PageRank over the sentences, edges weighted by shared content words over the
+    sum of the logs of the sentences' lengths. Dense numpy (an hour's ~1,000 sentences is a
+    few MB and well under a second); sentences with no edge share the rank evenly (PageRank's
+    dangling nodes)."""
+    n = len(candidates)
+    if n == 0:
+        return []
+    bags = [set(content_words(s)) for s in candidates]
+    vocabulary = {w: i for i, w in enumerate(sorted(set().union(*bags)))}
+    if not vocabulary:
+        return [1.0 / n] * n
+    terms = np.zeros((n, len(vocabulary)), dtype=np.float32)
+    for row, bag in enumerate(bags):
+        terms[row, [vocabulary[w] for w in bag]] = 1.0
+    shared = terms @ terms.T
+    np.fill_diagonal(shared, 0.0)
+    sizes = terms.sum(axis=1)
+    logs = np.log(np.maximum(sizes, 1.0))
+    usable = sizes > 1
+    denominator = logs[:, None] + logs[None, :]
+    weights = np.where(
+        (shared > 0) & usable[:, None] & usable[None, :], shared / np.maximum(denominator, 1e-9), 0.0
+    )
+    out = weights.sum(axis=1)
+    dangling = out == 0
+    transition = np.divide(weights, out[:, None], out=np.zeros_like(weights), where=~dangling[:, None])
+    rank = np.full(n, 1.0 / n)
+    for _ in range(100):
+        spread = rank @ transition + rank[dangling].sum() / n
+        new = (1.0 - damping) / n + damping * spread
+        done = float(np.abs(new - rank).sum()) < 1e-8
+        rank = new
+        if done:
+            break
+    return [float(x) for x in rank]
+
+
 def textrank(candidates: Sequence[str], count: int) -> list[int]:
     """The indices of the `count` most central sentences, in their original order."""
-    bags = [set(content_words(s)) for s in candidates]
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(candidates)))
-    for i in range(len(bags)):
-        for j in range(i + 1, len(bags)):
-            shared = len(bags[i] & bags[j])
-            if shared and len(bags[i]) > 1 and len(bags[j]) > 1:
-                weight = shared / (math.log(len(bags[i])) + math.log(len(bags[j])))
-                graph.add_edge(i, j, weight=weight)
-    if graph.number_of_edges() == 0:
-        return list(range(min(count, len(candidates))))
-    ranks: dict[int, float] = nx.pagerank(graph, weight="weight")
-    best = sorted(ranks, key=lambda i: (-ranks[i], i))[:count]
+    scores = textrank_scores(candidates)
+    best = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:count]
     return sorted(best)
 
 
@@ -318,8 +344,10 @@ def extract_draft(
     """A draft from the transcript's texts (segments in order); pure."""
     every = sentences(texts)
     candidates = [s for s in every if _candidate(s)] or every
-    picked = [candidates[i] for i in textrank(candidates, messages)] if candidates else []
-    summary_picks = [candidates[i] for i in textrank(candidates, 2)] if candidates else []
+    scores = textrank_scores(candidates)
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+    picked = [candidates[i] for i in sorted(order[:messages])]
+    summary_picks = [candidates[i] for i in sorted(order[:2])]
     return Draft(
         key_messages=picked,
         topics=keyphrases(" ".join(texts), topics, exclude, language) if texts else [],

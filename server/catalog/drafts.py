@@ -36,7 +36,7 @@ _WORD: Final = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _FILLER: Final = re.compile(
     r"\b(thank(s| you)|hello|good (morning|afternoon|evening)|welcome|goodbye|my name is|"
     r"the floor is yours|any questions|let us now|next speaker|can you hear|website|download|"
-    r"recording|webinar|stands for)\b",
+    r"recording|webinar|stands for|i work (for|at|in)|i coordinate|i lead|i am (a|the))\b",
     re.IGNORECASE,
 )
 STOPWORDS: Final = frozenset(

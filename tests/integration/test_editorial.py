@@ -228,3 +228,34 @@ def test_anonymous_401_and_wrong_role_403(env: Env) -> None:
         f"/api/webinars/{slug}/summary", json={"key_messages": ["x"] * 21}, headers=env.bearer
     )
     assert too_many.status_code == 400
+
+
+def test_a_signed_in_browser_writes_with_its_csrf_header(env: Env) -> None:
+    slug = env.webinar()
+    browser = env.client
+    try:
+        form = browser.get("/staff/sign-in", headers=HTML).text
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', form)
+        assert token
+        signed = browser.post(
+            "/staff/sign-in",
+            data={
+                "email": STAFF,
+                "password": STAFF_PASSWORD,
+                "_csrf_token": token.group(1),
+                "next": "/staff",
+            },
+            headers=HTML,
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303
+        url = f"/api/webinars/{slug}/summary"
+        assert browser.put(url, json={"summary": "No token."}).status_code == 403
+        csrf = {"x-csrftoken": browser.cookies["csrftoken"]}
+        ok = browser.put(url, json={"summary": "With the token."}, headers=csrf)
+        assert ok.status_code == 200, ok.text
+        assert browser.get(f"/api/webinars/{slug}/history").json()["items"][0]["who"] == STAFF
+        replay = browser.get(f"/webinars/{slug}", headers=HTML).text
+        assert f"/staff/webinars/{slug}/about" in replay  # the staff tools link to the page
+    finally:
+        browser.cookies.clear()

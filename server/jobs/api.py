@@ -313,10 +313,6 @@ def request_user_id(request: Request[Any, Any, Any]) -> int | None:
     return getattr(user, "id", None)
 
 
-_queue = job_queue
-_user_id = request_user_id
-
-
 def _editor(request: Request[Any, Any, Any]) -> str:
     user = request.scope.get("user")
     return str(getattr(user, "email", None) or "api")
@@ -353,7 +349,7 @@ class JobController(Controller):
     @post("/{job_id:int}/retry", status_code=200, summary="Queue a failed or cancelled job again")
     async def retry(self, state: State, db: NamedDependency[Database], job_id: FromPath[int]) -> JobPublic:
         job = await db.run(_retry, job_id)
-        await enqueue(_queue(state), job.id)
+        await enqueue(job_queue(state), job.id)
         return job
 
     @post("/{job_id:int}/cancel", status_code=200, summary="Cancel a queued or running job")
@@ -407,13 +403,13 @@ class WebinarWriteController(WebinarController):
         accepted = await accept_recording(
             settings,
             db,
-            _queue(state),
+            job_queue(state),
             target,
             parsed.filename,
             manifest,
             agenda,
             sha256=parsed.sha256,
-            created_by=_user_id(request),
+            created_by=request_user_id(request),
         )
         return Queued(job_ref(accepted.job_id), WebinarRef(accepted.slug))
 
@@ -469,8 +465,8 @@ class WebinarWriteController(WebinarController):
             options["model"] = data.model
         if data is not None and not data.keep_corrections:
             options["discard_corrections"] = True
-        job_id = await db.run(_reprocess, slug, options, _user_id(request))
-        await enqueue(_queue(state), job_id)
+        job_id = await db.run(_reprocess, slug, options, request_user_id(request))
+        await enqueue(job_queue(state), job_id)
         return Queued(job_ref(job_id), WebinarRef(slug))
 
 
@@ -540,7 +536,7 @@ class StaffJobPages(Controller):
     @post("/{job_id:int}/retry", name="staff-job-retry", status_code=303)
     async def retry(self, state: State, db: NamedDependency[Database], job_id: FromPath[int]) -> Redirect:
         job = await db.run(_retry, job_id)
-        await enqueue(_queue(state), job.id)
+        await enqueue(job_queue(state), job.id)
         return Redirect(path=f"/staff/jobs/{job_id}", status_code=303)
 
     @post("/{job_id:int}/cancel", name="staff-job-cancel", status_code=303)

@@ -27,7 +27,7 @@ from litestar.response import Redirect, Template
 from ingest.errors import ArchiveError
 from server.accounts.guards import staff_guard
 from server.catalog.db import Database
-from server.jobs.api import _queue, _user_id
+from server.jobs.api import job_queue, request_user_id
 from server.jobs.intake import FieldError, accept_recording, temporary_path
 from server.jobs.upload import receive_upload
 from server.settings import Settings
@@ -92,7 +92,7 @@ class UploadPage(Controller):
         """
         settings: Settings = state.settings
         store: UploadStore = state.uploads
-        owner = _user_id(request)
+        owner = request_user_id(request)
         target = temporary_path(settings)
         fields: dict[str, str] = {}
         upload_id = ""
@@ -108,8 +108,9 @@ class UploadPage(Controller):
             store.take(upload_id, target)
             upload_id = ""  # from here on the intake owns the file (and deletes it if refused)
             agenda = form.manifest.agenda if isinstance(form.manifest.agenda, str) else None
+            queue = job_queue(state)
             accepted = await accept_recording(
-                settings, db, _queue(state), target, record.filename, form.manifest, agenda, created_by=owner
+                settings, db, queue, target, record.filename, form.manifest, agenda, created_by=owner
             )
         except ArchiveError as exc:
             target.unlink(missing_ok=True)

@@ -23,15 +23,11 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from ingest.errors import ConflictError, InputError, NotFoundError
+from server.jobs.upload import UploadTooLarge
 
 UPLOAD_ID: Final = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 EXPIRY_SECONDS: Final = 24 * 3600
 """An upload neither finished nor submitted within a day is removed (a dropped session)."""
-
-
-class UploadTooLarge(InputError):
-    status = 413
-    default_title = "The recording is too large"
 
 
 class OffsetMismatch(ConflictError):

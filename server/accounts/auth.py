@@ -40,6 +40,18 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     return user if isinstance(user, User) else None
 
 
+def caller_id(connection: ASGIConnection[Any, Any, Any, Any]) -> int | None:
+    """The signed-in caller's user id (a job's `created_by`, an upload's owner), None when anonymous."""
+    user = current_user(connection)
+    return user.id if user is not None else None
+
+
+def editor_name(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """Who the edit history names for a change: the account's email, "api" when there is none."""
+    user = current_user(connection)
+    return user.email if user is not None else "api"
+
+
 def is_staff(user: User | None) -> bool:
     """Signed in, enabled, with a staff role (admins are staff too)."""
     return user is not None and not user.disabled and user.role in ROLES

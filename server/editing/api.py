@@ -25,6 +25,7 @@ from litestar.plugins import InitPluginProtocol
 from sqlmodel import Session, col, select
 
 from ingest.errors import ArchiveError, NotFoundError
+from server.accounts.auth import editor_name
 from server.catalog import corrections
 from server.catalog.corrections import HistoryEntry
 from server.catalog.db import Database
@@ -469,11 +470,6 @@ def _apply(session: Session, data: ReplaceRequest, editor: str) -> tuple[Applied
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _editor(request: Request[Any, Any, Any]) -> str:
-    user = request.scope.get("user")
-    return str(getattr(user, "email", None) or "api")
-
-
 async def _follow(db: Database, search: SearchService, webinar_ids: list[int]) -> list[str]:
     """Re-index the stored webinars among `webinar_ids`; their slugs."""
     stored = await db.run(_stored, webinar_ids)
@@ -552,7 +548,7 @@ class CorrectionsController(Controller):
         segment_id: FromPath[int],
         data: JSONBody[SegmentEdit],
     ) -> Edited:
-        edited, webinar_id = await db.run(_edit, slug, segment_id, data, _editor(request))
+        edited, webinar_id = await db.run(_edit, slug, segment_id, data, editor_name(request))
         if edited.history and data.speaker is not None:
             await _follow(db, search, [webinar_id])  # the webinar's own document names speakers
         elif edited.history:
@@ -569,7 +565,7 @@ class CorrectionsController(Controller):
         segment_id: FromPath[int],
         data: JSONBody[SplitRequest],
     ) -> SplitDone:
-        done, webinar_id = await db.run(_split, slug, segment_id, data.word, _editor(request))
+        done, webinar_id = await db.run(_split, slug, segment_id, data.word, editor_name(request))
         await _follow_segments(db, search, webinar_id, [s.id for s in done.segments])
         return done
 
@@ -582,7 +578,7 @@ class CorrectionsController(Controller):
         slug: FromPath[str],
         segment_id: FromPath[int],
     ) -> MergeDone:
-        done, webinar_id, removed = await db.run(_merge, slug, segment_id, _editor(request))
+        done, webinar_id, removed = await db.run(_merge, slug, segment_id, editor_name(request))
         await _follow_segments(db, search, webinar_id, [done.segment.id], [removed])
         return done
 
@@ -595,7 +591,7 @@ class CorrectionsController(Controller):
         slug: FromPath[str],
         data: JSONBody[ChapterNew],
     ) -> ChaptersDone:
-        done, webinar_id = await db.run(_add_chapter, slug, data, _editor(request))
+        done, webinar_id = await db.run(_add_chapter, slug, data, editor_name(request))
         await _follow(db, search, [webinar_id])
         return done
 
@@ -612,7 +608,7 @@ class CorrectionsController(Controller):
         chapter_id: FromPath[int],
         data: JSONBody[ChapterEdit],
     ) -> ChaptersDone:
-        done, webinar_id = await db.run(_edit_chapter, slug, chapter_id, data, _editor(request))
+        done, webinar_id = await db.run(_edit_chapter, slug, chapter_id, data, editor_name(request))
         if done.history is not None:
             await _follow(db, search, [webinar_id])
         return done
@@ -630,7 +626,7 @@ class CorrectionsController(Controller):
         slug: FromPath[str],
         chapter_id: FromPath[int],
     ) -> ChaptersDone:
-        done, webinar_id = await db.run(_delete_chapter, slug, chapter_id, _editor(request))
+        done, webinar_id = await db.run(_delete_chapter, slug, chapter_id, editor_name(request))
         await _follow(db, search, [webinar_id])
         return done
 
@@ -643,7 +639,7 @@ class CorrectionsController(Controller):
         slug: FromPath[str],
         data: JSONBody[ResourceNew],
     ) -> ResourcesDone:
-        done, webinar_id = await db.run(_add_resource, slug, data, _editor(request))
+        done, webinar_id = await db.run(_add_resource, slug, data, editor_name(request))
         await _follow(db, search, [webinar_id])
         return done
 
@@ -657,7 +653,7 @@ class CorrectionsController(Controller):
         resource_id: FromPath[int],
         data: JSONBody[ResourceEdit],
     ) -> ResourcesDone:
-        done, webinar_id = await db.run(_edit_resource, slug, resource_id, data, _editor(request))
+        done, webinar_id = await db.run(_edit_resource, slug, resource_id, data, editor_name(request))
         if done.history is not None:
             await _follow(db, search, [webinar_id])
         return done
@@ -671,7 +667,7 @@ class CorrectionsController(Controller):
         slug: FromPath[str],
         resource_id: FromPath[int],
     ) -> ResourcesDone:
-        done, webinar_id = await db.run(_delete_resource, slug, resource_id, _editor(request))
+        done, webinar_id = await db.run(_delete_resource, slug, resource_id, editor_name(request))
         await _follow(db, search, [webinar_id])
         return done
 
@@ -693,7 +689,7 @@ class CorrectionsController(Controller):
         search: NamedDependency[SearchService],
         entry_id: FromPath[int],
     ) -> Reverted:
-        made, webinar_ids, plan = await db.run(_revert, entry_id, _editor(request))
+        made, webinar_ids, plan = await db.run(_revert, entry_id, editor_name(request))
         slugs = await _follow_revert(db, search, webinar_ids, plan)
         return Reverted(entry_id, made, slugs)
 
@@ -711,7 +707,7 @@ class CorrectionsController(Controller):
     ) -> Preview | Applied:
         if not data.apply:
             return await db.run(_preview, data)
-        applied, changed = await db.run(_apply, data, _editor(request))
+        applied, changed = await db.run(_apply, data, editor_name(request))
         for webinar_id, segment_ids in changed.items():
             await _follow_segments(db, search, webinar_id, segment_ids)
         return applied

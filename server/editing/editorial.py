@@ -26,11 +26,12 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session
 
 from ingest.errors import ArchiveError
+from server.accounts.auth import editor_name
 from server.catalog.db import Database
 from server.catalog.drafts import accept_draft, generate_draft
 from server.catalog.edits import update_webinar
 from server.catalog.models import WebinarUpdate, require_id
-from server.editing.api import _editor, _follow, _webinar
+from server.editing.api import _follow, _webinar
 from server.jobs.api import STAFF_GUARDS
 from server.search.service import SearchService
 from server.web.routing import page_route
@@ -121,7 +122,7 @@ class EditorialController(Controller):
     ) -> Editorial:
         body = await request.json()
         given = body if isinstance(body, dict) else {}
-        webinar_id = await db.run(_write, slug, _changes(data, given), _editor(request))
+        webinar_id = await db.run(_write, slug, _changes(data, given), editor_name(request))
         await _follow(db, search, [webinar_id])
         return await db.run(_editorial, slug)
 
@@ -139,7 +140,7 @@ class EditorialController(Controller):
         slug: FromPath[str],
         data: JSONBody[AcceptDraft | None] = None,
     ) -> Editorial:
-        webinar_id = await db.run(_accept, slug, data or AcceptDraft(), _editor(request))
+        webinar_id = await db.run(_accept, slug, data or AcceptDraft(), editor_name(request))
         await _follow(db, search, [webinar_id])
         return await db.run(_editorial, slug)
 
@@ -196,7 +197,7 @@ class EditorialPage(Controller):
         form = await request.form()
         back = request.app.route_reverse("staff-editorial", slug=slug)
         action = form.get("action")
-        editor = _editor(request)
+        editor = editor_name(request)
         try:
             if action == "save":
                 lines = str(form.get("key_messages", "")).splitlines()

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from ingest.document import SEGMENT_KINDS
 from ingest.errors import ArchiveError, InputError
+from server.accounts.auth import editor_name
 from server.catalog import corrections
 from server.catalog.db import Database
 from server.catalog.models import Webinar
@@ -33,7 +34,6 @@ from server.editing.api import (
     _delete_resource,
     _edit_chapter,
     _edit_resource,
-    _editor,
     _follow,
     _follow_revert,
     _follow_segments,
@@ -84,7 +84,7 @@ class HistoryPages(Controller):
     ) -> Redirect:
         back = request.app.route_reverse("staff-history", slug=slug)
         try:
-            _, webinar_ids, plan = await db.run(_revert, entry_id, _editor(request))
+            _, webinar_ids, plan = await db.run(_revert, entry_id, editor_name(request))
         except ArchiveError as exc:
             if exc.status == 404:
                 raise
@@ -149,7 +149,7 @@ class ReplacePage(Controller):
         if not data.matches:
             query = {"find": data.find, "replace": data.replace}
             return Redirect(path=back, query_params=query, status_code=303)
-        applied, changed = await db.run(_apply, data, _editor(request))
+        applied, changed = await db.run(_apply, data, editor_name(request))
         for webinar_id, segment_ids in changed.items():
             await _follow_segments(db, search, webinar_id, segment_ids)
         query = {"done": str(applied.changed), "webinars": ",".join(applied.webinars)}
@@ -207,7 +207,7 @@ class StructurePage(Controller):
         back = request.app.route_reverse("staff-structure", slug=slug)
         what, action = form.get("what"), form.get("action")
         item = int(form.get("id") or 0)
-        editor = _editor(request)
+        editor = editor_name(request)
         try:
             if what == "chapter" and action == "add":
                 new = ChapterNew(

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from ingest.errors import ArchiveError, InputError, NotFoundError
 from ingest.models import MODEL_NAMES
+from server.accounts.auth import caller_id, editor_name
 from server.accounts.guards import staff_guard
 from server.catalog.db import Database
 from server.catalog.edits import update_webinar
@@ -307,17 +308,6 @@ def job_queue(state: State) -> JobQueue:
     return holder.get()
 
 
-def request_user_id(request: Request[Any, Any, Any]) -> int | None:
-    """The signed-in caller's id (the job's `created_by`), None for anonymous."""
-    user = request.scope.get("user")
-    return getattr(user, "id", None)
-
-
-def _editor(request: Request[Any, Any, Any]) -> str:
-    user = request.scope.get("user")
-    return str(getattr(user, "email", None) or "api")
-
-
 def field_problem(request: Request[Any, Any, Any], exc: FieldError) -> Response[Any]:
     """A refused upload field: problem details that name the field and the reason."""
     response = problem(exc.status, "The upload was refused", str(exc))
@@ -409,7 +399,7 @@ class WebinarWriteController(WebinarController):
             manifest,
             agenda,
             sha256=parsed.sha256,
-            created_by=request_user_id(request),
+            created_by=caller_id(request),
         )
         return Queued(job_ref(accepted.job_id), WebinarRef(accepted.slug))
 
@@ -422,7 +412,7 @@ class WebinarWriteController(WebinarController):
         slug: FromPath[str],
         data: JSONBody[WebinarUpdate],
     ) -> WebinarAdmin:
-        webinar_id, stored = await db.run(_patch, slug, data, _editor(request))
+        webinar_id, stored = await db.run(_patch, slug, data, editor_name(request))
         if stored:
             await _reindex(db, search, webinar_id)
         return await db.run(_read_admin, webinar_id)
@@ -465,7 +455,7 @@ class WebinarWriteController(WebinarController):
             options["model"] = data.model
         if data is not None and not data.keep_corrections:
             options["discard_corrections"] = True
-        job_id = await db.run(_reprocess, slug, options, request_user_id(request))
+        job_id = await db.run(_reprocess, slug, options, caller_id(request))
         await enqueue(job_queue(state), job_id)
         return Queued(job_ref(job_id), WebinarRef(slug))
 
@@ -527,7 +517,7 @@ class StaffJobPages(Controller):
             raise NotFoundError(f"job {job_id} has no webinar to publish")
         published = form.get("published", "1") != "0"
         webinar_id, stored = await db.run(
-            _patch, job.webinar.slug, WebinarUpdate(published=published), _editor(request)
+            _patch, job.webinar.slug, WebinarUpdate(published=published), editor_name(request)
         )
         if stored:
             await _reindex(db, search, webinar_id)
@@ -578,5 +568,4 @@ __all__ = [
     "eta_seconds",
     "job_public",
     "job_queue",
-    "request_user_id",
 ]

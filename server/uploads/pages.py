@@ -25,9 +25,10 @@ from litestar.plugins import InitPluginProtocol
 from litestar.response import Redirect, Template
 
 from ingest.errors import ArchiveError
+from server.accounts.auth import caller_id
 from server.accounts.guards import staff_guard
 from server.catalog.db import Database
-from server.jobs.api import job_queue, request_user_id
+from server.jobs.api import job_queue
 from server.jobs.intake import FieldError, accept_recording, temporary_path
 from server.jobs.upload import receive_upload
 from server.settings import Settings
@@ -92,7 +93,7 @@ class UploadPage(Controller):
         """
         settings: Settings = state.settings
         store: UploadStore = state.uploads
-        owner = request_user_id(request)
+        owner = caller_id(request)
         target = temporary_path(settings)
         fields: dict[str, str] = {}
         upload_id = ""

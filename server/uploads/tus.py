@@ -26,8 +26,8 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 
 from ingest.errors import ArchiveError, InputError, NotFoundError
+from server.accounts.auth import caller_id
 from server.accounts.guards import staff_guard
-from server.jobs.api import request_user_id
 from server.uploads.store import UploadStore
 
 TUS_VERSION: Final = "1.0.0"
@@ -83,7 +83,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
 
 def _owned(store: UploadStore, upload_id: str, request: Request[Any, Any, Any]) -> None:
     """Another user's upload does not exist, as far as this user can tell."""
-    if store.record(upload_id).owner != request_user_id(request):
+    if store.record(upload_id).owner != caller_id(request):
         raise NotFoundError(f"no upload {upload_id!r}")
 
 
@@ -98,7 +98,7 @@ class TusController(Controller):
         store = upload_store(request.app.state)
         length = _integer_header(request, "upload-length")
         metadata = parse_metadata(request.headers.get("upload-metadata"))
-        upload_id = store.create(length, metadata.get("filename", ""), request_user_id(request))
+        upload_id = store.create(length, metadata.get("filename", ""), caller_id(request))
         location = request.app.route_reverse("tus-upload", upload_id=upload_id)
         return Response(None, status_code=201, headers=_headers(store, Location=location))
 

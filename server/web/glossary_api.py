@@ -28,10 +28,10 @@ from litestar.types import Guard
 from sqlmodel import Session
 
 from ingest.errors import ArchiveError, InputError
+from server.accounts.auth import editor_name
 from server.accounts.guards import staff_guard
 from server.catalog import glossary
 from server.catalog.db import Database
-from server.web.people_api import editor_of
 from server.web.routing import page_route
 from server.web.staff import STAFF_LINKS, StaffLink
 
@@ -94,7 +94,7 @@ class GlossaryController(Controller):
     async def add(
         self, request: Request[Any, Any, State], db: NamedDependency[Database], data: JSONBody[Any]
     ) -> dict[str, Any]:
-        return await db.run(add_term, _term_of(data), editor_of(request))
+        return await db.run(add_term, _term_of(data), editor_name(request))
 
     @delete("/", status_code=200, summary="Remove a term from the vocabulary, whatever taught it")
     async def remove(
@@ -103,7 +103,7 @@ class GlossaryController(Controller):
         db: NamedDependency[Database],
         term: Annotated[str, QueryParameter(description="the term, case ignored")],
     ) -> dict[str, str]:
-        return {"removed": await db.run(remove_term, term, editor_of(request))}
+        return {"removed": await db.run(remove_term, term, editor_name(request))}
 
 
 class GlossaryPage(Controller):
@@ -121,7 +121,7 @@ class GlossaryPage(Controller):
         form = await request.form()
         term = form.get("term")
         try:
-            added = await db.run(add_term, term, editor_of(request))
+            added = await db.run(add_term, term, editor_name(request))
         except ArchiveError as exc:
             return await _render(
                 db, error=str(exc), typed=term if isinstance(term, str) else "", status=exc.status
@@ -135,7 +135,7 @@ class GlossaryPage(Controller):
     async def remove(self, request: Request[Any, Any, State], db: NamedDependency[Database]) -> Any:
         form = await request.form()
         try:
-            removed = await db.run(remove_term, form.get("term"), editor_of(request))
+            removed = await db.run(remove_term, form.get("term"), editor_name(request))
         except ArchiveError as exc:
             return await _render(db, error=str(exc), status=exc.status)
         return Redirect(

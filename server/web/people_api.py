@@ -32,7 +32,8 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from ingest.errors import ArchiveError, NotFoundError
+from ingest.errors import NotFoundError
+from server.accounts.auth import editor_name
 from server.accounts.guards import staff_guard
 from server.catalog import people
 from server.catalog.db import Database
@@ -46,7 +47,7 @@ from server.catalog.models import (
     require_id,
 )
 from server.catalog.slugs import CatalogError
-from server.catalog.status import set_status
+from server.jobs.api import _reindex
 from server.search.service import SearchService
 
 log = logging.getLogger(__name__)
@@ -102,11 +103,6 @@ class VoiceOut:
     webinar: str
     label: str
     person: PersonOut | None
-
-
-def editor_of(request: Request[Any, Any, Any]) -> str:
-    user = request.scope.get("user")
-    return str(getattr(user, "email", None) or "api")
 
 
 def _body(data: Any) -> dict[str, Any]:
@@ -275,23 +271,11 @@ def _stored(session: Session, ids: list[int]) -> list[int]:
     )
 
 
-def _mark_pending(session: Session, ids: list[int]) -> None:
-    set_status(session, ids, STATUS_INDEX_PENDING)
-    session.commit()
-
-
 async def reindex(db: Database, search: SearchService, ids: list[int]) -> None:
-    """Search follows a change of names; Meilisearch down leaves them `index_pending`."""
-    from server.search.indexer import index_and_mark_ready
-
-    stored = await db.run(_stored, ids)
-    if not stored:
-        return
-    try:
-        await index_and_mark_ready(search.index, db, stored)
-    except ArchiveError as exc:
-        log.warning("webinars %s: search index not updated (%s); left index_pending", stored, exc)
-        await db.run(_mark_pending, stored)
+    """Search follows a change of names, webinar by webinar, as every staff edit does
+    (`server.jobs.api._reindex`: Meilisearch down leaves a webinar `index_pending`)."""
+    for webinar_id in await db.run(_stored, ids):
+        await _reindex(db, search, webinar_id)
 
 
 # --- controllers -----------------------------------------------------------------------------
@@ -315,7 +299,7 @@ class PeopleController(Controller):
     async def create(
         self, request: Request[Any, Any, State], db: NamedDependency[Database], data: JSONBody[Any]
     ) -> PersonOut:
-        return await db.run(create_person, _body(data), editor_of(request))
+        return await db.run(create_person, _body(data), editor_name(request))
 
     @get("/{person_id:int}", summary="One person")
     async def one(self, db: NamedDependency[Database], person_id: FromPath[int]) -> PersonOut:
@@ -330,7 +314,7 @@ class PeopleController(Controller):
         person_id: FromPath[int],
         data: JSONBody[Any],
     ) -> PersonOut:
-        out, ids = await db.run(update_person, person_id, _body(data), editor_of(request))
+        out, ids = await db.run(update_person, person_id, _body(data), editor_name(request))
         await reindex(db, search, ids)
         return out
 
@@ -343,7 +327,7 @@ class PeopleController(Controller):
         person_id: FromPath[int],
         data: JSONBody[Any],
     ) -> PersonOut:
-        out, ids = await db.run(merge_person, person_id, _body(data), editor_of(request))
+        out, ids = await db.run(merge_person, person_id, _body(data), editor_name(request))
         await reindex(db, search, ids)
         return out
 
@@ -363,7 +347,7 @@ class VoiceController(Controller):
         label: FromPath[str],
         data: JSONBody[Any],
     ) -> VoiceOut:
-        out, webinar_id = await db.run(_assign, slug, label, _body(data), editor_of(request))
+        out, webinar_id = await db.run(_assign, slug, label, _body(data), editor_name(request))
         await reindex(db, search, [webinar_id])
         return out
 
@@ -381,7 +365,7 @@ class ProjectController(Controller):
     async def create(
         self, request: Request[Any, Any, State], db: NamedDependency[Database], data: JSONBody[Any]
     ) -> ProjectOut:
-        return await db.run(create_project, _body(data), editor_of(request))
+        return await db.run(create_project, _body(data), editor_name(request))
 
     @get("/{project_id:int}", summary="One project")
     async def one(self, db: NamedDependency[Database], project_id: FromPath[int]) -> ProjectOut:
@@ -396,7 +380,7 @@ class ProjectController(Controller):
         project_id: FromPath[int],
         data: JSONBody[Any],
     ) -> ProjectOut:
-        out, ids = await db.run(update_project, project_id, _body(data), editor_of(request))
+        out, ids = await db.run(update_project, project_id, _body(data), editor_name(request))
         await reindex(db, search, ids)
         return out
 

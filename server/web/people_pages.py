@@ -22,6 +22,7 @@ from litestar.types import Guard
 from sqlmodel import Session, col, select
 
 from ingest.errors import ArchiveError
+from server.accounts.auth import editor_name
 from server.accounts.guards import staff_guard
 from server.catalog.db import Database
 from server.catalog.models import Person, Project
@@ -94,9 +95,7 @@ class StaffPeoplePages(Controller):
     async def create(self, request: Request[Any, Any, State], db: NamedDependency[Database]) -> Any:
         form = await _form(request)
         try:
-            person = await db.run(
-                people_api.create_person, _person_fields(form), people_api.editor_of(request)
-            )
+            person = await db.run(people_api.create_person, _person_fields(form), editor_name(request))
         except ArchiveError as exc:
             return await _render(
                 db, "staff/people.html", _listing, error=str(exc), form=form, status=exc.status
@@ -118,7 +117,7 @@ class StaffPeoplePages(Controller):
         form = await _form(request)
         try:
             _, ids = await db.run(
-                people_api.update_person, person_id, _person_fields(form), people_api.editor_of(request)
+                people_api.update_person, person_id, _person_fields(form), editor_name(request)
             )
         except ArchiveError as exc:
             return await _render(
@@ -141,7 +140,7 @@ class StaffPeoplePages(Controller):
         into = form.get("into", "").strip()
         try:
             body: dict[str, Any] = {"into": int(into)} if into.isdigit() else {"into": into or None}
-            kept, ids = await db.run(people_api.merge_person, person_id, body, people_api.editor_of(request))
+            kept, ids = await db.run(people_api.merge_person, person_id, body, editor_name(request))
         except ArchiveError as exc:
             return await _render(
                 db, "staff/person.html", _person_page, person_id, merge_error=str(exc), status=exc.status
@@ -161,9 +160,7 @@ class StaffProjectPages(Controller):
     async def create(self, request: Request[Any, Any, State], db: NamedDependency[Database]) -> Any:
         form = await _form(request)
         try:
-            project = await db.run(
-                people_api.create_project, _project_fields(form), people_api.editor_of(request)
-            )
+            project = await db.run(people_api.create_project, _project_fields(form), editor_name(request))
         except ArchiveError as exc:
             return await _render(
                 db,
@@ -190,7 +187,7 @@ class StaffProjectPages(Controller):
         form = await _form(request)
         try:
             _, ids = await db.run(
-                people_api.update_project, project_id, _project_fields(form), people_api.editor_of(request)
+                people_api.update_project, project_id, _project_fields(form), editor_name(request)
             )
         except ArchiveError as exc:
             return await _render(

@@ -51,6 +51,15 @@ _RANGE = rf"\s*(?:[-–—]|\bto\b)\s*(?P<end>{_TOKEN})"
 _START = re.compile(rf"(?P<open>[(\[]\s*)?(?P<time>{_TOKEN})")
 _RANGE_END = re.compile(rf"{_RANGE}(?!\w)")
 _CLOSE = re.compile(r"^\s*[)\]]")
+_HOUR_DOT_MINUTE = r"(?:[01]?[0-9]|2[0-3])\.[0-5][0-9]"
+_DOT_CLOCK = re.compile(
+    rf"^(?P<start>(?:[01]?[0-9]|2[0-3]))\.(?P<m1>[0-5][0-9])"
+    rf"(?P<rest>(?:\s*(?:[-–—]|\bto\b)\s*{_HOUR_DOT_MINUTE})?)(?=\s|$)"
+)
+"""A clock time written with a dot, as many European event pages do (`13.00 – 13.10 Welcome`),
+only at the start of a line (with its range): `2.10` inside prose stays a number."""
+_ZONE = re.compile(r"^(?:CET|CEST|UTC|GMT|BST|EET|EEST|WET|WEST|CST|EST|EDT|PST|PDT)\b\s*")
+"""A time zone written after the time (`13:00 CET Welcome`): part of the time, not the title."""
 _SEPARATOR = re.compile(r"^[\s\-–—:|.]+")
 _END_BRACKETED = re.compile(rf"^(?P<title>.*?\S)\s*[(\[]\s*(?P<time>{_TOKEN})(?:{_RANGE})?\s*[)\]]\s*[.;]?$")
 _END_DASHED = re.compile(rf"^(?P<title>.*?\S)(?:\s*[–—|]\s*|\s+-\s*)(?P<time>{_TOKEN})(?:{_RANGE})?\s*[.;]?$")
@@ -138,6 +147,9 @@ def read_line(number: int, raw: str) -> Line | None:
     indent = len(line) - len(line.lstrip())
     body = _BULLET.sub("", text, count=1)
     read = Line(number, text, indent, bulleted=body != text, body=body)
+    if dotted := _DOT_CLOCK.match(body):
+        rest = re.sub(r"([0-9])\.([0-5][0-9])$", r"\1:\2", dotted.group("rest"))
+        body = f"{dotted.group('start')}:{dotted.group('m1')}{rest}{body[dotted.end() :]}"
 
     if start := _START.match(body):
         token, glued = _glued(start.group("time"))
@@ -148,6 +160,8 @@ def read_line(number: int, raw: str) -> Line | None:
         if start.group("open") and (close := _CLOSE.match(after)):
             after = after[close.end() :]
         read.time = token
+        if not glued and token.count(":") == 1 and (zone := _ZONE.match(after.lstrip())):
+            after = after.lstrip()[zone.end() :]  # `13:00 CET`: clock times only, never `00:00:05`
         read.title = glued + after if glued else _SEPARATOR.sub("", after)
         return read
 

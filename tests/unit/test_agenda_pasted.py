@@ -489,3 +489,18 @@ def test_clock_ranges_and_minutes_and_seconds_stay_apart() -> None:
     # A first part of 13 with items minutes apart is minutes and seconds too.
     late = read_agenda("13:00 Panel\n19:30 Questions\n25:10 Close", [])
     assert [item.at for item in late.items] == [780.0, 1170.0, 1510.0]
+
+
+def test_clock_times_with_dots_and_time_zones_as_event_pages_write_them() -> None:
+    dotted = read_agenda("13.00 – 13.10 Welcome\n13.10 – 13.45 Keynote\n13.45 – 14.00 Q&A", [])
+    assert [(item.at, item.title) for item in dotted.items] == [
+        (0.0, "Welcome"),
+        (600.0, "Keynote"),
+        (2700.0, "Q&A"),
+    ]
+    zoned = read_agenda("13:00 CET Welcome\n13:10 CET - Keynote\n13:45-14:00 CEST | Questions", [])
+    assert [item.title for item in zoned.items] == ["Welcome", "Keynote", "Questions"]
+    # Not a time: a dotted number inside a title, and a title that starts like a zone after a
+    # recording time.
+    prose = read_agenda("00:00:05 - EST project welcome\n00:04:12 - Version 2.10 of the tool", [])
+    assert [item.title for item in prose.items] == ["EST project welcome", "Version 2.10 of the tool"]

@@ -28,9 +28,11 @@ $(STAMP): pyproject.toml requirements-models.txt scripts/setup_system.sh scripts
 	bash scripts/setup_system.sh
 	touch $(STAMP)
 
-# The main job on the embedded default (SQLite, a local Meilisearch under var/): ingest the
-# bundled demo webinar (again: the same recording updates, never duplicates), then serve the site.
+# The main job on the embedded default (SQLite, a local Meilisearch under var/): bring the
+# catalogue's schema up to date, ingest the bundled demo webinar (again: the same recording
+# updates, never duplicates), then serve the site.
 demo: setup ## ingest the bundled demo webinar, then serve the site (PORT=8000)
+	$(BIN)/webinar-archive migrate
 	$(BIN)/webinar-archive ingest media/demo/demo-webinar.opus --manifest media/demo/manifest.yaml \
 		--agenda media/demo/agenda.txt
 	ARCHIVE_ENV=$${ARCHIVE_ENV:-development} $(BIN)/webinar-archive serve --host $(HOST) --port $(PORT)

@@ -339,6 +339,20 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the catalogue's schema to the newest migration: the deploy step before starting the
+    site's and the workers' processes. Safe to run on an up-to-date catalogue, and while other
+    processes start (server/catalog/db.py: upgrade_database takes a lock)."""
+    from server.catalog.db import upgrade_database
+
+    before, after = upgrade_database(settings.storage.database_url)
+    if before == after:
+        print(f"catalogue schema already at {after} (newest)")
+    else:
+        print(f"catalogue schema upgraded from {before or 'empty'} to {after} (newest)")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the site and API with uvicorn, in one process or `--workers` processes.
 
@@ -351,10 +365,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from server.catalog.db import upgrade_database
     from server.search.process import MeiliProcessError, meilisearch
-    from server.serving import app_from_env, configure_logging, uvicorn_options
+    from server.serving import SEARCH_OFF_ENV, app_from_env, configure_logging, uvicorn_options
 
     configure_logging()
-    upgrade_database(settings.storage.database_url)  # once, before any worker starts
+    upgrade_database(settings.storage.database_url)  # once, before any worker starts (under a lock)
     with contextlib.ExitStack() as stack:
         if settings.search.meili_url is None:
             try:
@@ -363,6 +377,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                 os.environ["MEILI_MASTER_KEY"] = connection.api_key or ""
             except MeiliProcessError as exc:  # the site works without search; say why
                 print(f"webinar-archive: search disabled: {exc}", file=sys.stderr, flush=True)
+                os.environ[SEARCH_OFF_ENV] = str(exc)  # and no worker starts one of its own
         if args.worker:
             stack.enter_context(background_worker())
         print(f"Webinar Archive: open http://{args.host}:{args.port}/ (Ctrl+C stops)", flush=True)
@@ -437,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date, help="date as YYYY-MM-DD (overrides the manifest's)")
     p.add_argument("--slug", help="URL name (default: made from the title, unique)")
     p.set_defaults(handler=cmd_ingest)
+
+    p = sub.add_parser("migrate", help="bring the database schema up to date (once per deploy)")
+    p.set_defaults(handler=cmd_migrate)
 
     p = sub.add_parser("serve", help="serve the site and the JSON API")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -10,13 +10,19 @@ response) is dropped. Idle kept-alive connections are closed by uvicorn's keep-a
 
 With several workers, uvicorn imports the app in each process: `app_from_env` builds it from the
 environment there. The local Meilisearch (when `MEILI_URL` is unset) is started once by the
-parent, which hands its address and key to the workers and stops it when it exits.
+parent, which hands its address and key to the workers as `MEILI_URL` and `MEILI_MASTER_KEY` and
+stops it when it exits (it also dies with the parent on `kill -9`). A worker never starts one of
+its own, even when the parent could not (then the parent passes the reason in `SEARCH_OFF_ENV`
+and search answers 503 with it): uvicorn restarts a worker that dies, and a worker that owned
+the server would take search away from the others when it went. The parent also migrated the
+catalogue before forking, so the workers do not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any, Final
 
 from litestar import Litestar
@@ -32,6 +38,8 @@ GRACEFUL_SHUTDOWN: Final = 5
 """Seconds SIGTERM waits for requests in flight before cancelling them and exiting."""
 LIMIT_CONCURRENCY: Final = 1000
 """Connections and tasks per worker beyond which uvicorn answers 503 at once instead of queueing."""
+SEARCH_OFF_ENV: Final = "ARCHIVE_SERVE_SEARCH_OFF"
+"""Set by `serve` for its workers when the local Meilisearch could not be started: the reason."""
 
 _TOO_LARGE: Final = b"Request headers too large."
 
@@ -134,9 +142,16 @@ def uvicorn_options() -> dict[str, Any]:
 
 
 def app_from_env() -> Litestar:
-    """The app for one worker process, from the environment the parent prepared."""
+    """The app for one worker process, from the environment the parent (`serve`) prepared: the
+    catalogue already migrated, Meilisearch at `MEILI_URL` or none (never one of its own)."""
     from server.app import create_app
+    from server.search.api import SearchPlugin
     from server.settings import Settings
 
     configure_logging()
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    reason = os.environ.get(SEARCH_OFF_ENV) or (
+        "no search server: MEILI_URL is not set and `webinar-archive serve` did not start a local one"
+    )
+    search = SearchPlugin(settings, index_uid=settings.search.index_uid, no_local=reason)
+    return create_app(settings, migrate=False, search=False, plugins=[search])

@@ -10,6 +10,7 @@ what is tested is what production runs.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import functools
 import logging
 import time
@@ -17,11 +18,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
@@ -98,23 +100,66 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade_database(target: str | Engine) -> None:
-    """Bring the schema at `target` (a URL or an engine) up to the newest migration.
+MIGRATION_LOCK: Final = "webinar-archive schema migrations"
+"""Names the PostgreSQL advisory lock (with the schema, so two archives in one database, or two
+tests' schemas, do not wait for each other)."""
 
-    Called by `make setup`'s demo path, by the app's start-up and by `ingest`; running it on an
-    up-to-date database does nothing, so every entry point can call it.
+
+def upgrade_database(target: str | Engine) -> tuple[str | None, str | None]:
+    """Bring the schema at `target` (a URL or an engine) up to the newest migration; returns the
+    revision before and after (None: no schema yet).
+
+    Every entry point calls it (`migrate`, `serve`, the app's start-up, `worker`, `ingest`,
+    `reindex`, `user`), and on an up-to-date database it does nothing. Several processes may
+    start at once on one catalogue (web workers on two machines, a worker beside them), so the
+    upgrade runs under a lock that only one of them holds at a time: the others wait, then find
+    the schema at head and do nothing. Without it two of them would both see an empty schema and
+    both create the tables, and one would fail on "already exists". See `migration_lock`.
     """
     if isinstance(target, str):
         engine = create_db_engine(target)
         try:
-            upgrade_database(engine)
+            return upgrade_database(engine)
         finally:
             engine.dispose()
-        return
     config = alembic_config()
-    with target.begin() as connection:
+    with migration_lock(target), target.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Held until this transaction ends: the migrations commit, then the next one proceeds.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:name || current_schema()))"),
+                {"name": MIGRATION_LOCK},
+            )
+        before = MigrationContext.configure(connection).get_current_revision()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        after = MigrationContext.configure(connection).get_current_revision()
+    return before, after
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Only one process at a time migrates this catalogue.
+
+    PostgreSQL: a transaction-scoped advisory lock, taken by `upgrade_database` inside the very
+    transaction that migrates (the DDL is transactional there, so a waiter sees the whole upgrade
+    or none of it); it works across machines and is released if the holder dies. SQLite: an
+    exclusive `flock` on a file beside the database, `<file>.migrate-lock`, held around the
+    upgrade; SQLite is one machine's file, and the kernel drops the lock when its holder dies. A
+    database in memory belongs to one process and needs none.
+    """
+    url = engine.url
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        yield
+        return
+    lock_path = Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -97,6 +97,11 @@ class SearchPlugin(InitPluginProtocol):
 
     `connection` overrides the settings (tests and the benchmark point the app at their own
     server, or at a closed port); `index_uid` lets them use an index of their own.
+
+    `no_local`, when given, forbids starting a local Meilisearch: with `MEILI_URL` unset, search
+    answers 503 with this reason instead. `serve`'s worker processes use it: the local server
+    belongs to the parent (server/serving.py), and a worker that started its own would stop it
+    when uvicorn restarts that worker, under the other workers' feet.
     """
 
     def __init__(
@@ -106,11 +111,13 @@ class SearchPlugin(InitPluginProtocol):
         connection: MeiliConnection | None = None,
         index_uid: str = INDEX_UID,
         timeout: float = 5.0,
+        no_local: str | None = None,
     ) -> None:
         self.settings = settings
         self.connection = connection
         self.index_uid = index_uid
         self.timeout = timeout
+        self.no_local = no_local
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.append(SearchController)
@@ -127,7 +134,10 @@ class SearchPlugin(InitPluginProtocol):
         """Open the client (and the local server if needed) for the app's lifetime, then close."""
         async with contextlib.AsyncExitStack() as stack:
             connection = self.connection
-            if connection is None:
+            if connection is None and self.no_local is not None and not self.settings.search.meili_url:
+                log.error("search disabled: %s", self.no_local)
+                app.state.search = SearchService(None, self.no_local)
+            elif connection is None:
                 try:
                     # Starting a process and polling it blocks: keep it off the event loop.
                     manager = meilisearch(self.settings)

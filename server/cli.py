@@ -204,7 +204,8 @@ def _index_webinar(settings: Settings, engine: Engine, webinar_id: int, slug: st
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    """Probe, transcribe, structure, store (one transaction), index; the slug is the last line out."""
+    """Probe, transcribe, structure, store with the machine draft (one transaction), index; the
+    slug is the last line out."""
     import dataclasses
 
     import msgspec
@@ -214,6 +215,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.probe import probe
     from server.catalog import glossary
     from server.catalog.db import create_db_engine, session_scope, upgrade_database
+    from server.catalog.drafts import generate_draft_or_log
     from server.catalog.slugs import check_slug, slug_owner
     from server.catalog.store import media_sha256, store_transcript
 
@@ -276,6 +278,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                     result.transcript,
                     slug=args.slug,
                 )
+                # The machine draft of key messages and topics, as the upload job makes it.
+                generate_draft_or_log(session, webinar)
         except BaseException:
             if copied:
                 (settings.storage.media_dir / stored_path).unlink(missing_ok=True)

@@ -11,6 +11,8 @@ recorded in the history like any staff edit) or write their own. The public neve
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
@@ -18,11 +20,15 @@ from typing import Any, Final
 import msgspec
 import numpy as np
 import yake
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ingest.errors import InputError
 from server.catalog.edits import update_webinar
-from server.catalog.models import Segment, Webinar, WebinarUpdate, utcnow
+from server.catalog.models import EditHistory, Segment, Webinar, WebinarUpdate, require_id, utcnow
+
+log = logging.getLogger(__name__)
 
 METHOD: Final = "YAKE keyphrases + TextRank sentences"
 KEY_MESSAGES: Final = 5
@@ -382,11 +388,66 @@ def generate_draft(session: Session, webinar: Webinar) -> dict[str, Any]:
         **msgspec.to_builtins(draft),
         "generated_at": utcnow().isoformat(),
         "transcript_updated_at": webinar.updated_at.isoformat(),
+        "transcript_revision": transcript_revision(session, webinar),
     }
     webinar.editorial_draft = stored
     session.add(webinar)
     session.flush()
     return stored
+
+
+def generate_draft_or_log(session: Session, webinar: Webinar) -> None:
+    """`generate_draft` after a transcript is stored (the worker, `webinar-archive ingest`): a
+    failure to extract one is logged and fails nothing, since staff can ask again."""
+    try:
+        generate_draft(session, webinar)  # reads, computes, then sets one attribute
+    except Exception:
+        log.exception("webinar %s: no editorial draft extracted", webinar.slug)
+
+
+# What a draft is extracted from: the words of the transcript. Pairing, kinds and speakers do not
+# change the words, so they leave the draft current.
+_TRANSCRIPT_FIELDS: Final = ("segment.text", "segment.split", "segment.merge", "segment.replace")
+
+
+def _newest_transcript_edit(session: Session, webinar: Webinar) -> tuple[int, dt.datetime | None]:
+    """The id and time of the newest history row that changed the transcript's words."""
+    newest, at = session.execute(
+        sa_select(func.max(col(EditHistory.id)), func.max(col(EditHistory.edited_at)))
+        .where(col(EditHistory.table_name) == "webinar")
+        .where(col(EditHistory.row_id) == require_id(webinar))
+        .where(col(EditHistory.field).in_(_TRANSCRIPT_FIELDS))
+    ).one()
+    return int(newest or 0), at
+
+
+def transcript_revision(session: Session, webinar: Webinar) -> int:
+    """The id of the webinar's newest history row that changed the transcript's words (a text
+    correction, a split or merge, a find and replace, or a revert of one), 0 when none: a
+    draft records it, so a later correction is seen by `draft_is_stale` without a new column."""
+    return _newest_transcript_edit(session, webinar)[0]
+
+
+def draft_is_stale(session: Session, webinar: Webinar) -> bool:
+    """Whether staff corrected the transcript's words after the draft was extracted, so the
+    draft may quote what is no longer said. A draft from before revisions were recorded is
+    compared by time instead."""
+    draft = webinar.editorial_draft
+    if not draft:
+        return False
+    recorded = draft.get("transcript_revision")
+    if isinstance(recorded, int):
+        return transcript_revision(session, webinar) > recorded
+    _newest, newest_at = _newest_transcript_edit(session, webinar)
+    generated = draft.get("generated_at")
+    if newest_at is None or not isinstance(generated, str):
+        return False
+    made = dt.datetime.fromisoformat(generated)
+    if newest_at.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
+        newest_at = newest_at.replace(tzinfo=dt.UTC)
+    if made.tzinfo is None:
+        made = made.replace(tzinfo=dt.UTC)
+    return bool(newest_at > made)
 
 
 def accept_draft(

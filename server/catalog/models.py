@@ -93,7 +93,8 @@ class Webinar(WebinarBase, table=True):
     editorial_draft: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     """A machine draft of key messages and topics extracted from the transcript
     (`server/catalog/drafts.py`), for staff only until accepted into `key_messages` and `topics`:
-    `{key_messages, topics, summary, generated_at, method, transcript_updated_at}`. Never public."""
+    `{key_messages, topics, summary, generated_at, method, transcript_updated_at,
+    transcript_revision}` (the newest history row that had changed the words). Never public."""
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 

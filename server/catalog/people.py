@@ -9,6 +9,8 @@ slug they had before a rename or a merge). Projects are found the same way by th
   of one webinar) picks an existing person (an id) or names a new one (a name); the webinar's
   segments with that label are theirs. Recorded in `edit_history` as one entry on the webinar,
   field `voice.assign` (`{label, person_id, name}` before and after); `revert_voice` undoes one.
+- `named_voices` and `keep_voices`: a re-processing's new voice labels get the people staff had
+  named, matched to the old voices by the time they speak.
 - `create_person`, `update_person`, `merge_people`, `create_project`, `update_project`: the staff's
   edits, each recorded field by field in `edit_history`.
 
@@ -19,6 +21,8 @@ the reason, `NotFoundError` (404), `ConflictError` (409).
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -312,6 +316,107 @@ def revert_voice(session: Session, entry: EditHistory, editor: str) -> EditHisto
     ).first()
     assert newest is not None
     return newest
+
+
+# --- named voices kept through a re-processing ---------------------------------------------------
+
+
+KEEP_VOICE_SHARE = 0.5
+"""A new voice takes an old voice's person when more than this share of its speaking time falls
+within that old voice's segments."""
+
+
+@dataclass(frozen=True)
+class NamedVoice:
+    """A voice staff named, with the times it spoke (its segments' spans), taken before the
+    transcript is replaced."""
+
+    label: str
+    person_id: int
+    spans: list[tuple[float, float]]
+
+
+def named_voices(session: Session, webinar_id: int) -> list[NamedVoice]:
+    """The voices whose newest `voice.assign` named a person who still has the label (so not
+    unnamed, nor named again since, nor given to someone else by a re-processing), with the
+    spans they speak."""
+    newest: dict[str, Any] = {}
+    for row in session.exec(
+        select(EditHistory)
+        .where(EditHistory.table_name == "webinar", EditHistory.row_id == webinar_id)
+        .where(EditHistory.field == VOICE_FIELD)
+        .order_by(col(EditHistory.id))
+    ):
+        new = row.new_value if isinstance(row.new_value, dict) else {}
+        if new.get("label"):
+            newest[str(new["label"])] = new.get("person_id")
+    links = {
+        link.speaker_label: link.person_id
+        for link in session.exec(select(WebinarPerson).where(WebinarPerson.webinar_id == webinar_id))
+        if link.speaker_label
+    }
+    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for label, start, end in session.execute(
+        sa_select(col(Segment.speaker_label), col(Segment.start), col(Segment.end)).where(
+            col(Segment.webinar_id) == webinar_id, col(Segment.speaker_label).in_(list(newest))
+        )
+    ):
+        spans[label].append((start, end))
+    return [
+        NamedVoice(label, links[label], sorted(spans[label]))
+        for label, person_id in newest.items()
+        if person_id is not None
+        and label in links
+        # the person named, or the one they were merged into; not someone a new run put there
+        and (links[label] == person_id or session.get(Person, person_id) is None)
+        and spans[label]
+    ]
+
+
+def _overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
+    """Seconds that two sorted lists of spans share (spans within one list do not overlap)."""
+    total, i, j = 0.0, 0, 0
+    while i < len(a) and j < len(b):
+        total += max(0.0, min(a[i][1], b[j][1]) - max(a[i][0], b[j][0]))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return total
+
+
+def keep_voices(
+    session: Session, webinar: Webinar, voices: list[NamedVoice], editor: str
+) -> list[tuple[str, int]]:
+    """Name the new transcript's voices after the people staff had named (`named_voices`, taken
+    before it was replaced): a new voice takes the person of the old voice it mostly speaks
+    within (more than `KEEP_VOICE_SHARE` of its time), since a new diarization numbers voices
+    afresh. Staff's naming wins over a name the new run gave. Each is an `assign_voice`, so it is
+    in the history (by `editor`) and kept again by the next re-processing. Returns the new
+    labels named and their people."""
+    webinar_id = require_id(webinar)
+    if not voices:
+        return []
+    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for label, start, end in session.execute(
+        sa_select(col(Segment.speaker_label), col(Segment.start), col(Segment.end)).where(
+            col(Segment.webinar_id) == webinar_id, col(Segment.speaker_label).is_not(None)
+        )
+    ):
+        spans[label].append((start, end))
+    chosen: list[tuple[str, int]] = []
+    for label, own in sorted(spans.items()):
+        own.sort()
+        spoken = sum(end - start for start, end in own)
+        best = max(voices, key=lambda v: _overlap(own, v.spans))
+        if spoken > 0 and _overlap(own, best.spans) > KEEP_VOICE_SHARE * spoken:
+            chosen.append((label, best.person_id))
+    kept: list[tuple[str, int]] = []
+    for label, person_id in chosen:
+        if session.get(Person, person_id) is not None:
+            assign_voice(session, webinar, label, person_id, editor)
+            kept.append((label, person_id))
+    return kept
 
 
 def require_person_id(person: Person) -> int:

@@ -10,7 +10,8 @@ messages and summary are searchable; the draft never is).
 
 Page: `/staff/webinars/{slug}/about`, plain forms with the CSRF token: the summary, the key
 messages one a line, and the draft marked "not reviewed" with Accept, Edit (the form filled
-with it) and Generate.
+with it) and Generate; a draft older than a correction of the transcript's words is flagged
+stale, with Regenerate.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlmodel import Session
 from ingest.errors import ArchiveError
 from server.accounts.auth import editor_name
 from server.catalog.db import Database
-from server.catalog.drafts import accept_draft, generate_draft
+from server.catalog.drafts import accept_draft, draft_is_stale, generate_draft
 from server.catalog.edits import update_webinar
 from server.catalog.models import WebinarUpdate, require_id
 from server.editing.api import _follow, _webinar
@@ -47,6 +48,8 @@ class Editorial:
     key_messages: list[str]
     topics: list[str]
     draft: dict[str, Any] | None
+    draft_stale: bool = False
+    """The transcript's words were corrected after the draft was extracted: extract it again."""
 
 
 @dataclass
@@ -69,7 +72,9 @@ class AcceptDraft:
 
 def _editorial(session: Session, slug: str) -> Editorial:
     w = _webinar(session, slug)
-    return Editorial(w.slug, w.summary, list(w.key_messages), list(w.topics), w.editorial_draft)
+    return Editorial(
+        w.slug, w.summary, list(w.key_messages), list(w.topics), w.editorial_draft, draft_is_stale(session, w)
+    )
 
 
 def _write(session: Session, slug: str, changes: WebinarUpdate, editor: str) -> int:

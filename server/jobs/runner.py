@@ -26,14 +26,13 @@ from types import TracebackType
 
 import msgspec
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from ingest.errors import ArchiveError, InputError, UnavailableError
 from ingest.metadata import parse_manifest
 from ingest.models import MODEL_NAMES
-from server.catalog import corrections, glossary
+from server.catalog import corrections, glossary, people
 from server.catalog.db import session_scope
-from server.catalog.drafts import generate_draft
+from server.catalog.drafts import generate_draft_or_log
 from server.catalog.models import (
     JOB_INGEST,
     STATUS_FAILED,
@@ -258,6 +257,7 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
         # records which segments it kept (`options["kept_corrections"]`).
         keep = job.kind != JOB_INGEST and not job.options.get("discard_corrections")
         kept = corrections.corrected_segments(session, job.webinar_id) if keep else []
+        voices = people.named_voices(session, job.webinar_id) if keep else []
         stored = store_transcript(
             session,
             dataclasses.replace(result.media, path=stored_path),
@@ -266,6 +266,11 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
             result.transcript,
         )
         webinar_id = require_id(stored)
+        # The voices staff named go to the new voices that speak at the same times, before
+        # the kept segments take the new voices' labels.
+        named = people.keep_voices(session, stored, voices, "re-processing (kept)")
+        if named:
+            log.info("webinar %d: kept %d named voices", webinar_id, len(named))
         if kept:
             kept_ids = corrections.keep_corrections(session, stored, kept)
             row = session.get(ProcessingJob, job_id)
@@ -278,18 +283,9 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
                     ],
                 }
                 session.add(row)
-        _draft(session, stored)
+        generate_draft_or_log(session, stored)  # for staff to review; never public
         session.commit()
     _index(context, webinar_id)  # stored: from here on the job finishes, even if cancelled now
-
-
-def _draft(session: Session, webinar: Webinar) -> None:
-    """The machine draft of key messages and topics, for staff to review (never public); a
-    failure to extract one is logged and does not fail the job (staff can ask again)."""
-    try:
-        generate_draft(session, webinar)  # reads, computes, then sets one attribute
-    except Exception:
-        log.exception("webinar %s: no editorial draft extracted", webinar.slug)
 
 
 def _index(context: WorkerContext, webinar_id: int) -> None:

@@ -58,6 +58,14 @@ def test_ingest_stores_the_webinar_and_prints_its_slug_last(tmp_path: Path) -> N
             segments = session.exec(select(Segment).where(col(Segment.webinar_id) == webinar.id)).all()
             assert segments
             assert "export" in " ".join(s.text for s in segments).lower()
+            # The machine draft for staff, as an upload gets it: sentences of the transcript,
+            # apart from staff's own key messages (none yet, so nothing public).
+            draft = webinar.editorial_draft or {}
+            assert draft.get("key_messages"), draft
+            assert all(any(m in s.text for s in segments) for m in draft["key_messages"])
+            assert draft["topics"]
+            assert webinar.key_messages == []
+            assert webinar.summary is None
             copy = tmp_path / "media" / webinar.media_path
             assert copy.read_bytes() == RECORDING.read_bytes()
     finally:

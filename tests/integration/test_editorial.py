@@ -206,6 +206,40 @@ def test_the_draft_is_for_staff_only_until_accepted(env: Env) -> None:
     ]
 
 
+def test_the_draft_is_flagged_stale_after_a_correction_of_the_words_and_regenerated(env: Env) -> None:
+    slug = env.webinar()
+    assert env.client.post(f"/api/webinars/{slug}/draft", headers=env.bearer).status_code == 200
+    editorial = f"/api/webinars/{slug}/editorial"
+    page_url = f"/staff/webinars/{slug}/about"
+    assert env.client.get(editorial, headers=env.bearer).json()["draft_stale"] is False
+    segments = env.client.get(f"/api/webinars/{slug}/segments", headers=env.bearer).json()
+    segment = f"/api/webinars/{slug}/segments/{segments[1]['id']}"
+
+    # A kind or a pairing leaves the words, and the draft, as they were.
+    assert env.client.patch(segment, json={"kind": "panel"}, headers=env.bearer).status_code == 200
+    assert env.client.get(editorial, headers=env.bearer).json()["draft_stale"] is False
+    assert "Stale draft" not in env.client.get(page_url, headers={**HTML, **env.bearer}).text
+
+    fixed = {"text": "Small municipalities can buy Zorblax furniture and save money."}
+    assert env.client.patch(segment, json=fixed, headers=env.bearer).status_code == 200
+    assert env.client.get(editorial, headers=env.bearer).json()["draft_stale"] is True
+    page = env.client.get(page_url, headers={**HTML, **env.bearer}).text
+    assert "Stale draft" in page
+    assert 'value="generate">Regenerate the draft</button>' in page
+
+    again = env.client.post(
+        page_url, data={"action": "generate"}, headers={**HTML, **env.bearer}, follow_redirects=False
+    )
+    assert again.status_code == 303
+    assert env.client.get(editorial, headers=env.bearer).json()["draft_stale"] is False
+    assert "Stale draft" not in env.client.get(page_url, headers={**HTML, **env.bearer}).text
+
+    # A revert changes the words back: the new draft is stale in its turn.
+    newest = env.history(slug)[0]
+    assert env.client.post(f"/api/history/{newest['id']}/revert", headers=env.bearer).status_code == 200
+    assert env.client.get(editorial, headers=env.bearer).json()["draft_stale"] is True
+
+
 def test_anonymous_401_and_wrong_role_403(env: Env) -> None:
     slug = env.webinar()
     calls = [

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -473,3 +474,45 @@ def test_corrections_survive_a_reprocessing_that_replaces_the_transcript(session
     assert after[1].speaker_label == "SPEAKER_01"
     assert after[3].chapter_id == after[2].chapter_id  # the answer's chapter, as before
     assert after[0].kind == "intro"
+
+
+def test_voices_named_by_staff_survive_a_reprocessing_that_numbers_the_voices_afresh(
+    session: Session,
+) -> None:
+    from ingest.probe import MediaInfo
+    from server.catalog import people
+    from server.catalog.models import Person, WebinarPerson
+    from server.catalog.store import store_transcript
+    from tests.factories import make_manifest, make_transcript
+
+    w = webinar(session)
+    people.assign_voice(session, w, "SPEAKER_02", "Karen Smith", "ed")  # the closing voice
+    people.assign_voice(session, w, "SPEAKER_00", "Maria Jensen", "ed")  # as the manifest had it
+    voices = people.named_voices(session, w.id or 0)
+    assert [(v.label, v.spans) for v in voices] == [("SPEAKER_02", [(21.5, 24.0)])]
+
+    # The new run's diarization calls the closing voice SPEAKER_07, and the first voice SPEAKER_02.
+    fresh = make_transcript()
+    relabel = {"SPEAKER_02": "SPEAKER_07", "SPEAKER_00": "SPEAKER_02"}
+    segs = [
+        msgspec.structs.replace(s, speaker=relabel.get(s.speaker or "", s.speaker)) for s in fresh.segments
+    ]
+    speakers = [msgspec.structs.replace(v, label=relabel.get(v.label, v.label)) for v in fresh.speakers]
+    fresh = msgspec.structs.replace(fresh, segments=segs, speakers=speakers)
+    info = MediaInfo(Path("a.opus"), "ogg", 24.5, "opus", 48000, 1, False)
+    stored = store_transcript(session, info, "a" * 64, make_manifest(), fresh, slug="circular")
+    assert segments(session)[4].person_id is None  # lost, before the voices are kept
+
+    kept = people.keep_voices(session, stored, voices, "re-processing")
+    karen = session.exec(select(Person).where(Person.name == "Karen Smith")).one()
+    assert kept == [("SPEAKER_07", karen.id)]
+    after = segments(session)
+    assert [(s.speaker_label, s.person_id == karen.id) for s in after][4] == ("SPEAKER_07", True)
+    assert after[0].person_id != karen.id  # the voice now labelled SPEAKER_02 is still Maria's
+    link = session.exec(select(WebinarPerson).where(WebinarPerson.person_id == karen.id)).one()
+    assert link.speaker_label == "SPEAKER_07"
+    # Recorded, so the next re-processing keeps it again.
+    assert [(v.label, v.person_id) for v in people.named_voices(session, w.id or 0)] == [
+        ("SPEAKER_07", karen.id)
+    ]
+    assert c.webinar_history(session, w)[0].who == "re-processing"

@@ -487,6 +487,10 @@ def build_parser() -> argparse.ArgumentParser:
     from server.accounts.commands import add_user_commands
 
     add_user_commands(sub)  # user create|list|disable|enable|password|token|revoke-tokens
+
+    from server.backup.commands import add_backup_commands
+
+    add_backup_commands(sub)  # backup DEST, restore SRC [--force]
     return parser
 
 

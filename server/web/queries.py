@@ -108,6 +108,29 @@ def questions_and_answers(segments: list[SegmentRow]) -> list[QuestionAnswer]:
     return items
 
 
+@dataclass(frozen=True)
+class QAPairs:
+    """The explicit question-and-answer pairs of a transcript (`answers_id`), both ways, so a
+    line can link to the question it answers and a question to its first answer."""
+
+    questions: dict[int, SegmentRow]
+    """An answered question's id -> the question."""
+    answers: dict[int, SegmentRow]
+    """A question's id -> its first answer."""
+
+
+def qa_pairs(segments: list[SegmentRow]) -> QAPairs:
+    by_id = {s.id: s for s in segments}
+    questions: dict[int, SegmentRow] = {}
+    answers: dict[int, SegmentRow] = {}
+    for segment in segments:
+        question = by_id.get(segment.answers_id) if segment.answers_id is not None else None
+        if question is not None:
+            questions[question.id] = question
+            answers.setdefault(question.id, segment)
+    return QAPairs(questions, answers)
+
+
 def segments(session: Session, webinar: Webinar) -> list[SegmentRow]:
     """The webinar's transcript in time order, with speakers' display names (one query + people)."""
     assert webinar.id is not None

@@ -187,6 +187,7 @@ def render_transcript(
         "webinar": webinar,
         "turns": queries.turns(segments),
         "qa": queries.questions_and_answers(segments),
+        "pairs": queries.qa_pairs(segments),
         "url_for": url_for,
     }
     return RenderedTranscript(

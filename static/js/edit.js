@@ -6,8 +6,9 @@
  * it was, Alt+P plays the line from its start, Alt+S splits it at the caret (between words),
  * Alt+M merges it with the next line, Alt+K changes its kind (intro, presentation, question,
  * answer, panel, other; one press, the next kind), Alt+V asks who says it (a name of the
- * webinar's people, or a voice label; Enter sets it, Esc leaves it); a line left with changes is
- * saved too. Each save
+ * webinar's people, or a voice label; Enter sets it, Esc leaves it), Alt+A asks which earlier
+ * question the line answers (a list of the question lines, or none to unpair; Enter pairs, Esc
+ * leaves it; a line paired becomes an answer); a line left with changes is saved too. Each save
  * is a PATCH of /api/webinars/{slug}/segments/{id} with the CSRF header (the token from
  * <meta name="csrf-token">); the server keeps the word times, records the change in the edit
  * history and re-indexes the webinar. Text is only ever read and written as text, never HTML.
@@ -275,6 +276,90 @@
     });
   }
 
+  function shortText(seg) {
+    var text = seg.querySelector(".text").textContent.replace(/\s+/g, " ").trim();
+    return text.length > 60 ? text.slice(0, 59) + "\u2026" : text;
+  }
+
+  // Pair the line with the question it answers (or unpair it): the question lines before it.
+  function askQuestion(span) {
+    var seg = segmentOf(span);
+    var open = seg.nextElementSibling;
+    if (open && open.classList.contains("edit-pair")) {
+      open.querySelector("select").focus();
+      return;
+    }
+    var all = Array.prototype.slice.call(transcript.querySelectorAll(".seg"));
+    var current = seg.getAttribute("data-answers") || "";
+    var questions = all.slice(0, all.indexOf(seg)).filter(function (s) {
+      return s.getAttribute("data-kind") === "question" || s.id === "s" + current;
+    });
+    if (!questions.length && !current) {
+      say("No question line comes before this line: make one a question first (Alt+K).", true);
+      return;
+    }
+    var form = document.createElement("form");
+    form.className = "edit-pair";
+    var label = document.createElement("label");
+    var select = document.createElement("select");
+    select.id = "edit-pair-" + idOf(span);
+    label.htmlFor = select.id;
+    label.textContent = "Which question does the line at " + clock(parseFloat(seg.getAttribute("data-start"))) + " answer? ";
+    var none = document.createElement("option");
+    none.value = "0";
+    none.textContent = "None (not paired)";
+    select.appendChild(none);
+    questions.forEach(function (q) {
+      var option = document.createElement("option");
+      option.value = q.id.replace(/^s/, "");
+      option.textContent = clock(parseFloat(q.getAttribute("data-start"))) + " " + shortText(q);
+      select.appendChild(option);
+    });
+    select.value = current || (questions.length ? questions[questions.length - 1].id.replace(/^s/, "") : "0");
+    var button = document.createElement("button");
+    button.type = "submit";
+    button.textContent = "Pair";
+    form.appendChild(label);
+    form.appendChild(select);
+    form.appendChild(button);
+    seg.parentNode.insertBefore(form, seg.nextSibling);
+    select.focus();
+    function close() {
+      form.remove();
+      span.focus();
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var answers = parseInt(select.value, 10);
+      if (String(answers) === (current || "0")) {
+        close();
+        return;
+      }
+      var body = { answers: answers };
+      if (answers && seg.getAttribute("data-kind") !== "answer") {
+        body.kind = "answer";
+      }
+      call("PATCH", api + idOf(span), body)
+        .then(function () {
+          reloadOn(idOf(span));
+        })
+        .catch(function (error) {
+          say("Not paired: " + error.message, true);
+          select.focus();
+        });
+    });
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        close();
+      } else if (event.key === "Enter" && event.target === select) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+  }
+
   toggle.addEventListener("click", function () {
     setEditing(!editing);
   });
@@ -329,6 +414,9 @@
     } else if (event.altKey && event.code === "KeyV") {
       event.preventDefault();
       askSpeaker(span);
+    } else if (event.altKey && event.code === "KeyA") {
+      event.preventDefault();
+      askQuestion(span);
     }
   });
 

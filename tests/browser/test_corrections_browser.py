@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from server.app import create_app
 from server.search.api import SearchPlugin
@@ -176,3 +176,59 @@ def test_staff_split_merge_and_change_kind_by_keyboard(served: Served, page: Pag
         "segment.split",
     ]
     assert (history[0]["before"], history[0]["after"]) == ("Maria Jensen", "Tomasz Nowak")
+
+
+def test_staff_pair_and_unpair_a_question_and_its_answer_by_keyboard(
+    served: Served, page: Page, browser: Browser
+) -> None:
+    page.goto(f"{served.base_url}/staff/sign-in")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{served.base_url}/staff")
+    page.goto(f"{served.base_url}/webinars/{served.slug}")
+    segs = page.locator("#transcript .seg")
+    question, answer, closing = segs.nth(2), segs.nth(3), segs.nth(4)
+    question_id = (question.get_attribute("id") or "")[1:]
+    # The structure stage's pair, shown both ways on the public page.
+    expect(answer.get_by_role("link", name="answers the question at 00:12")).to_be_visible()
+    expect(question.get_by_role("link", name="answered at 00:15")).to_be_visible()
+
+    page.get_by_role("button", name="Edit the transcript").click()
+    lines = page.locator("#transcript .seg .text")
+    lines.nth(3).focus()
+    page.keyboard.press("Alt+A")
+    which = page.get_by_label("Which question does the line at 00:15 answer?")
+    expect(which).to_be_focused()
+    expect(which).to_have_value(question_id)
+    which.select_option(label="None (not paired)")
+    page.keyboard.press("Enter")
+    expect(answer.locator("a.qa-pair")).to_have_count(0)
+    expect(question.locator("a.qa-pair")).to_have_count(0)
+    expect(lines.nth(3)).to_be_focused()  # back in edit mode, on the line
+
+    lines.nth(4).focus()  # "Thank you all for joining.", not an answer: pairing makes it one
+    page.keyboard.press("Alt+A")
+    which = page.get_by_label("Which question does the line at 00:21 answer?")
+    expect(which).to_have_value(question_id)
+    page.keyboard.press("Escape")  # left as it was
+    expect(lines.nth(4)).to_be_focused()
+    expect(which).to_have_count(0)
+    page.keyboard.press("Alt+A")
+    page.keyboard.press("Enter")  # the question just before it
+    expect(closing.get_by_role("link", name="answers the question at 00:12")).to_be_visible()
+    expect(question.get_by_role("link", name="answered at 00:21")).to_be_visible()
+    expect(closing).to_have_attribute("data-kind", "answer")
+    closing.get_by_role("link", name="answers the question at 00:12").click()
+    expect(question).to_have_class(re.compile(r"\bcurrent\b"))  # the link goes to the question
+
+    history = page.request.get(f"{served.base_url}/api/webinars/{served.slug}/history").json()["items"]
+    assert [e["field"] for e in history] == ["segment.answers", "segment.kind", "segment.answers"]
+    anonymous = browser.new_page()  # the public sees the pair too
+    try:
+        anonymous.goto(f"{served.base_url}/webinars/{served.slug}")
+        public = anonymous.locator("#transcript .seg").nth(4).locator("a.qa-pair")
+        expect(public).to_have_text("answers the question at 00:12")
+        expect(anonymous.get_by_role("button", name="Edit the transcript")).to_have_count(0)
+    finally:
+        anonymous.close()

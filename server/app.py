@@ -9,15 +9,12 @@ which adds its own lifespan, controller and error handlers.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio.to_thread
 from litestar import Litestar
-from litestar.config.app import AppConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -31,6 +28,7 @@ from server.catalog.db import Database, create_db_engine, upgrade_database
 from server.editing.api import EditingPlugin
 from server.jobs.api import JobsPlugin
 from server.search.api import SearchPlugin, provide_search
+from server.search.catchup import CatchUpIndexing
 from server.search.service import SearchService
 from server.settings import Settings
 from server.uploads.pages import UploadsPlugin
@@ -70,46 +68,6 @@ def _database_lifespan(settings: Settings, engine: Engine | None, migrate: bool)
                 db.dispose()
 
     return lifespan
-
-
-class CatchUpIndexing(InitPluginProtocol):
-    """At start-up, index the webinars stored while Meilisearch was down (status `index_pending`).
-
-    Runs as a background task after the database and search lifespans, so the site answers at
-    once; a failure is logged and the webinars stay pending for the next start-up or `reindex`.
-    """
-
-    def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        app_config.lifespan.append(self.lifespan)
-        return app_config
-
-    @asynccontextmanager
-    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        task = asyncio.create_task(self.run(app))
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def run(self, app: Litestar) -> None:
-        from server.search.indexer import index_and_mark_ready, pending_ids
-
-        service: SearchService = app.state.search
-        if not service.available:
-            return
-        database: Database = app.state.database
-
-        try:
-            pending = await database.run(pending_ids)
-            if pending:
-                report = await index_and_mark_ready(service.index, database, pending)
-                log.info(
-                    "indexed %d pending webinars (%d segments) at start-up", report.ready, report.documents
-                )
-        except Exception as exc:  # the site works without this; say why and leave them pending
-            log.warning("could not index pending webinars at start-up: %s", exc)
 
 
 def create_app(

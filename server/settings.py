@@ -57,6 +57,9 @@ class SearchSettings:
     index_uid: str = "segments"
     """MEILI_INDEX: the segments index's uid (its webinar index is `<uid>_webinars`); a worker and
     the site that share one Meilisearch must agree on it."""
+    catch_up_seconds: float = 30.0
+    """INDEX_CATCH_UP_SECONDS: how often the site indexes webinars left `index_pending` while
+    Meilisearch was unreachable (server/search/catchup.py); 0 only at start-up."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,10 @@ class Settings:
         return cls(
             storage=StorageSettings(data_dir, media_dir, database_url),
             search=SearchSettings(
-                meili_url, env.get("MEILI_MASTER_KEY") or None, _index_uid(env.get("MEILI_INDEX"))
+                meili_url,
+                env.get("MEILI_MASTER_KEY") or None,
+                _index_uid(env.get("MEILI_INDEX")),
+                catch_up_seconds=_number(env, "INDEX_CATCH_UP_SECONDS", 30.0, 0.0, 86_400.0),
             ),
             whisper=whisper,
             max_duration_hours=hours,

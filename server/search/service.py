@@ -106,6 +106,10 @@ def normalise_query(q: str) -> str:
     return q
 
 
+HEALTH_TIMEOUT_S: Final = 1.0
+"""How long `/health` waits for Meilisearch: a server that is stopped refuses at once, one that
+hangs must not hold the health check (a load balancer's probe) for the client's full timeout."""
+
 MAX_OFFSET = MAX_TOTAL_HITS
 """Meilisearch returns nothing past the index's `maxTotalHits`, so a deeper offset is refused."""
 
@@ -485,6 +489,21 @@ class SearchService:
         if self._index is None:
             raise SearchUnavailable(self.unavailable)
         return self._index
+
+    async def check(self, timeout: float = HEALTH_TIMEOUT_S) -> str | None:
+        """Why search cannot answer right now, or None when Meilisearch answers its own health
+        check. For `/health`: `available` only says a client was opened at start-up, and the
+        server behind it may have stopped (or come back) since."""
+        if self._index is None:
+            return self.unavailable
+        http = self._index.client.http_client
+        try:
+            response = await http.get("health", timeout=timeout)
+        except httpx2.HTTPError as exc:
+            return f"Meilisearch at {http.base_url} does not answer ({type(exc).__name__})"
+        if response.status_code != 200:
+            return f"Meilisearch at {http.base_url} answers its health check with {response.status_code}"
+        return None
 
     async def _post(self, path: str, body: dict[str, Any]) -> bytes:
         """POST returning raw bytes, so msgspec decodes straight into typed structs."""

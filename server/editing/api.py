@@ -508,8 +508,12 @@ async def _follow_segments(
     listed, docs = found
     if not listed:
         return  # unpublished: nothing of it is in the index
+    if not docs:  # only removals: the whole webinar, which tells a rebuild under way (below)
+        await _follow(db, search, [webinar_id])
+        return
     try:
         index = search.index
+        await index.note_writes({doc.webinar for doc in docs})  # a rebuild sends it again after its swap
         tasks = []
         if removed:
             path = f"indexes/{index.uid}/documents/delete-batch"

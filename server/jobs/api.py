@@ -426,14 +426,16 @@ class WebinarWriteController(WebinarController):
         slug: FromPath[str],
         media: Annotated[bool, QueryParameter(description="also delete the recording's file")] = False,
     ) -> Deleted:
-        await db.run(_staff_webinar, slug)  # 404 before touching the index
+        await db.run(_staff_webinar, slug)  # 404 before touching anything
+        # The catalogue first, then the index, as every write does: a `reindex` running meanwhile
+        # then either reads the catalogue without it or hears of the removal (MeiliIndex.note_writes).
+        media_path, unshared = await db.run(_delete, slug)
         cleared = True
         try:
             await search.index.replace_webinar(slug, [])
         except ArchiveError as exc:  # search unavailable: the catalogue goes on; reindex clears it
             log.warning("deleting %s: its search entries stay until `reindex` (%s)", slug, exc)
             cleared = False
-        media_path, unshared = await db.run(_delete, slug)
         media_deleted = False
         if media and unshared:
             media_deleted = await anyio.to_thread.run_sync(_delete_media, state.settings, media_path)

@@ -43,11 +43,23 @@ internal batch (auto-batching), which is much faster than one task at a time, wh
 keeps a 1M-segment rebuild from queueing gigabytes of payload at once."""
 TASK_TIMEOUT_S: Final = 600.0
 
-SEARCHABLE_ATTRIBUTES: Final = ("text",)
-"""A moment matches on what was said. The webinar-wide fields every segment repeats (title,
+SEARCHABLE_ATTRIBUTES: Final = ("text", "text_de")
+"""A moment matches on what was said (`text_de`: the same words again in a German webinar, read
+as German, see LOCALIZED_ATTRIBUTES). The webinar-wide fields every segment repeats (title,
 topics, affiliations) used to be searchable here too, and a topic query then returned every
 segment of every webinar on that topic, with facet counts to match; they live in the webinar
 documents now (WEBINAR_SEARCHABLE)."""
+
+LOCALIZED_ATTRIBUTES: Final = ({"attributePatterns": ["text_de"], "locales": ["deu"]},)
+"""German text is also indexed as German, where Meilisearch splits compounds into their words
+("Landstromanlagen": land, strom, anlagen), so "Strom" or "Richtlinie" finds what was said as
+"Landstromanlagen" or "Förderrichtlinie". German is the only language of the archive whose words
+Meilisearch's tokenizer treats differently; the others read the same either way (measured:
+French found the same declared as French or not). A copy and not `text` itself: `text`
+declared in several languages is read per document by language detection, and English lines
+taken for German were split ("databases": date, base), losing 878 of 9,912 hits of the English
+word queries measured (docs/search.md, "Languages"). Queries are read as English unless a
+language is chosen (`service.query_locale`)."""
 
 WEBINAR_SEARCHABLE: Final = (
     "title",
@@ -66,6 +78,12 @@ WEBINAR_SEARCHABLE: Final = (
 WEBINAR_SUFFIX: Final = "_webinars"
 """The webinar index of search index `<uid>` is `<uid>_webinars`, so a test's fresh uid, or a
 rebuild's side index, carries its own pair."""
+
+JOURNAL_SUFFIX: Final = "_rebuild_writes"
+"""While index `<uid>` is rebuilt, `<uid>_rebuild_writes` lists the webinars written to the live
+index meanwhile (see `MeiliIndex.journal_writes`)."""
+JOURNAL_MARKER: Final = "_rebuilding"
+"""The journal's document that says a rebuild is under way (a slug never starts with `_`)."""
 
 STOP_WORDS: Final = (
     # English
@@ -155,6 +173,7 @@ def index_settings() -> dict[str, Any]:
         "typoTolerance": TYPO_TOLERANCE,
         "stopWords": list(STOP_WORDS),
         "synonyms": synonyms(),
+        "localizedAttributes": [dict(rule) for rule in LOCALIZED_ATTRIBUTES],
         "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "count"}},
         "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
         "facetSearch": False,
@@ -278,6 +297,10 @@ class MeiliIndex:
     swap-rebuilds of both at once.
 
     `uid` exists so tests can use a fresh index each and benchmarks can leave `segments` alone.
+
+    Every write of a webinar's documents to the live index goes through `replace_webinar`, or
+    calls `note_writes` first (a staff correction's few segments): a rebuild running at the same
+    time, in this process or any other, then knows to send that webinar again after its swap.
     """
 
     def __init__(self, client: AsyncClient, uid: str = INDEX_UID) -> None:
@@ -468,6 +491,7 @@ class MeiliIndex:
         document is removed too (an unpublished webinar).
         """
         await self.ensure()
+        await self.note_writes([slug])
         docs = list(documents)
         old = {"filter": f"webinar = {quote_filter_value(slug)}"}
         deletion = await self.enqueue("POST", f"indexes/{self.uid}/documents/delete", old)
@@ -478,6 +502,76 @@ class MeiliIndex:
         else:
             await self.wait(await self.enqueue("DELETE", f"indexes/{self.webinars_uid}/documents/{slug}"))
         return await self.add([docs], first_tasks=[deletion])
+
+    # ---- writes during a rebuild ------------------------------------------------------------
+
+    @property
+    def journal_uid(self) -> str:
+        return self.uid + JOURNAL_SUFFIX
+
+    async def note_writes(self, slugs: Iterable[str]) -> None:
+        """Before writing these webinars' documents to the live index: if a rebuild is under way,
+        add them to its journal, so it sends them again once its index is live.
+
+        Why this is enough, whichever process writes: a writer commits to the catalogue, then
+        looks for the journal's marker, then writes. A writer that finds no marker committed
+        before the rebuild set it, so before the rebuild began reading the catalogue: the new
+        index has its change. A writer that finds it adds its webinars to the journal before its
+        own write; Meilisearch runs tasks in the order they were queued, so a write that the swap
+        would lose was queued, with its journal entry before it, ahead of the swap, and the
+        rebuild reads the journal after the swap. Costs one small request per write.
+        """
+        wanted = sorted(set(slugs))
+        if not wanted:
+            return
+        try:
+            await self.request("GET", f"indexes/{self.journal_uid}/documents/{JOURNAL_MARKER}")
+        except SearchIndexError as exc:
+            if exc.code in ("index_not_found", "document_not_found"):
+                return  # no rebuild under way
+            raise
+        path = f"indexes/{self.journal_uid}/documents?primaryKey={PRIMARY_KEY}"
+        await self.wait(await self.enqueue("POST", path, [{PRIMARY_KEY: slug} for slug in wanted]))
+
+    @asynccontextmanager
+    async def journal_writes(self) -> AsyncIterator[None]:
+        """While the block runs, writers record the webinars they write (`note_writes`);
+        `journaled` reads them. The journal is a small Meilisearch index beside this one, so
+        writers in every process and on every machine see it; it is emptied first (one left by a
+        rebuild that died is stale) and deleted afterwards. A writer that adds an entry just
+        after the deletion makes Meilisearch create the index again, without the marker: ignored,
+        and cleared by the next rebuild.
+        """
+        await self._drop_journal()
+        path = f"indexes/{self.journal_uid}/documents?primaryKey={PRIMARY_KEY}"
+        await self.wait(await self.enqueue("POST", path, [{PRIMARY_KEY: JOURNAL_MARKER}]))
+        try:
+            yield
+        finally:
+            await self._drop_journal()
+
+    async def journaled(self) -> list[str]:
+        """The slugs written to the live index since `journal_writes` began."""
+        slugs: list[str] = []
+        offset, limit = 0, 1000
+        while True:
+            page = await self.request(
+                "POST",
+                f"indexes/{self.journal_uid}/documents/fetch",
+                {"fields": [PRIMARY_KEY], "offset": offset, "limit": limit},
+            )
+            results = page.get("results", [])
+            slugs.extend(str(doc[PRIMARY_KEY]) for doc in results if doc[PRIMARY_KEY] != JOURNAL_MARKER)
+            offset += limit
+            if len(results) < limit:
+                return sorted(slugs)
+
+    async def _drop_journal(self) -> None:
+        try:
+            await self.wait(await self.enqueue("DELETE", f"indexes/{self.journal_uid}"))
+        except SearchIndexError as exc:
+            if exc.code != "index_not_found":
+                raise
 
     async def rebuild(
         self,
@@ -490,8 +584,9 @@ class MeiliIndex:
         Documents go into `<uid>_tmp` and its webinar index (settings applied first), which are
         then swapped with the live ones in one atomic Meilisearch task; the old contents, now
         under the `_tmp` names, are deleted. A failure leaves the live index untouched. Writes to
-        the live index during a rebuild (a webinar ingested meanwhile) are lost with the old
-        contents: rerun `reindex` after.
+        the live index meanwhile (a webinar ingested, an edit) go with the old contents: a
+        rebuild from the catalogue runs inside `journal_writes` and sends those webinars again
+        after the swap (`server/search/indexer.py`).
         """
         side = f"{self.uid}_tmp"
         await self.drop(side)

@@ -16,17 +16,16 @@ message is the one to show.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, update
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from server.catalog.db import Database, session_scope
-from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY, Webinar, require_id, utcnow
+from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY, Webinar, require_id
 from server.catalog.status import set_status, webinars_with_status
 from server.search.documents import SegmentDocument, WebinarDocument
 from server.search.feed import iter_segment_documents, webinar_documents
@@ -34,7 +33,14 @@ from server.search.index import BATCH_SIZE, INDEX_UID, IndexReport, MeiliIndex, 
 from server.search.process import MeiliConnection, meilisearch
 from server.settings import Settings
 
-__all__ = ["index_and_mark_ready", "index_catalogue", "index_webinar", "pending_ids", "rebuild_index"]
+__all__ = [
+    "index_and_mark_ready",
+    "index_catalogue",
+    "index_webinar",
+    "index_written",
+    "pending_ids",
+    "rebuild_index",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,29 +57,15 @@ def _mark_ready(session: Session, webinar_ids: Sequence[int]) -> None:
         set_status(session, webinar_ids, STATUS_READY)
 
 
-def _mark_ready_unless_changed(session: Session, webinar_id: int, seen: dt.datetime) -> bool:
-    """Mark one webinar `ready` if it is still the version whose documents were sent (its
-    `updated_at` is `seen`); a webinar changed meanwhile (an edit whose own indexing failed, a
-    re-ingest) keeps its status, so the next catch-up sends its new documents."""
-    with session.begin():
-        result = session.execute(
-            update(Webinar)
-            .where(col(Webinar.id) == webinar_id, col(Webinar.updated_at) == seen)
-            .values(status=STATUS_READY, updated_at=utcnow())
-        )
-    return bool(getattr(result, "rowcount", 0))
-
-
 def _documents(
     session: Session, webinar_id: int
-) -> tuple[str, dt.datetime, list[SegmentDocument], WebinarDocument | None] | None:
-    """The webinar's slug, version (`updated_at`) and search documents (none when unpublished);
-    None when it is gone."""
+) -> tuple[str, list[SegmentDocument], WebinarDocument | None] | None:
+    """The webinar's slug and search documents (none when unpublished); None when it is gone."""
     webinar = session.get(Webinar, webinar_id)
     if webinar is None:
         return None
     segments = [d for batch in iter_segment_documents(session, webinar_id) for d in batch]
-    return webinar.slug, webinar.updated_at, segments, next(webinar_documents(session, webinar_id), None)
+    return webinar.slug, segments, next(webinar_documents(session, webinar_id), None)
 
 
 async def index_and_mark_ready(
@@ -90,7 +82,9 @@ async def index_and_mark_ready(
     ready in a unit of work of its own, so a failure part-way leaves the rest `index_pending` for
     the next try. Without, the whole index is rebuilt from the catalogue (read `batch_size`
     segments at a time) beside the live one and swapped in; the webinars pending when the rebuild
-    began are then marked ready, while one stored meanwhile stays pending.
+    began are then marked ready. Webinars written to the live index while it was rebuilt (stored,
+    edited, unpublished or deleted, by any process) are sent again from the catalogue once the new
+    index is live (`index_written`).
 
     Each unit of database work runs through `database`, except the rebuild's read, which streams
     on the calling thread while batches go out: that is for commands, and the app only ever
@@ -106,11 +100,15 @@ async def index_and_mark_ready(
                 slugs.update(doc.webinar for doc in batch)
                 yield batch
 
-        with session_scope(database.engine) as session:
-            whole = list(webinar_documents(session))
-            documents = await index.rebuild(
-                counted(iter_segment_documents(session, batch_size=batch_size)), whole
-            )
+        # The journal starts before the catalogue is read: see MeiliIndex.note_writes for why no
+        # write can then fall between the rebuild's read and its swap unseen.
+        async with index.journal_writes():
+            with session_scope(database.engine) as session:
+                whole = list(webinar_documents(session))
+                documents = await index.rebuild(
+                    counted(iter_segment_documents(session, batch_size=batch_size)), whole
+                )
+            await index_written(index, database, await index.journaled())
         await database.run(_mark_ready, pending)
         return IndexReport(documents, time.perf_counter() - started, webinars=len(slugs), ready=len(pending))
     documents = webinars = ready = 0
@@ -118,13 +116,13 @@ async def index_and_mark_ready(
         found = await database.run(_documents, webinar_id)
         if found is None:
             continue  # deleted meanwhile: nothing to index or to mark
-        slug, version, docs, webinar = found
+        slug, docs, webinar = found
         count = await index.replace_webinar(slug, docs, webinar)
-        marked = await database.run(_mark_ready_unless_changed, webinar_id, version)
-        log.info("indexed %s (%d segments)%s", slug, count, "" if marked else "; changed meanwhile")
+        await database.run(_mark_ready, [webinar_id])
+        log.info("indexed %s (%d segments)", slug, count)
         documents += count
         webinars += 1 if docs else 0
-        ready += 1 if marked else 0
+        ready += 1
     return IndexReport(documents, time.perf_counter() - started, webinars=webinars, ready=ready)
 
 
@@ -208,3 +206,28 @@ def _timed(
         with meilisearch(settings) as conn:
             count = asyncio.run(run(conn))
     return IndexReport(count, time.perf_counter() - started)
+
+
+def _ids_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, int]:
+    rows = session.exec(select(Webinar.slug, Webinar.id).where(col(Webinar.slug).in_(slugs)))
+    return {slug: webinar_id for slug, webinar_id in rows if webinar_id is not None}
+
+
+async def index_written(index: MeiliIndex, database: Database, slugs: Sequence[str]) -> IndexReport:
+    """After a rebuild's swap, send again the webinars written to the old live index meanwhile.
+
+    The simplest design that loses nothing: writers keep writing to the live index as always and
+    only note which webinars they wrote (`MeiliIndex.note_writes`); the rebuild reads the
+    catalogue as it stands *now* for each of them, so whatever order the writes and the rebuild's
+    read came in, the newest version wins. Writing to both indexes instead would race with the
+    rebuild's own, older copy of the same webinar arriving later in the side index. A webinar
+    no longer in the catalogue (deleted, or its slug changed) has its documents removed.
+    """
+    if not slugs:
+        return IndexReport(0, 0.0)
+    found = await database.run(_ids_by_slug, slugs)
+    for slug in sorted(set(slugs) - found.keys()):
+        await index.replace_webinar(slug, [])
+    report = await index_and_mark_ready(index, database, sorted(found.values()))
+    log.info("sent again %d webinars written during the rebuild", len(slugs))
+    return report

@@ -64,7 +64,8 @@ def test_two_processes_migrating_a_fresh_catalogue_at_once_both_succeed(
     try:
         with engine.connect() as connection:
             head = MigrationContext.configure(connection).get_current_revision()
-            assert head is not None and f"to {head} (newest)" in "".join(reports)
+            assert head is not None
+            assert f"to {head} (newest)" in "".join(reports)
             assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
             assert {"webinar", "segment", "processing_job"} <= set(inspect(connection).get_table_names())
     finally:

@@ -16,16 +16,17 @@ message is the one to show.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from server.catalog.db import Database, session_scope
-from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY, Webinar, require_id
+from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY, Webinar, require_id, utcnow
 from server.catalog.status import set_status, webinars_with_status
 from server.search.documents import SegmentDocument, WebinarDocument
 from server.search.feed import iter_segment_documents, webinar_documents
@@ -57,15 +58,29 @@ def _mark_ready(session: Session, webinar_ids: Sequence[int]) -> None:
         set_status(session, webinar_ids, STATUS_READY)
 
 
+def _mark_ready_unless_changed(session: Session, webinar_id: int, seen: dt.datetime) -> bool:
+    """Mark one webinar `ready` if it is still the version whose documents were sent (its
+    `updated_at` is `seen`); a webinar changed meanwhile (an edit whose own indexing failed, a
+    re-ingest) keeps its status, so the next catch-up sends its new documents."""
+    with session.begin():
+        result = session.execute(
+            update(Webinar)
+            .where(col(Webinar.id) == webinar_id, col(Webinar.updated_at) == seen)
+            .values(status=STATUS_READY, updated_at=utcnow())
+        )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def _documents(
     session: Session, webinar_id: int
-) -> tuple[str, list[SegmentDocument], WebinarDocument | None] | None:
-    """The webinar's slug and search documents (none when unpublished); None when it is gone."""
+) -> tuple[str, dt.datetime, list[SegmentDocument], WebinarDocument | None] | None:
+    """The webinar's slug, version (`updated_at`) and search documents (none when unpublished);
+    None when it is gone."""
     webinar = session.get(Webinar, webinar_id)
     if webinar is None:
         return None
     segments = [d for batch in iter_segment_documents(session, webinar_id) for d in batch]
-    return webinar.slug, segments, next(webinar_documents(session, webinar_id), None)
+    return webinar.slug, webinar.updated_at, segments, next(webinar_documents(session, webinar_id), None)
 
 
 async def index_and_mark_ready(
@@ -116,13 +131,13 @@ async def index_and_mark_ready(
         found = await database.run(_documents, webinar_id)
         if found is None:
             continue  # deleted meanwhile: nothing to index or to mark
-        slug, docs, webinar = found
+        slug, version, docs, webinar = found
         count = await index.replace_webinar(slug, docs, webinar)
-        await database.run(_mark_ready, [webinar_id])
-        log.info("indexed %s (%d segments)", slug, count)
+        marked = await database.run(_mark_ready_unless_changed, webinar_id, version)
+        log.info("indexed %s (%d segments)%s", slug, count, "" if marked else "; changed meanwhile")
         documents += count
         webinars += 1 if docs else 0
-        ready += 1
+        ready += 1 if marked else 0
     return IndexReport(documents, time.perf_counter() - started, webinars=webinars, ready=ready)
 
 

@@ -9,7 +9,8 @@ The feed is built with ElementTree, so every title and description is escaped by
 writer rather than by string formatting. Each entry carries its recording as an Atom enclosure
 (`<link rel="enclosure" href length type>`, RFC 4287 4.2.7.2), so a podcast app that follows the
 feed downloads and plays the webinars. The sitemap (sitemaps.org 0.9, announced in robots.txt)
-lists the published webinars' replay pages for search engines; drafts never appear in it.
+lists the published webinars' replay pages, and the speaker and project pages that list them,
+for search engines; drafts never appear in it, nor anyone seen only in drafts.
 """
 
 from __future__ import annotations
@@ -138,8 +139,10 @@ class FeedController(Controller):
     async def sitemap(
         self, request: Request[Any, Any, State], db: NamedDependency[Database]
     ) -> Response[bytes]:
-        """The home page, the list of webinars and every published replay page."""
+        """The home page, the list of webinars, every published replay page, and the speaker
+        and project pages that list them."""
         webinars = await db.run(queries.sitemap_webinars)
+        people, projects = await db.run(queries.sitemap_people_and_projects)
         ET.register_namespace("", SITEMAP_NS)
         urlset = ET.Element(f"{{{SITEMAP_NS}}}urlset")
         pages: list[tuple[str, dt.datetime | None]] = [
@@ -147,6 +150,8 @@ class FeedController(Controller):
             (request.app.route_reverse("browse"), None),
         ]
         pages += [(request.app.route_reverse("replay", slug=slug), updated) for slug, updated in webinars]
+        pages += [(request.app.route_reverse("speaker", slug=slug), None) for slug in people]
+        pages += [(request.app.route_reverse("project", slug=slug), None) for slug in projects]
         for path, updated in pages:
             url = ET.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
             ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = absolute(request, path)

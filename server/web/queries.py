@@ -15,11 +15,13 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Final
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from ingest.textutil import normalise_name
 from server.catalog import people as people_records
 from server.catalog.models import Chapter, Person, Project, Resource, Segment, Webinar, WebinarPerson
 from server.catalog.slugs import slugify
@@ -448,6 +450,42 @@ def sitemap_webinars(session: Session, limit: int = 50_000) -> list[tuple[str, d
     return [(slug, updated) for slug, updated in rows]
 
 
+def sitemap_people_and_projects(session: Session) -> tuple[list[str], list[str]]:
+    """The slugs of the speaker pages (people in listed webinars) and of the project pages that
+    list a webinar (a person of the project took part, a resource of it, an agenda line naming
+    it), for the sitemap."""
+    people = [s.slug for s in speakers(session, limit=50_000)]
+    linked = {
+        project_id
+        for (project_id,) in session.execute(
+            sa_select(col(Person.project_id))
+            .join(WebinarPerson, col(WebinarPerson.person_id) == col(Person.id))
+            .join(Webinar, col(Webinar.id) == col(WebinarPerson.webinar_id))
+            .where(listed(), col(Person.project_id).is_not(None))
+            .union(
+                sa_select(col(Resource.project_id))
+                .join(Webinar, col(Webinar.id) == col(Resource.webinar_id))
+                .where(listed(), col(Resource.project_id).is_not(None))
+            )
+        )
+    }
+    slugs = {
+        slug
+        for project_id, slug in session.execute(sa_select(col(Project.id), col(Project.slug)))
+        if project_id in linked
+    }
+    projects = known_projects(session)
+    for (title,) in session.execute(
+        sa_select(col(Chapter.title))
+        .join(Webinar, col(Webinar.id) == col(Chapter.webinar_id))
+        .where(listed())
+    ):
+        named = project_in_title(title, projects)
+        if named is not None:
+            slugs.add(named[1])
+    return people, sorted(slugs)
+
+
 # --- browsing the catalogue ------------------------------------------------------------------
 
 
@@ -529,14 +567,54 @@ def project_by_slug(session: Session, slug: str) -> Project | None:
     return session.exec(select(Project).where(Project.slug == slug)).first()
 
 
+MIN_PROJECT_NAME: Final = 3
+"""Shorter project names (after folding) are not looked for in agenda titles: too many false hits."""
+
+
+def _word_text(text: str) -> str:
+    """The text's words, folded (case and accents) and space-separated, with a space either side."""
+    return " " + " ".join(re.findall(r"\w+", normalise_name(text))) + " "
+
+
+def known_projects(session: Session) -> list[tuple[str, str]]:
+    """Every project record, (name, slug): those the manifests' speakers brought, and staff's."""
+    return [(name, slug) for name, slug in session.execute(sa_select(col(Project.name), col(Project.slug)))]
+
+
+def project_in_title(title: str, projects: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
+    """The project, (name, slug), that an agenda title names as whole words ("PORTIS: results",
+    "Results of the ReCircle project"), case and accents ignored; of several, the longest name
+    ("ReCircle Plus" before "ReCircle"). A chapter's title is the agenda line it came from."""
+    words = _word_text(title)
+    best: tuple[str, str] | None = None
+    longest = 0
+    for name, slug in projects:
+        folded = _word_text(name)
+        if len(folded.strip()) >= MIN_PROJECT_NAME and folded in words and len(folded) > longest:
+            best, longest = (name, slug), len(folded)
+    return best
+
+
+def chapter_projects(session: Session, titles: Iterable[str]) -> dict[int, tuple[str, str]]:
+    """The projects named in these chapter titles, by the title's index (none: not in the dict)."""
+    titles = list(titles)
+    if not titles:
+        return {}
+    projects = known_projects(session)
+    found = {i: project_in_title(title, projects) for i, title in enumerate(titles)}
+    return {i: project for i, project in found.items() if project is not None}
+
+
 @dataclass(frozen=True)
 class ProjectWebinar:
-    """A listed webinar where a project is presented: by whom, and its resources there."""
+    """A listed webinar where a project is presented: by whom, its resources there, and the
+    agenda lines (chapters) that name it."""
 
     webinar: Webinar
     people: list[tuple[str, str]]
     """(name, slug) of the project's people who took part."""
     resources: list[Resource]
+    chapters: list[Chapter] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -549,7 +627,7 @@ class ProjectPage:
 
 def project_page(session: Session, project: Project) -> ProjectPage:
     """The project's people, and the listed webinars where it is presented (one of its people
-    takes part, or a resource of it is shared), newest first."""
+    takes part, a resource of it is shared, or an agenda line names it), newest first."""
     people = [
         (name, slug)
         for name, slug in session.execute(
@@ -571,7 +649,18 @@ def project_page(session: Session, project: Project) -> ProjectPage:
         sa_select(Resource).where(col(Resource.project_id) == project.id).order_by(col(Resource.position))
     ).scalars():
         resources.setdefault(resource.webinar_id, []).append(resource)
-    ids = set(by_webinar) | set(resources)
+    chapters: dict[int, list[Chapter]] = {}
+    projects = known_projects(session)
+    for chapter in session.execute(
+        sa_select(Chapter)
+        .join(Webinar, col(Webinar.id) == col(Chapter.webinar_id))
+        .where(listed())
+        .order_by(col(Chapter.webinar_id), col(Chapter.position))
+    ).scalars():
+        named = project_in_title(chapter.title, projects)
+        if named is not None and named[1] == project.slug:
+            chapters.setdefault(chapter.webinar_id, []).append(chapter)
+    ids = set(by_webinar) | set(resources) | set(chapters)
     if not ids:
         return ProjectPage(project, people, [])
     webinars = session.execute(
@@ -582,5 +671,10 @@ def project_page(session: Session, project: Project) -> ProjectPage:
     return ProjectPage(
         project,
         people,
-        [ProjectWebinar(w, by_webinar.get(w.id or 0, []), resources.get(w.id or 0, [])) for w in webinars],
+        [
+            ProjectWebinar(
+                w, by_webinar.get(w.id or 0, []), resources.get(w.id or 0, []), chapters.get(w.id or 0, [])
+            )
+            for w in webinars
+        ],
     )

@@ -342,6 +342,9 @@ def replay_context(session: Session, request: Request[Any, Any, Any], slug: str)
     return {
         "webinar": webinar,
         "detail": detail,
+        # Agenda lines that name a known project link to its page (read on each view: a project
+        # added later links at once).
+        "chapter_projects": queries.chapter_projects(session, [c.title for c in detail.chapters]),
         "media_url": media_url,
         "media_src": media_src(media_url, t, end),
         "video": is_video(webinar.media_path),

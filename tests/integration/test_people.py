@@ -454,3 +454,41 @@ def test_staff_pages_edit_and_merge_people_without_javascript(site: Site) -> Non
     public = site.page("/projects/greenports").text
     assert "<script>alert(" not in public
     assert "&lt;script&gt;" in public
+
+
+def test_a_project_named_only_in_an_agenda_line_is_linked_and_pages_are_in_the_sitemap(site: Site) -> None:
+    from xml.etree import ElementTree as ET
+
+    from server.catalog.models import Chapter
+
+    with site.session() as session, session.begin():
+        ports = session.exec(select(WebinarRow).where(WebinarRow.slug == site.ports)).one()
+        for position, title in enumerate(["Results of the GREENPORTS tender", "Ports of the north"]):
+            session.add(
+                Chapter(webinar_id=ports.id or 0, position=position, start=position * 9.0,
+                        end=position * 9.0 + 9.0, title=title, kind="presentation")
+            )  # fmt: skip
+    made = site.api("POST", "/api/projects", {"name": "ReCircle"})  # in no webinar yet
+    assert made.status_code == 201
+
+    replay = site.page(f"/webinars/{site.ports}").text
+    chapters = replay.split('id="chapters"')[1].split("</ol>")[0]
+    assert chapters.count('href="/projects/greenports"') == 1  # the first line only, not "Ports"
+    presented = site.page("/projects/greenports").text.split('id="project-moments"')[0]
+    assert "Ports and procurement" in presented  # presented there, by nobody of the project
+    assert f'agenda: <a class="timestamp" href="/webinars/{site.ports}?t=0"' in presented
+    assert "Results of the GREENPORTS tender" in presented
+
+    sitemap = site.client.get("/sitemap.xml")
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    urls = {loc.text for loc in ET.fromstring(sitemap.content).findall("s:url/s:loc", ns)}
+    base = "http://testserver.local"
+    assert {f"{base}/speakers/ana-ribeiro", f"{base}/projects/greenports"} <= urls
+    assert f"{base}/projects/recircle" not in urls  # its page lists no webinar
+    with site.session() as session, session.begin():  # a withdrawn webinar takes its people away
+        session.execute(update(WebinarRow).where(col(WebinarRow.slug) == site.shore).values(published=False))
+    urls = {
+        loc.text for loc in ET.fromstring(site.client.get("/sitemap.xml").content).findall("s:url/s:loc", ns)
+    }
+    assert f"{base}/speakers/ana-ribeiro" not in urls
+    assert f"{base}/projects/greenports" in urls  # still named in the agenda of a published one

@@ -15,3 +15,12 @@ if ! command -v chromium >/dev/null 2>&1; then
     $SUDO apt-get update
     $SUDO apt-get install -y chromium
 fi
+
+# The queue fault tests (tests/integration/test_faults_jobs.py) crash and restart a Redis of their
+# own (tests/redis_server.py), never the shared one: Debian's redis-server provides the program.
+if ! command -v redis-server >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update
+    $SUDO apt-get install -y redis-server
+fi

@@ -24,7 +24,7 @@ from server.search.process import MeiliConnection
 from tests.binaries import MEILISEARCH
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -39,7 +39,7 @@ class MeiliServer:
         if not MEILISEARCH.exists():
             raise RuntimeError(f"{MEILISEARCH} is missing: run `make setup` (scripts/install_meilisearch.sh)")
         self.data_dir = data_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.connection = MeiliConnection(f"http://127.0.0.1:{self.port}", secrets.token_urlsafe(24))
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None

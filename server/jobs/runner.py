@@ -23,9 +23,12 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Final
 
 import msgspec
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 
 from ingest.errors import ArchiveError, InputError, UnavailableError
 from ingest.metadata import parse_manifest
@@ -58,6 +61,10 @@ STAGE_SPANS: dict[str, tuple[float, float]] = {
 """Each stage's share of the overall progress 0..1, from where the time goes with tiny.en on two
 CPU cores (transcription most of it, diarization most of the rest); stored progress only moves
 forward inside a stage, so the estimate of the time left is rough but steady."""
+
+
+STORED: Final = "stored"
+"""Set in a job's `options` in the transaction that stores its transcript."""
 
 
 class JobCancelled(Exception):
@@ -180,6 +187,13 @@ def run_job(context: WorkerContext, job_id: int) -> str:
             with session_scope(engine) as session:
                 service.fail(session, job_id, owner, reason)
         except Exception as exc:
+            if _connection_lost(exc):
+                # The database went away under the job (a restart, a failover): not the job's
+                # fault. It stays `running` with a lease nobody renews, so a reaper queues it
+                # again once the lease runs out; nothing was stored unless the store committed,
+                # and then the next attempt only indexes.
+                log.warning("job %d: the database connection was lost (%s); it will run again", job_id, exc)
+                return "interrupted"
             outcome = "failed"
             log.exception("job %d failed", job_id)
             with session_scope(engine) as session:
@@ -192,6 +206,12 @@ def run_job(context: WorkerContext, job_id: int) -> str:
         _mark_draft_failed(engine, job.webinar_id)
     log.info("job %d: %s in %.1f s", job_id, outcome, time.perf_counter() - started)
     return outcome
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether `exc` is the database connection dropping (SQLAlchemy invalidated it), rather
+    than a failure of the job's own."""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _mark_draft_failed(engine: Engine, webinar_id: int) -> None:
@@ -225,6 +245,12 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
         sha256 = webinar.media_sha256
         # The archive's glossary (names staff corrected or confirmed), next to the manifest's.
         learned = glossary.ingest_vocabulary(session)
+    if job.options.get(STORED):
+        # An earlier attempt stored the transcript and stopped before the index had it (its
+        # worker was killed while indexing): only the indexing is left, not hours of transcription.
+        heartbeat.set_stage("indexing")
+        _index(context, job.webinar_id)
+        return
     manifest = parse_manifest(job.manifest)
     if job.agenda:  # the upload's agenda field: kept with the webinar as the manifest's would be
         manifest = msgspec.structs.replace(manifest, agenda=job.agenda)
@@ -284,8 +310,18 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
                 }
                 session.add(row)
         generate_draft_or_log(session, stored)  # for staff to review; never public
+        _mark_stored(session, job_id)
         session.commit()
     _index(context, webinar_id)  # stored: from here on the job finishes, even if cancelled now
+
+
+def _mark_stored(session: Session, job_id: int) -> None:
+    """In the store's transaction: the job's transcript is in the catalogue, so a later attempt
+    (after a worker killed while indexing) only indexes."""
+    row = session.get(ProcessingJob, job_id)
+    if row is not None:
+        row.options = {**row.options, STORED: True}
+        session.add(row)
 
 
 def _index(context: WorkerContext, webinar_id: int) -> None:

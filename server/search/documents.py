@@ -49,6 +49,9 @@ class SegmentDocument(msgspec.Struct, kw_only=True):
     start: float
     end: float
     text: str
+    text_de: str | None = None
+    """`text` again in a German webinar (null otherwise), indexed as German: compounds split into
+    their words (index.LOCALIZED_ATTRIBUTES). Searched, never retrieved."""
     times: str = ""
     """Where each word of `text` starts, in characters and seconds: `encode_word_times`. Shown
     nowhere and never searched: it turns a match position into the second the word is said."""

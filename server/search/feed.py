@@ -86,6 +86,7 @@ def iter_segment_documents(
                         start=s.start,
                         end=s.end,
                         text=s.text,
+                        text_de=s.text if webinar.language == "de" else None,
                         times=encode_word_times(s.text, s.words or ()),
                     )
                 )

@@ -48,6 +48,10 @@ LOCALES: Final = {
 }  # fmt: skip
 """ISO 639-1 -> the ISO 639-3 code Meilisearch takes as `locales`: with a language filter, the
 query is segmented and normalised for that language rather than guessed from its few words."""
+DEFAULT_LOCALE: Final = "eng"
+"""How a query is read when no language is chosen. Never left to Meilisearch's guess: with a
+field declared German in the index (`text_de`) it guessed German for English words and split
+them ("webinar" found 4 of its 55 moments; docs/search.md, "Languages")."""
 PER_WEBINAR: Final = 3
 """Moments shown per webinar in grouped results."""
 LEAD_IN: Final = 1.0
@@ -437,9 +441,15 @@ def request_body(
     if not query.q.strip():
         # No words to rank by: browsing a filter shows the newest webinars, in talk order.
         body["sort"] = ["date_ts:desc", "start:asc"]
-    elif query.language in LOCALES:
-        body["locales"] = [LOCALES[query.language]]
+    else:
+        body["locales"] = [query_locale(query)]
     return body
+
+
+def query_locale(query: SearchQuery) -> str:
+    """The language a query's words are read in (Meilisearch's `locales`): the one chosen, else
+    English (DEFAULT_LOCALE)."""
+    return LOCALES.get(query.language or "", DEFAULT_LOCALE)
 
 
 def _webinar_body(query: SearchQuery, filters: list[str], limit: int) -> dict[str, Any]:
@@ -596,6 +606,8 @@ class SearchService:
             distinct.pop(key, None)
         facets = {"indexUid": uid, "q": distinct["q"], "filter": filters, "limit": 0}
         facets.update(matchingStrategy="all", facets=list(FACETS.values()))
+        if "locales" in distinct:  # the same words read the same way, or the counts differ
+            facets["locales"] = distinct["locales"]
         queries = [distinct, facets]
         # Kinds are a property of moments: a webinar's metadata cannot match `kind = question`.
         metadata = words and query.kind is None

@@ -202,6 +202,7 @@ class PageController(Controller):
             facets=search_facets(path, result, params, labels),
             pages=pages,
             webinar_titles={slug: label.title for slug, label in labels.items()},
+            webinar_languages={slug: label.language for slug, label in labels.items()},
         )
         return Template(template_name=template, context=context)
 

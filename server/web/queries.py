@@ -397,19 +397,20 @@ def _contiguous(rows: list[SegmentRow], gap: float = 5.0) -> list[Turn]:
 class WebinarLabel:
     title: str
     date: dt.date | None
+    language: str = "en"
 
 
 def webinar_labels(session: Session, slugs: Iterable[str]) -> dict[str, WebinarLabel]:
-    """Titles and dates for search facets, which only carry slugs."""
+    """Titles, dates and languages for search facets and results, which only carry slugs."""
     wanted = list(dict.fromkeys(slugs))
     if not wanted:
         return {}
     rows = session.execute(
-        sa_select(col(Webinar.slug), col(Webinar.title), col(Webinar.date)).where(
+        sa_select(col(Webinar.slug), col(Webinar.title), col(Webinar.date), col(Webinar.language)).where(
             col(Webinar.slug).in_(wanted)
         )
     ).all()
-    return {slug: WebinarLabel(title, date) for slug, title, date in rows}
+    return {slug: WebinarLabel(title, date, language) for slug, title, date, language in rows}
 
 
 def key_messages(session: Session, slugs: Iterable[str]) -> dict[str, list[str]]:

@@ -1,5 +1,5 @@
-"""Staff corrections survive a re-processing by a real worker (the real speech model), unless
-staff choose to discard them; the job says which segments it kept."""
+"""Staff corrections, and the voices staff named, survive a re-processing by a real worker (the
+real speech model), unless staff choose to discard them; the job says which segments it kept."""
 
 from __future__ import annotations
 
@@ -46,7 +46,14 @@ def test_a_reprocessing_keeps_corrections_unless_told_to_discard_them(served: Te
     assert wait_for(client, body["job"]["id"], finished)["state"] == "succeeded"
     slug = body["webinar"]["slug"]
     assert client.patch(f"/api/webinars/{slug}", json={"published": True}).status_code == 200
-    first = client.get(f"/api/webinars/{slug}/segments").json()[0]
+    segments = client.get(f"/api/webinars/{slug}/segments").json()
+    first = segments[0]
+    # Staff name a voice (not the corrected line's): the new run's voices that speak at the same
+    # times get the person again.
+    labels = (client.get(f"/api/webinars/{slug}/segments/{s['id']}").json() for s in segments[1:])
+    label = next(s["speaker_label"] for s in labels if s["speaker_label"])
+    named = client.put(f"/api/webinars/{slug}/voices/{label}", json={"name": "Karen Smith"})
+    assert named.status_code == 200, named.text
     corrected = f"Zorblax {first['text']}"
     assert (
         client.patch(f"/api/webinars/{slug}/segments/{first['id']}", json={"text": corrected}).status_code
@@ -58,8 +65,9 @@ def test_a_reprocessing_keeps_corrections_unless_told_to_discard_them(served: Te
     job = wait_for(client, again.json()["job"]["id"], finished)
     assert job["state"] == "succeeded", job
     assert [k["text"] for k in job["kept_corrections"]] == [corrected]
-    texts = [s["text"] for s in client.get(f"/api/webinars/{slug}/segments").json()]
-    assert texts.count(corrected) == 1
+    after = client.get(f"/api/webinars/{slug}/segments").json()
+    assert [s["text"] for s in after].count(corrected) == 1
+    assert any(s["speaker"] == "Karen Smith" and s["text"] != corrected for s in after)
     hits = client.get("/api/search", params={"q": "zorblax"}).json()["hits"]
     assert [h["text"] for h in hits] == [corrected]
     page = client.get(f"/staff/jobs/{job['id']}", headers={"accept": "text/html"}).text
@@ -69,6 +77,7 @@ def test_a_reprocessing_keeps_corrections_unless_told_to_discard_them(served: Te
     job = wait_for(client, discard.json()["job"]["id"], finished)
     assert job["state"] == "succeeded", job
     assert job["kept_corrections"] == []
-    texts = [s["text"] for s in client.get(f"/api/webinars/{slug}/segments").json()]
-    assert corrected not in texts
+    after = client.get(f"/api/webinars/{slug}/segments").json()
+    assert corrected not in [s["text"] for s in after]
+    assert "Karen Smith" not in [s["speaker"] for s in after]
     assert client.get("/api/search", params={"q": "zorblax"}).json()["hits"] == []

@@ -27,6 +27,7 @@ from server.accounts.plugin import AccountsPlugin
 from server.catalog.db import Database, create_db_engine, upgrade_database
 from server.editing.api import EditingPlugin
 from server.jobs.api import JobsPlugin
+from server.problems import document_problems
 from server.search.api import SearchPlugin, provide_search
 from server.search.catchup import CatchUpIndexing
 from server.search.service import SearchService
@@ -108,7 +109,7 @@ def create_app(
     # The website: pages, feeds, /static, /media with Range requests and the security headers
     # on every response (server/web/plugin.py).
     all_plugins.append(SitePlugin(settings))
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         dependencies={
             "db": Provide(provide_database, sync_to_thread=False),
@@ -139,3 +140,5 @@ def create_app(
         ),
         debug=debug,
     )
+    document_problems(app)  # the problem details each operation may answer with
+    return app

@@ -41,6 +41,7 @@ from server.catalog.models import (
 )
 from server.catalog.reads import speaker_for, speaker_names
 from server.jobs.api import STAFF_GUARDS, _reindex
+from server.params import RowId
 from server.search.documents import SegmentDocument
 from server.search.feed import iter_segment_documents
 from server.search.service import SearchService
@@ -538,7 +539,7 @@ class CorrectionsController(Controller):
 
     @get(_SEGMENT, summary="One segment with its word times (staff)")
     async def get_segment(
-        self, db: NamedDependency[Database], slug: FromPath[str], segment_id: FromPath[int]
+        self, db: NamedDependency[Database], slug: FromPath[str], segment_id: RowId
     ) -> SegmentAdmin:
         return await db.run(_get, slug, segment_id)
 
@@ -549,7 +550,7 @@ class CorrectionsController(Controller):
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
         slug: FromPath[str],
-        segment_id: FromPath[int],
+        segment_id: RowId,
         data: JSONBody[SegmentEdit],
     ) -> Edited:
         edited, webinar_id = await db.run(_edit, slug, segment_id, data, editor_name(request))
@@ -566,7 +567,7 @@ class CorrectionsController(Controller):
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
         slug: FromPath[str],
-        segment_id: FromPath[int],
+        segment_id: RowId,
         data: JSONBody[SplitRequest],
     ) -> SplitDone:
         done, webinar_id = await db.run(_split, slug, segment_id, data.word, editor_name(request))
@@ -580,7 +581,7 @@ class CorrectionsController(Controller):
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
         slug: FromPath[str],
-        segment_id: FromPath[int],
+        segment_id: RowId,
     ) -> MergeDone:
         done, webinar_id, removed = await db.run(_merge, slug, segment_id, editor_name(request))
         await _follow_segments(db, search, webinar_id, [done.segment.id], [removed])
@@ -609,7 +610,7 @@ class CorrectionsController(Controller):
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
         slug: FromPath[str],
-        chapter_id: FromPath[int],
+        chapter_id: RowId,
         data: JSONBody[ChapterEdit],
     ) -> ChaptersDone:
         done, webinar_id = await db.run(_edit_chapter, slug, chapter_id, data, editor_name(request))
@@ -628,7 +629,7 @@ class CorrectionsController(Controller):
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
         slug: FromPath[str],
-        chapter_id: FromPath[int],
+        chapter_id: RowId,
     ) -> ChaptersDone:
         done, webinar_id = await db.run(_delete_chapter, slug, chapter_id, editor_name(request))
         await _follow(db, search, [webinar_id])
@@ -654,7 +655,7 @@ class CorrectionsController(Controller):
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
         slug: FromPath[str],
-        resource_id: FromPath[int],
+        resource_id: RowId,
         data: JSONBody[ResourceEdit],
     ) -> ResourcesDone:
         done, webinar_id = await db.run(_edit_resource, slug, resource_id, data, editor_name(request))
@@ -669,7 +670,7 @@ class CorrectionsController(Controller):
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
         slug: FromPath[str],
-        resource_id: FromPath[int],
+        resource_id: RowId,
     ) -> ResourcesDone:
         done, webinar_id = await db.run(_delete_resource, slug, resource_id, editor_name(request))
         await _follow(db, search, [webinar_id])
@@ -691,7 +692,7 @@ class CorrectionsController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
-        entry_id: FromPath[int],
+        entry_id: RowId,
     ) -> Reverted:
         made, webinar_ids, plan = await db.run(_revert, entry_id, editor_name(request))
         slugs = await _follow_revert(db, search, webinar_ids, plan)

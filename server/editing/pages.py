@@ -43,6 +43,7 @@ from server.editing.api import (
     _webinar,
 )
 from server.jobs.api import STAFF_GUARDS
+from server.params import RowId
 from server.search.service import SearchService
 from server.web.routing import page_route
 from server.web.timecode import parse_timecode
@@ -80,7 +81,7 @@ class HistoryPages(Controller):
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
         slug: FromPath[str],
-        entry_id: FromPath[int],
+        entry_id: RowId,
     ) -> Redirect:
         back = request.app.route_reverse("staff-history", slug=slug)
         try:

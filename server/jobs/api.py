@@ -57,6 +57,7 @@ from server.jobs.intake import (
 )
 from server.jobs.queue import JobQueue
 from server.jobs.upload import UploadTooLarge, receive_upload
+from server.params import RowId
 from server.problems import problem
 from server.search.service import SearchService
 from server.settings import Settings
@@ -333,17 +334,17 @@ class JobController(Controller):
         return await db.run(_jobs, limit)
 
     @get("/{job_id:int}", summary="One job: state, stage, progress, error, time left")
-    async def get_job(self, db: NamedDependency[Database], job_id: FromPath[int]) -> JobPublic:
+    async def get_job(self, db: NamedDependency[Database], job_id: RowId) -> JobPublic:
         return await db.run(_job, job_id)
 
     @post("/{job_id:int}/retry", status_code=200, summary="Queue a failed or cancelled job again")
-    async def retry(self, state: State, db: NamedDependency[Database], job_id: FromPath[int]) -> JobPublic:
+    async def retry(self, state: State, db: NamedDependency[Database], job_id: RowId) -> JobPublic:
         job = await db.run(_retry, job_id)
         await enqueue(job_queue(state), job.id)
         return job
 
     @post("/{job_id:int}/cancel", status_code=200, summary="Cancel a queued or running job")
-    async def cancel(self, db: NamedDependency[Database], job_id: FromPath[int]) -> JobPublic:
+    async def cancel(self, db: NamedDependency[Database], job_id: RowId) -> JobPublic:
         return await db.run(_cancel, job_id)
 
 
@@ -368,6 +369,7 @@ class WebinarWriteController(WebinarController):
             "(optional text). 202 with the job and the draft's slug; 400 names the refused `field`; "
             "413 over ARCHIVE_MAX_UPLOAD_MB; 409 when the recording is already in the archive."
         ),
+        opt={"problems": (413,)},
     )
     async def upload(
         self, request: Request[Any, Any, State], state: State, db: NamedDependency[Database]
@@ -498,7 +500,7 @@ class StaffJobPages(Controller):
         return Template(template_name="staff/jobs.html", context={"jobs": listing.items, "active": active})
 
     @page_route("/{job_id:int}", name="staff-job")
-    async def job(self, db: NamedDependency[Database], job_id: FromPath[int]) -> Template:
+    async def job(self, db: NamedDependency[Database], job_id: RowId) -> Template:
         job = await db.run(_job, job_id)
         webinar = await db.run(_read_admin_by_slug, job.webinar.slug) if job.webinar else None
         return Template(template_name="staff/job.html", context={"job": job, "webinar": webinar})
@@ -509,7 +511,7 @@ class StaffJobPages(Controller):
         request: Request[Any, Any, State],
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
-        job_id: FromPath[int],
+        job_id: RowId,
     ) -> Redirect:
         """Publish (or, with `published=0`, withdraw) the webinar the job made: the last step from
         an upload to a webinar the public can find, without a terminal."""
@@ -526,13 +528,13 @@ class StaffJobPages(Controller):
         return Redirect(path=request.app.route_reverse("staff-job", job_id=job_id), status_code=303)
 
     @post("/{job_id:int}/retry", name="staff-job-retry", status_code=303)
-    async def retry(self, state: State, db: NamedDependency[Database], job_id: FromPath[int]) -> Redirect:
+    async def retry(self, state: State, db: NamedDependency[Database], job_id: RowId) -> Redirect:
         job = await db.run(_retry, job_id)
         await enqueue(job_queue(state), job.id)
         return Redirect(path=f"/staff/jobs/{job_id}", status_code=303)
 
     @post("/{job_id:int}/cancel", name="staff-job-cancel", status_code=303)
-    async def cancel(self, db: NamedDependency[Database], job_id: FromPath[int]) -> Redirect:
+    async def cancel(self, db: NamedDependency[Database], job_id: RowId) -> Redirect:
         await db.run(_cancel, job_id)
         return Redirect(path=f"/staff/jobs/{job_id}", status_code=303)
 

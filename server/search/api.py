@@ -31,7 +31,7 @@ from ingest.errors import ArchiveError
 from server.problems import archive_problem
 from server.search.index import INDEX_UID, MeiliIndex, SearchIndexError, SearchUnavailable, open_client
 from server.search.process import MeiliConnection, MeiliProcessError, meilisearch
-from server.search.service import MAX_OFFSET, SearchQuery, SearchResponse, SearchService
+from server.search.service import MAX_OFFSET, MAX_QUERY_CHARS, SearchQuery, SearchResponse, SearchService
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,14 +60,17 @@ class SearchController(Controller):
     async def search(
         self,
         search: NamedDependency[SearchService],
-        q: Annotated[str, Parameter(description="words to find; empty lists the newest")] = "",
+        q: Annotated[
+            str, Parameter(max_length=MAX_QUERY_CHARS, description="words to find; empty lists the newest")
+        ] = "",
         webinar: Annotated[str | None, Parameter(description="a webinar's slug")] = None,
         speaker: Annotated[str | None, Parameter(description="a speaker's display name")] = None,
         kind: Annotated[SegmentKind | None, Parameter(description="segment kind")] = None,
         topic: Annotated[str | None, Parameter(description="one of the webinar's topics")] = None,
         project: Annotated[str | None, Parameter(description="a project named in the webinar")] = None,
         language: Annotated[
-            str | None, Parameter(description="ISO 639-1 code of the webinar's language")
+            str | None,
+            Parameter(pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the webinar's language"),
         ] = None,
         date_from: Annotated[dt.date | None, Parameter(description="YYYY-MM-DD, inclusive")] = None,
         date_to: Annotated[dt.date | None, Parameter(description="YYYY-MM-DD, inclusive")] = None,

@@ -92,7 +92,13 @@ class TusController(Controller):
     tags = ["uploads"]  # noqa: RUF012  (Litestar reads a plain class attribute)
     guards = [staff_guard]  # noqa: RUF012
 
-    @post("/", name="tus-create", summary="Start a resumable upload", status_code=201)
+    @post(
+        "/",
+        name="tus-create",
+        summary="Start a resumable upload",
+        status_code=201,
+        opt={"problems": (412, 413)},
+    )
     async def create(self, request: Request[Any, Any, State]) -> Response[None]:
         _require_tus(request)
         store = upload_store(request.app.state)
@@ -102,7 +108,7 @@ class TusController(Controller):
         location = request.app.route_reverse("tus-upload", upload_id=upload_id)
         return Response(None, status_code=201, headers=_headers(store, Location=location))
 
-    @head("/{upload_id:str}", name="tus-upload", summary="How far an upload got")
+    @head("/{upload_id:str}", name="tus-upload", summary="How far an upload got", opt={"problems": (412,)})
     async def offset(self, request: Request[Any, Any, State], upload_id: FromPath[str]) -> Response[None]:
         _require_tus(request)
         store = upload_store(request.app.state)
@@ -113,7 +119,13 @@ class TusController(Controller):
         }
         return Response(None, status_code=200, headers=_headers(store, **headers))
 
-    @patch("/{upload_id:str}", name="tus-append", summary="Send a chunk of an upload", status_code=204)
+    @patch(
+        "/{upload_id:str}",
+        name="tus-append",
+        summary="Send a chunk of an upload",
+        status_code=204,
+        opt={"problems": (412, 413)},
+    )
     async def append(self, request: Request[Any, Any, State], upload_id: FromPath[str]) -> Response[None]:
         _require_tus(request)
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/offset+octet-stream":
@@ -124,7 +136,13 @@ class TusController(Controller):
         new_offset = await store.append(upload_id, offset, request.stream())
         return Response(None, status_code=204, headers=_headers(store, **{"Upload-Offset": str(new_offset)}))
 
-    @delete("/{upload_id:str}", name="tus-delete", summary="Give up an upload", status_code=204)
+    @delete(
+        "/{upload_id:str}",
+        name="tus-delete",
+        summary="Give up an upload",
+        status_code=204,
+        opt={"problems": (412,)},
+    )
     async def terminate(self, request: Request[Any, Any, State], upload_id: FromPath[str]) -> Response[None]:
         _require_tus(request)
         store = upload_store(request.app.state)

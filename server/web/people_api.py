@@ -48,6 +48,7 @@ from server.catalog.models import (
 )
 from server.catalog.slugs import CatalogError
 from server.jobs.api import _reindex
+from server.params import RowId
 from server.search.service import SearchService
 
 log = logging.getLogger(__name__)
@@ -302,7 +303,7 @@ class PeopleController(Controller):
         return await db.run(create_person, _body(data), editor_name(request))
 
     @get("/{person_id:int}", summary="One person")
-    async def one(self, db: NamedDependency[Database], person_id: FromPath[int]) -> PersonOut:
+    async def one(self, db: NamedDependency[Database], person_id: RowId) -> PersonOut:
         return await db.run(read_person, person_id)
 
     @patch("/{person_id:int}", summary="Edit a person (a new name keeps the old page as a redirect)")
@@ -311,7 +312,7 @@ class PeopleController(Controller):
         request: Request[Any, Any, State],
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
-        person_id: FromPath[int],
+        person_id: RowId,
         data: JSONBody[Any],
     ) -> PersonOut:
         out, ids = await db.run(update_person, person_id, _body(data), editor_name(request))
@@ -324,7 +325,7 @@ class PeopleController(Controller):
         request: Request[Any, Any, State],
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
-        person_id: FromPath[int],
+        person_id: RowId,
         data: JSONBody[Any],
     ) -> PersonOut:
         out, ids = await db.run(merge_person, person_id, _body(data), editor_name(request))
@@ -368,7 +369,7 @@ class ProjectController(Controller):
         return await db.run(create_project, _body(data), editor_name(request))
 
     @get("/{project_id:int}", summary="One project")
-    async def one(self, db: NamedDependency[Database], project_id: FromPath[int]) -> ProjectOut:
+    async def one(self, db: NamedDependency[Database], project_id: RowId) -> ProjectOut:
         return await db.run(read_project, project_id)
 
     @patch("/{project_id:int}", summary="Edit a project")
@@ -377,7 +378,7 @@ class ProjectController(Controller):
         request: Request[Any, Any, State],
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
-        project_id: FromPath[int],
+        project_id: RowId,
         data: JSONBody[Any],
     ) -> ProjectOut:
         out, ids = await db.run(update_project, project_id, _body(data), editor_name(request))

@@ -16,7 +16,6 @@ from typing import Any
 from litestar import Controller, MediaType, Request, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.types import Guard
 from sqlmodel import Session, col, select
@@ -26,6 +25,7 @@ from server.accounts.auth import editor_name
 from server.accounts.guards import staff_guard
 from server.catalog.db import Database
 from server.catalog.models import Person, Project
+from server.params import RowId
 from server.search.service import SearchService
 from server.web import people_api
 from server.web.routing import page_route
@@ -103,7 +103,7 @@ class StaffPeoplePages(Controller):
         return Redirect(request.app.route_reverse("staff-person", person_id=person.id), status_code=303)
 
     @page_route("/{person_id:int}", name="staff-person")
-    async def person(self, db: NamedDependency[Database], person_id: FromPath[int]) -> Template:
+    async def person(self, db: NamedDependency[Database], person_id: RowId) -> Template:
         return await _render(db, "staff/person.html", _person_page, person_id)
 
     @post("/{person_id:int}", name="staff-person-update", status_code=303)
@@ -112,7 +112,7 @@ class StaffPeoplePages(Controller):
         request: Request[Any, Any, State],
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
-        person_id: FromPath[int],
+        person_id: RowId,
     ) -> Any:
         form = await _form(request)
         try:
@@ -134,7 +134,7 @@ class StaffPeoplePages(Controller):
         request: Request[Any, Any, State],
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
-        person_id: FromPath[int],
+        person_id: RowId,
     ) -> Any:
         form = await _form(request)
         into = form.get("into", "").strip()
@@ -173,7 +173,7 @@ class StaffProjectPages(Controller):
         return Redirect(request.app.route_reverse("staff-project", project_id=project.id), status_code=303)
 
     @page_route("/{project_id:int}", name="staff-project")
-    async def project(self, db: NamedDependency[Database], project_id: FromPath[int]) -> Template:
+    async def project(self, db: NamedDependency[Database], project_id: RowId) -> Template:
         return await _render(db, "staff/project.html", _project_page, project_id)
 
     @post("/{project_id:int}", name="staff-project-update", status_code=303)
@@ -182,7 +182,7 @@ class StaffProjectPages(Controller):
         request: Request[Any, Any, State],
         db: NamedDependency[Database],
         search: NamedDependency[SearchService],
-        project_id: FromPath[int],
+        project_id: RowId,
     ) -> Any:
         form = await _form(request)
         try:

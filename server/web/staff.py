@@ -24,7 +24,7 @@ import anyio.to_thread
 from litestar import Controller, MediaType, Request, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import Session
 
@@ -36,6 +36,7 @@ from server.accounts.service import sign_in
 from server.accounts.sessions import SessionCodec
 from server.catalog.db import Database
 from server.catalog.models import ROLES, User
+from server.params import RowId
 from server.web.routing import page_route
 
 
@@ -241,7 +242,7 @@ class StaffController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
-        user_id: FromPath[int],
+        user_id: RowId,
         action: str,
     ) -> Any:
         if action not in ("disable", "enable", "revoke-tokens"):

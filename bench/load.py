@@ -1,54 +1,321 @@
-"""Load benchmark: many concurrent readers against `webinar-archive serve`, on SQLite and PostgreSQL.
+"""Load benchmark: readers and staff against the production setup, on a 100k-segment catalogue.
 
-    .venv/bin/python bench/load.py                         # 50 and 200 clients, 30 s each, both databases
-    .venv/bin/python bench/load.py --database sqlite --seconds 20 --clients 50
-    .venv/bin/python bench/load.py --rounds 3              # interleaved repeats, medians printed
-    .venv/bin/python bench/load.py --think 1               # readers: each pauses ~1 s between pages
+    .venv/bin/python bench/load.py                          # SQLite, 50 and 200 readers, 20 s each
+    .venv/bin/python bench/load.py --database postgresql    # the README's production database
+    .venv/bin/python bench/load.py --clients 10 25 50 100 200 --rounds 3   # the saturation sweep
+    .venv/bin/python bench/load.py --think 0 --clients 50   # a stress test: no pause between requests
 
-A catalogue of the demo webinar stored three times plus one synthetic two-hour webinar (~1,500
-segments) is built under a temporary folder, indexed in a Meilisearch of its own, and served by
-`webinar-archive serve` in its own process (`--workers N` is passed through). Each phase runs N
-clients for a bounded time over a mix of what readers do: the JSON search API, the HTML search
-page, the replay page at a moment, WebVTT captions and a ranged media request, and the home page.
-After each phase, the time until a replay page answers within a second again is measured (the
-server must come back by itself after an overload). Traffic goes to 127.0.0.1 only.
+The server runs as the README tells production to run it: `webinar-archive migrate`, then
+`webinar-archive serve --workers N --no-worker` (N = one per core) with `MEILI_URL` pointing at
+a Meilisearch that is started apart from it (as a shared one would be). Before that, a synthetic
+catalogue of `--segments` segments (bench/search.py's generator: transcript-like text, 45-120
+minute webinars, 3-6 speakers, chapters, questions and answers) is stored in the database
+through the catalogue's own store function and indexed by the archive's indexer, so search,
+replay pages and captions all read the same webinars; a staff account gets an API token.
 
-Targets on the project's 2-core machine: no errors at 50 clients, replay page p95 under 100 ms at
-50 clients, back to normal within 5 s after any phase.
+Each phase runs N clients for a fixed time (`--seconds`) over a mix of what people do: the JSON
+search API (one word, phrases, typos, filters by kind, date and topic, facets), the grouped
+search, the search page, replay pages at a moment (popular webinars more often, and a long tail),
+WebVTT captions, ranged media requests, the home page, and staff correcting a segment's text
+through `PATCH /api/webinars/{slug}/segments/{id}` with a Bearer token. By default a client
+pauses 0.5-1.5 s between requests, as a reader does (`--think`); with 0 it is a stress test.
+Per endpoint it prints requests per second, p50/p95/p99 latency and errors; per phase the CPU
+each part used (web workers, Meilisearch, PostgreSQL, the load generator itself, in cores) and
+the most requests seen waiting for a database thread (polled from `/health`), so the phase that
+stops growing says what ran out. Traffic goes to 127.0.0.1 only, and every phase is bounded in
+time.
+
+Targets on the project's 2-core machine: no errors, `/api/search` p95 under 100 ms at 50
+clients.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import hashlib
+import itertools
 import logging
 import os
+import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import msgspec
+import httpx
+from search import generate, query_mix  # bench/search.py, beside this file
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlmodel import Session, col, select
 
-from ingest.metadata import Manifest
-from server.catalog.db import create_db_engine
-from server.search.process import LocalMeilisearch
+from ingest.document import Chapter, Segment, Speaker, Transcript, Word
+from ingest.metadata import Manifest, Person
+from ingest.probe import MediaInfo
+from server.catalog.db import create_db_engine, upgrade_database
+from server.catalog.models import Segment as SegmentRow
+from server.catalog.models import Webinar
+from server.catalog.store import store_transcript
+from server.search.documents import SegmentDocument
+from server.search.indexer import index_catalogue
+from server.search.process import LocalMeilisearch, MeiliConnection
+from server.search.service import SearchQuery
 from server.settings import Settings
 from tests.load_traffic import Report, Target, drive, percentile, serve, time_to_answer
-from tests.site_data import demo_manifest, demo_transcript, long_transcript, store_and_index
+from tests.process_cpu import CpuMeter, children, matching
+from tests.site_data import add_account, add_token
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 HTML = {"accept": "text/html"}
+MEDIA_NAME = "catalogue.opus"
+MEDIA_BYTES = 4_000_000
+STAFF_EMAIL = "load-bench@example.org"
+CORRECTIONS = ("(checked)", "indeed", "as agreed", "in 2024", "for SMEs", "Interreg", "again", "so")
+
+
+# ---- the catalogue ----------------------------------------------------------------------------
+
+
+def as_transcript(batch: list[SegmentDocument]) -> tuple[Manifest, Transcript]:
+    """One generated webinar (bench/search.py's documents) as an ingest would leave it."""
+    first = batch[0]
+    names = list(dict.fromkeys(d.speaker for d in batch if d.speaker))
+    labels = {name: f"SPEAKER_{i:02d}" for i, name in enumerate(names)}
+    parts: dict[str, int] = {}  # "Part 3" -> chapter position
+    chapters: list[Chapter] = []
+    segments: list[Segment] = []
+    last_question: int | None = None
+    for position, d in enumerate(batch):
+        part = (d.chapter or "Part 1").split(":")[0]
+        if part not in parts:
+            parts[part] = len(chapters)
+            if chapters:
+                chapters[-1].end = d.start
+            chapters.append(Chapter(d.start, d.end, d.chapter or part, d.kind))  # type: ignore[arg-type]
+        tokens = d.text.split()
+        step = (d.end - d.start) / max(1, len(tokens))
+        words = [
+            Word(d.start + i * step, d.start + (i + 1) * step, f" {t}", 0.9) for i, t in enumerate(tokens)
+        ]
+        if d.kind == "question":
+            last_question = position
+        segments.append(
+            Segment(
+                id=position,
+                start=d.start,
+                end=d.end,
+                text=d.text,
+                words=words,
+                speaker=labels.get(d.speaker or ""),
+                kind=d.kind,  # type: ignore[arg-type]
+                chapter=parts[part],
+                answers=last_question if d.kind == "answer" else None,
+            )
+        )
+    duration = batch[-1].end + 5.0
+    chapters[-1].end = duration
+    projects = first.projects or ["ArchiveNet"]
+    people = [Person(name, "speaker", None, projects[i % len(projects)]) for i, name in enumerate(names)]
+    manifest = Manifest(
+        title=first.webinar_title,
+        date=dt.date.fromisoformat(first.date) if first.date else None,
+        language="en",
+        topics=list(first.topics),
+        speakers=people,
+    )
+    speakers = [Speaker(labels[name], name) for name in names]
+    return manifest, Transcript("en", duration, "synthetic", segments, speakers, chapters, [])
+
+
+@dataclass
+class Catalogue:
+    webinars: list[tuple[str, float]]
+    """(slug, duration in seconds), in the order stored."""
+    editable: list[tuple[str, int, str]]
+    """(slug, segment id, text) of segments staff correct during the run."""
+    token: str
+    segments: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def build_catalogue(settings: Settings, connection: MeiliConnection, total: int) -> Catalogue:
+    """Store `total` generated segments through the catalogue, index them, make a staff token."""
+    media_dir = settings.storage.media_dir
+    media_dir.mkdir(parents=True, exist_ok=True)
+    (media_dir / MEDIA_NAME).write_bytes(random.Random(3).randbytes(MEDIA_BYTES))
+    url = settings.storage.database_url
+    upgrade_database(url)
+    engine = create_db_engine(url)
+    seconds: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        webinars: list[tuple[str, float]] = []
+        for batch in generate(total):
+            manifest, transcript = as_transcript(batch)
+            slug = batch[0].webinar
+            info = MediaInfo(
+                path=Path(MEDIA_NAME),
+                container="ogg",
+                duration=transcript.duration,
+                audio_codec="opus",
+                sample_rate=48000,
+                channels=1,
+                has_video=False,
+            )
+            digest = hashlib.sha256(slug.encode()).hexdigest()  # one file shared, one identity each
+            with Session(engine) as session, session.begin():
+                store_transcript(session, info, digest, manifest, transcript, slug=slug)
+            webinars.append((slug, transcript.duration))
+        seconds["store"] = time.perf_counter() - started
+        started = time.perf_counter()
+        index_catalogue(settings, engine, connection=connection, index_uid=settings.search.index_uid)
+        seconds["index"] = time.perf_counter() - started
+        editable: list[tuple[str, int, str]] = []
+        with Session(engine) as session:
+            for slug, _ in webinars[:: max(1, len(webinars) // 24)][:24]:
+                webinar = session.exec(select(Webinar).where(Webinar.slug == slug)).one()
+                rows = session.exec(
+                    select(SegmentRow)
+                    .where(SegmentRow.webinar_id == webinar.id)
+                    .order_by(col(SegmentRow.position))
+                    .limit(3)
+                ).all()
+                editable += [(slug, row.id or 0, row.text) for row in rows]
+    finally:
+        engine.dispose()
+    add_account(settings, STAFF_EMAIL, "load-bench-password-123")
+    token = add_token(settings, STAFF_EMAIL)
+    return Catalogue(webinars, editable, token, total, seconds)
+
+
+# ---- the mix ----------------------------------------------------------------------------------
+
+
+def search_params(query: SearchQuery, grouped: bool = False) -> str:
+    params: dict[str, Any] = {"q": query.q, "limit": 10 if grouped else query.limit}
+    if grouped:
+        params["group"] = "webinar"
+    for name in ("kind", "topic", "date_from", "date_to"):
+        value = getattr(query, name)
+        if value is not None:
+            params[name] = str(value)
+    return urlencode(params)
+
+
+def corrected(text: str, rng: random.Random) -> dict[str, str]:
+    """A new text for the segment: its original with a word or two added (a real change)."""
+    return {"text": f"{text} {rng.choice(CORRECTIONS)}"}
+
+
+def request_mix(catalogue: Catalogue, seed: int = 11) -> list[Target]:
+    """128 requests in a shuffled order that every client walks from its own starting point.
+
+    Per 128: 40 `/api/search` (8 each of one word, phrase, typo, filtered, faceted), 8 grouped
+    searches, 10 search pages, 30 replay pages, 10 captions, 20 ranged media reads, 5 home pages,
+    5 staff edits. Replay pages and captions pick webinars Zipf-like (a few popular, a long
+    tail), so the per-process cache of rendered transcripts is missed as it would be.
+    """
+    rng = random.Random(seed)
+    targets: list[Target] = []
+    mix = query_mix()
+    for queries in mix.values():
+        targets += [Target("api/search", f"/api/search?{search_params(q)}") for q in queries[:8]]
+    grouped = [mix["one word"][0], mix["phrase"][1], mix["typo"][2], mix["filtered"][3]]
+    targets += [Target("api/search grouped", f"/api/search?{search_params(q, True)}") for q in grouped * 2]
+    words = ["procurement", "shore power", "hydrogen", "biodiversity", "renovaton", "cohesion", "tender"]
+    targets += [
+        Target("search page", f"/search?{urlencode({'q': rng.choice(words)})}", HTML) for _ in range(10)
+    ]
+    weights = [1.0 / (rank + 1) for rank in range(len(catalogue.webinars))]
+    for slug, duration in rng.choices(catalogue.webinars, weights, k=30):
+        targets.append(Target("replay", f"/webinars/{slug}?t={int(rng.uniform(0, duration))}", HTML))
+    for slug, _ in rng.choices(catalogue.webinars, weights, k=10):
+        targets.append(Target("captions", f"/webinars/{slug}/captions.vtt"))
+    for _ in range(20):
+        start = rng.randrange(0, MEDIA_BYTES - 65536)
+        targets.append(
+            Target("media range", f"/media/{MEDIA_NAME}", {"range": f"bytes={start}-{start + 65535}"})
+        )
+    targets += [Target("home", "/", HTML) for _ in range(5)]
+    bearer = {"authorization": f"Bearer {catalogue.token}"}
+    for slug, segment_id, original in rng.sample(catalogue.editable, 5):
+        path = f"/api/webinars/{slug}/segments/{segment_id}"
+        targets.append(Target("staff edit", path, bearer, method="PATCH", json=partial(corrected, original)))
+    rng.shuffle(targets)
+    return targets
+
+
+# ---- phases -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    clients: int
+    report: Report
+    cpu: dict[str, float]
+    """Cores used per part over the phase."""
+    waiting: int
+    """The most requests seen waiting for a database thread in one worker (from /health)."""
+    recovery: float
+
+
+async def _watch_pool(base_url: str, stop: asyncio.Event, seen: list[int]) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=5) as http:
+        while not stop.is_set():
+            try:
+                database = (await http.get("/health")).json().get("database", {})
+                seen.append(int(database.get("waiting", 0)))
+            except (httpx.HTTPError, ValueError):
+                pass
+            await asyncio.sleep(0.5)
+
+
+async def _phase(
+    base_url: str, targets: list[Target], clients: int, seconds: float, think: float
+) -> tuple[Report, int]:
+    stop = asyncio.Event()
+    seen: list[int] = [0]
+    watcher = asyncio.create_task(_watch_pool(base_url, stop, seen))
+    try:
+        report = await drive(base_url, targets, clients=clients, seconds=seconds, timeout=10.0, think=think)
+    finally:
+        stop.set()
+        await watcher
+    return report, max(seen)
+
+
+def run_phase(
+    base_url: str, targets: list[Target], clients: int, seconds: float, think: float, meter: CpuMeter
+) -> Phase:
+    meter.start()
+    report, waiting = asyncio.run(_phase(base_url, targets, clients, seconds, think))
+    meter.stop()
+    replay = next(t for t in targets if t.name == "replay")
+    try:
+        recovery = time_to_answer(base_url + replay.path, within=1.0, give_up=60.0)
+    except TimeoutError:
+        recovery = float("inf")
+    return Phase(clients, report, meter.share(report.wall), waiting, recovery)
+
+
+def cpu_line(phase: Phase) -> str:
+    return "CPU in cores: " + ", ".join(f"{name} {cores:.2f}" for name, cores in phase.cpu.items())
+
+
+# ---- set-up -----------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -68,135 +335,158 @@ def postgres_schema(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def build_archive(base: Path, database_url: str, meili: LocalMeilisearch) -> list[Target]:
-    """Store and index the webinars; return the request mix that reads them."""
-    env = {"ARCHIVE_DATA_DIR": str(base / "var"), "ARCHIVE_MEDIA_DIR": str(base / "media")}
-    settings = Settings.from_env({**env, "DATABASE_URL": database_url}, base_dir=base)
-    connection = meili.start()
-    slugs = []
-    for n in range(3):
-        manifest = demo_manifest()
-        slugs.append(
-            store_and_index(
-                settings,
-                demo_transcript(),
-                msgspec.structs.replace(manifest, title=f"{manifest.title} (copy {n + 1})"),
-                f"demo-{n}.opus",
-                connection=connection,
-                index_uid="segments",
-            )
-        )
-    long_slug = store_and_index(
-        settings,
-        long_transcript(2.0, seed=1),
-        Manifest(title="Two hours on regional cooperation", topics=["cooperation"]),
-        "long.opus",
-        connection=connection,
-        index_uid="segments",
-        media_bytes=os.urandom(2_000_000),
-    )
-    return [
-        Target("api/search", "/api/search?q=shore+power&limit=10"),
-        Target("search page", "/search?q=pruning+waste", HTML),
-        Target("replay", f"/webinars/{slugs[0]}?t=121", HTML),
-        Target("replay 2h", f"/webinars/{long_slug}?t=3600", HTML),
-        Target("captions", f"/webinars/{slugs[1]}/captions.vtt"),
-        Target("media", "/media/long.opus", {"range": "bytes=1000000-1065535"}),
-        Target("home", "/", HTML),
-        Target("api/search", "/api/search?q=tariff+model&group=webinar"),
-        Target("search page", "/search?q=ferry", HTML),
-        Target("replay", f"/webinars/{slugs[2]}?t=40", HTML),
-    ]
-
-
-def run_phase(
-    base_url: str, targets: list[Target], clients: int, seconds: float, think: float
-) -> tuple[Report, float]:
-    report = asyncio.run(
-        drive(base_url, targets, clients=clients, seconds=seconds, timeout=10.0, think=think)
-    )
-    replay = next(t for t in targets if t.name == "replay")
-    try:
-        recovery = time_to_answer(base_url + replay.path, within=1.0, give_up=60.0)
-    except TimeoutError:
-        recovery = float("inf")
-    return report, recovery
-
-
-def main() -> None:
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, nargs="+", default=[50, 200])
-    parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
-    parser.add_argument("--rounds", type=int, default=1, help="repeat every phase, interleaved")
-    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--postgres-url", default=os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES)
-    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
-    parser.add_argument(
-        "--think",
-        type=float,
-        default=0.0,
-        help="seconds a client pauses between requests (0: none, a stress test)",
-    )
-    parser.add_argument("--checkout", type=Path, default=ROOT, help="the code to serve (a git worktree)")
-    args = parser.parse_args()
-    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    summary: dict[tuple[str, int], list[tuple[Report, float]]] = {}
-    print(
-        f"{os.cpu_count()} CPUs; serving {args.checkout}; {args.workers} worker(s); {args.seconds:.0f} s each"
-    )
-    for database in databases:
-        with (
-            tempfile.TemporaryDirectory(prefix="load-bench-") as tmp,
-            contextlib_schema(database, args.postgres_url, Path(tmp)) as database_url,
-        ):
-            base = Path(tmp)
-            meili = LocalMeilisearch(base / "meili")
-            try:
-                targets = build_archive(base, database_url, meili)
-                connection = meili.start()
-                env = {
-                    "ARCHIVE_DATA_DIR": str(base / "var"),
-                    "ARCHIVE_MEDIA_DIR": str(base / "media"),
-                    "DATABASE_URL": database_url,
-                    "MEILI_URL": connection.url,
-                    "MEILI_MASTER_KEY": connection.api_key or "",
-                }
-                extra = ["--workers", str(args.workers)] if args.workers > 1 else []
-                with serve(env, cwd=args.checkout, args=extra, log=base / "server.log") as (url, _):
-                    for round_ in range(args.rounds):
-                        for clients in args.clients:
-                            report, recovery = run_phase(url, targets, clients, args.seconds, args.think)
-                            summary.setdefault((database, clients), []).append((report, recovery))
-                            print(f"\n== {database}, {clients} clients, round {round_ + 1}: "
-                                  f"back to normal after {recovery:.2f} s")  # fmt: skip
-                            print(report.table())
-            finally:
-                meili.stop()
-    print("\n== medians over rounds")
-    print(
-        f"{'database':<11} {'clients':>7} {'req/s':>8} {'errors':>7} {'replay p95 ms':>14} {'recovery s':>11}"
-    )
-    for (database, clients), runs in summary.items():
-        rates = [len(r.answered) / r.wall for r, _ in runs]
-        errors = [len(r.errors) for r, _ in runs]
-        replay = [percentile(sorted(o.seconds * 1000 for o in r.of("replay")), 95) for r, _ in runs]
-        recoveries = [s for _, s in runs]
-        print(
-            f"{database:<11} {clients:>7} {statistics.median(rates):>8.1f} {statistics.median(errors):>7.0f} "
-            f"{statistics.median(replay):>14.1f} {statistics.median(recoveries):>11.2f}"
-        )
-
-
 @contextmanager
-def contextlib_schema(database: str, postgres_url: str, base: Path) -> Iterator[str]:
-    """The database URL a phase serves from: a SQLite file under `base`, or a fresh schema."""
+def database_for(database: str, postgres_url: str, base: Path) -> Iterator[str]:
+    """The database URL a run serves from: a SQLite file under `base`, or a fresh schema."""
     if database == "sqlite":
+        (base / "var").mkdir(parents=True, exist_ok=True)
         yield f"sqlite:///{base / 'var' / 'archive.db'}"
         return
     with postgres_schema(postgres_url) as url:
         yield url
+
+
+def migrate(env: dict[str, str], checkout: Path) -> str:
+    """`webinar-archive migrate`, the deploy step before `serve`, when this checkout has it."""
+    command = [sys.executable, "-m", "server.cli", "migrate"]
+    done = subprocess.run(command, cwd=checkout, env={**os.environ, **env}, capture_output=True, text=True)
+    if done.returncode == 0:
+        return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "migrated"
+    if "invalid choice" in done.stderr:
+        return "no `migrate` command in this checkout: `serve` migrated at start-up"
+    raise SystemExit(f"webinar-archive migrate failed:\n{done.stderr}")
+
+
+def meter_for(server_pid: int, meili_dir: Path) -> CpuMeter:
+    """CPU groups: the server's process tree, this Meilisearch, every PostgreSQL process, us."""
+    here = os.getpid()
+    return CpuMeter(
+        {
+            "web workers": lambda: [server_pid, *children(server_pid)],
+            "meilisearch": lambda: matching(lambda c: "meilisearch" in c and str(meili_dir) in c),
+            "postgresql": lambda: matching(lambda c: c.startswith("postgres")),
+            "load generator": lambda: [here],
+        }
+    )
+
+
+Results = dict[tuple[str, float, int], list[Phase]]
+"""(database, think seconds, clients) -> the phases run with them, one per round."""
+
+
+def run_database(args: argparse.Namespace, database: str, results: Results) -> None:
+    with (
+        tempfile.TemporaryDirectory(prefix="load-bench-") as tmp,
+        database_for(database, args.postgres_url, Path(tmp)) as database_url,
+    ):
+        base = Path(tmp)
+        meili = LocalMeilisearch(base / "meili")  # started apart from the site, as a shared one is
+        try:
+            connection = meili.start()
+            env = {
+                "ARCHIVE_DATA_DIR": str(base / "var"),
+                "ARCHIVE_MEDIA_DIR": str(base / "media"),
+                "DATABASE_URL": database_url,
+                "MEILI_URL": connection.url,
+                "MEILI_MASTER_KEY": connection.api_key or "",
+            }
+            settings = Settings.from_env(env, base_dir=base)
+            catalogue = build_catalogue(settings, connection, args.segments)
+            print(
+                f"\n== {database}: {catalogue.segments:,} segments in {len(catalogue.webinars)} webinars; "
+                f"stored in {catalogue.seconds['store']:.0f} s, indexed in {catalogue.seconds['index']:.0f} s"
+            )
+            print(f"migrate: {migrate(env, args.checkout)}")
+            targets = request_mix(catalogue)
+            serve_args = ["--workers", str(args.workers), "--no-worker"]
+            print(f"serve {' '.join(serve_args)} (MEILI_URL {connection.url})", flush=True)
+            log = base / "server.log"
+            with serve(env, cwd=args.checkout, args=serve_args, log=log, ready_timeout=180) as (url, process):
+                meter = meter_for(process.pid, base / "meili")
+                asyncio.run(drive(url, targets, clients=4, requests=len(targets), timeout=30.0))  # warm-up
+                for round_ in range(args.rounds):
+                    for think, clients in itertools.product(args.think, args.clients):
+                        phase = run_phase(url, targets, clients, args.seconds, think, meter)
+                        results.setdefault((database, think, clients), []).append(phase)
+                        print(
+                            f"\n-- {database}, {clients} clients, think {think:g} s, "
+                            f"round {round_ + 1}/{args.rounds}: "
+                            f"{cpu_line(phase)}; most waiting for a database thread {phase.waiting}; "
+                            f"back to normal after {phase.recovery:.2f} s"
+                        )
+                        print(phase.report.table(), flush=True)
+        finally:
+            meili.stop()
+
+
+def summarise(results: Results) -> None:
+    print("\n== medians over rounds")
+    print(
+        f"{'database':<11} {'think':>5} {'clients':>7} {'req/s':>7} {'errors':>6} "
+        f"{'search p50/p95/p99 ms':>22} "
+        f"{'replay p95':>10} {'all p95':>8} {'web':>5} {'meili':>5} {'pg':>5} {'gen':>5} {'all':>5} "
+        f"{'wait':>4}"
+    )
+    for (database, think, clients), phases in results.items():
+
+        def med(values: list[float]) -> float:
+            return statistics.median(values)
+
+        def p(name: str, pct: float, phases: list[Phase] = phases) -> float:
+            return med(
+                [percentile(sorted(o.seconds * 1000 for o in ph.report.of(name)), pct) for ph in phases]
+            )
+
+        every = med([percentile(sorted(o.seconds * 1000 for o in ph.report.answered), 95) for ph in phases])
+        cpu = {name: med([ph.cpu[name] for ph in phases]) for name in phases[0].cpu}
+        rate = med([len(ph.report.answered) / ph.report.wall for ph in phases])
+        print(
+            f"{database:<11} {think:>5g} {clients:>7} {rate:>7.1f} "
+            f"{med([len(ph.report.errors) for ph in phases]):>6.0f} "
+            f"{p('api/search', 50):>8.1f} /{p('api/search', 95):>6.1f} /{p('api/search', 99):>6.1f} "
+            f"{p('replay', 95):>10.1f} {every:>8.1f} {cpu['web workers']:>5.2f} {cpu['meilisearch']:>5.2f} "
+            f"{cpu['postgresql']:>5.2f} {cpu['load generator']:>5.2f} {cpu['all processes']:>5.2f} "
+            f"{med([ph.waiting for ph in phases]):>4.0f}"
+        )
+    print("(CPU in cores over the phase: web workers, Meilisearch, every PostgreSQL process, this load")
+    print(" generator, and the whole machine; wait: most requests seen queued for a database thread)")
+
+
+def main() -> None:
+    for noisy in ("httpx", "httpx2", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--segments", type=int, default=100_000, help="catalogue size")
+    parser.add_argument("--clients", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat every phase, interleaved")
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--postgres-url", default=os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="web worker processes (one per core)"
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        help="seconds a client pauses between requests, on average (0: none, a stress test); "
+        "several values: every client count under each",
+    )
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="the code to serve (a git worktree)")
+    args = parser.parse_args()
+    if args.seconds <= 0 or args.seconds > 600 or any(c < 1 or c > 1000 for c in args.clients):
+        parser.error("phases last 1-600 s with 1-1000 clients")
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    print(
+        f"{os.cpu_count()} CPUs; serving {args.checkout}; {args.workers} web worker(s); "
+        f"{args.seconds:.0f} s a phase; think {' and '.join(f'{t:g}' for t in args.think)} s; "
+        f"load average {os.getloadavg()[0]:.2f} at start"
+    )
+    results: Results = {}
+    for database in databases:
+        run_database(args, database, results)
+    summarise(results)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,11 +35,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Target:
-    """One kind of request the mix sends: a name for the report, a path, headers."""
+    """One kind of request the mix sends: a name for the report, a path, headers.
+
+    A write (`method` other than GET) sends the JSON that `json` makes from the client's random
+    generator, so repeated edits of one segment each change something.
+    """
 
     name: str
     path: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    method: str = "GET"
+    json: Callable[[random.Random], object] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,12 +172,15 @@ async def drive(
                 budget[0] -= 1
                 target = targets[position % len(targets)]
                 position += 1
-                if rng.random() < hang_up_fraction:
+                if target.method == "GET" and rng.random() < hang_up_fraction:
                     outcomes.append(await _hang_up(host, port, target, rng))
                     continue
                 started = time.perf_counter()
                 try:
-                    response = await http.get(target.path, headers=dict(target.headers))
+                    body = target.json(rng) if target.json is not None else None
+                    response = await http.request(
+                        target.method, target.path, headers=dict(target.headers), json=body
+                    )
                     await response.aread()
                     status: int | None = response.status_code
                 except httpx.HTTPError:

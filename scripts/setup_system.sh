@@ -24,3 +24,13 @@ if ! command -v redis-server >/dev/null 2>&1; then
     $SUDO apt-get update
     $SUDO apt-get install -y redis-server
 fi
+
+# `webinar-archive backup` and `restore` on PostgreSQL run pg_dump and pg_restore (their major
+# version at least the server's); tests/integration/test_backup.py uses them against
+# TEST_DATABASE_URL. Debian's postgresql-client provides both.
+if ! command -v pg_dump >/dev/null 2>&1 || ! command -v pg_restore >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update
+    $SUDO apt-get install -y postgresql-client
+fi

@@ -51,6 +51,9 @@ URL_MAX = 2000
 LINKS_MAX = 20
 TEXT_MAX = 20_000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+LOCAL_PHOTO = re.compile(r"^/photos/([a-z0-9][a-z0-9-]{0,150}-[0-9a-f]{16}\.jpg)$")
+"""A photo stored on the site (`server/web/photos.py`): the one `photo_url` that is not an
+http(s) address, and the only kind the pages show as an image."""
 
 
 # --- names and keys -----------------------------------------------------------------------------
@@ -445,7 +448,8 @@ def _clean_person_fields(session: Session, changes: dict[str, Any]) -> dict[str,
         elif field == "photo_url":
             if value is not None and not isinstance(value, str):
                 raise CatalogError("photo_url: expected an address or null")
-            out[field] = clean_url(value, "photo_url")
+            local = value is not None and LOCAL_PHOTO.match(value.strip())
+            out[field] = value.strip() if local and value is not None else clean_url(value, "photo_url")
         elif field == "links":
             if value is None:
                 value = []

@@ -20,6 +20,7 @@ from server.web.media import media_file
 from server.web.pages import PageController
 from server.web.people_api import HANDLERS as PEOPLE_HANDLERS
 from server.web.people_pages import HANDLERS as PEOPLE_PAGES
+from server.web.photos import StaffPhotoPages, photo_file
 from server.web.routing import strip_head_body
 from server.web.security import security_headers
 from server.web.staff import StaffController, signed_in_user
@@ -42,6 +43,8 @@ class SitePlugin(InitPluginProtocol):
                 *PEOPLE_HANDLERS,  # the staff's people and projects API (people_api.py)
                 *PEOPLE_PAGES,  # and their pages (/staff/people, /staff/projects: people_pages.py)
                 *GLOSSARY_HANDLERS,  # the archive's glossary: /api/glossary, /staff/glossary
+                photo_file,  # people's photos, stored on the site (photos.py)
+                StaffPhotoPages,
                 create_static_files_router(
                     path="/static",
                     directories=[STATIC_DIR],

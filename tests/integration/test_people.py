@@ -492,3 +492,63 @@ def test_a_project_named_only_in_an_agenda_line_is_linked_and_pages_are_in_the_s
     }
     assert f"{base}/speakers/ana-ribeiro" not in urls
     assert f"{base}/projects/greenports" in urls  # still named in the agenda of a published one
+
+
+def test_staff_upload_a_photo_shown_from_the_site_itself_and_refused_when_not_an_image(site: Site) -> None:
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (900, 900), (20, 120, 60)).save(png, format="PNG")
+    ana = site.person("Ana Ribeiro")
+    target = f"/staff/people/{ana['id']}/photo"
+    anonymous = site.client.post(target, files={"photo": ("a.png", png.getvalue(), "image/png")})
+    assert anonymous.status_code == 403  # no session, so no CSRF token: refused before anything else
+    csrf = sign_in(site)
+
+    def upload(name: str, data: bytes, kind: str) -> Any:
+        return site.client.post(
+            target,
+            data={"_csrf_token": csrf},
+            files={"photo": (name, data, kind)},
+            headers=HTML,
+            follow_redirects=False,
+        )
+
+    refused = upload("photo.jpg", b"<svg onload=alert(1)>", "image/jpeg")  # the name and type lie
+    assert refused.status_code == 303
+    assert "photo_error=photo%3A+not+a+JPEG" in refused.headers["location"]
+    assert "not a JPEG, PNG or WebP image" in site.page(refused.headers["location"]).text
+    assert site.person("Ana Ribeiro")["photo_url"] is None  # nothing changed
+
+    done = upload("portrait.png", png.getvalue(), "image/png")
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/staff/people/{ana['id']}?saved=1"
+    photo_url = site.person("Ana Ribeiro")["photo_url"]
+    assert re.fullmatch(r"/photos/ana-ribeiro-[0-9a-f]{16}\.jpg", photo_url)
+    speaker = site.page("/speakers/ana-ribeiro").text
+    assert f'<img class="person-photo" src="{photo_url}" alt="Photo of Ana Ribeiro" width="150">' in speaker
+    served = site.client.get(photo_url)
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/jpeg"
+    assert served.content[:3] == b"\xff\xd8\xff"
+    assert "img-src 'self'" in served.headers["content-security-policy"]
+    assert site.client.get("/photos/..%2Farchive.db").status_code == 404
+    assert site.client.get("/photos/ana-ribeiro-0123456789abcdef.jpg").status_code == 404
+    history = site.api("GET", f"/api/people/{ana['id']}").json()
+    assert history["photo_url"] == photo_url
+    # A hostile name reaches the alt text escaped.
+    assert site.api("PATCH", f"/api/people/{ana['id']}", {"name": f"Ana {HOSTILE}"}).status_code == 200
+    slug = site.person(f"Ana {HOSTILE}")["slug"]
+    shown = site.page(f"/speakers/{slug}").text
+    assert (
+        'alt="Photo of Ana &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"'
+        in shown
+    )
+    removed = site.client.post(
+        target, data={"_csrf_token": csrf, "action": "remove"}, headers=HTML, follow_redirects=False
+    )
+    assert removed.status_code == 303
+    assert site.person(f"Ana {HOSTILE}")["photo_url"] is None
+    assert "person-photo" not in site.page(f"/speakers/{slug}").text

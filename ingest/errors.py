@@ -8,6 +8,7 @@ the presentation; nothing catches an error only to rebuild another one with the 
 
 from __future__ import annotations
 
+import errno
 from typing import Any, ClassVar
 
 
@@ -87,3 +88,21 @@ class RateLimitedError(ArchiveError):
     def __init__(self, message: str, *, retry_after: int, title: str | None = None, **context: Any) -> None:
         super().__init__(message, title=title, **context)
         self.retry_after = max(1, int(retry_after))
+
+
+class StorageFullError(ArchiveError):
+    """The disk (or the quota) that was to hold a file is full. What was being written is not
+    kept (a resumable upload keeps the bytes it had); free some space and try again."""
+
+    status = 507
+    default_title = "Not enough storage"
+    exit_code = 7
+
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""No space left, quota exceeded, file larger than the file system or process allows."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` is the operating system saying the disk is full (for `StorageFullError`)."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS

@@ -6,11 +6,13 @@ gigabytes must never be; here `request.stream()` goes through `multipart.PushMul
 (the streaming parser Litestar itself depends on) chunk by chunk. The `media` part is written to
 a unique hidden file in ARCHIVE_MEDIA_DIR in 1 MiB writes off the event loop, hashed as it goes;
 the `manifest` and `agenda` parts are small text kept in memory (at most 1 MiB each). A body
-past ARCHIVE_MAX_UPLOAD_MB stops at once with 413 and the partial file is deleted.
+past ARCHIVE_MAX_UPLOAD_MB stops at once with 413 and the partial file is deleted; a disk that
+fills up is a 507 (`StorageFullError`), the partial file deleted too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from typing import BinaryIO
 import anyio.to_thread
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
-from ingest.errors import ArchiveError
+from ingest.errors import ArchiveError, StorageFullError, is_disk_full
 from server.jobs.intake import MAX_METADATA_BYTES, FieldError
 
 WRITE_SIZE = 1 << 20
@@ -128,15 +130,23 @@ async def receive_upload(
                             raise FieldError(str(segment.name), "longer than 1 MB")
             for _event in parser.parse(b""):  # end of input: checks the body was complete
                 pass
+        if writer is not None:
+            await writer.close()  # the last write, where a full disk often shows
+            result.size, result.sha256 = writer.size, writer.digest.hexdigest()
     except MultipartError as exc:
         await _discard(writer, target)
         raise FieldError("media", f"the multipart body cannot be read ({exc})") from None
+    except OSError as exc:
+        await _discard(writer, target)
+        if is_disk_full(exc):
+            raise StorageFullError(
+                f"the recording could not be stored: the media folder's disk is full ({exc.strerror}); "
+                "nothing was kept"
+            ) from None
+        raise
     except BaseException:
         await _discard(writer, target)
         raise
-    if writer is not None:
-        await writer.close()
-        result.size, result.sha256 = writer.size, writer.digest.hexdigest()
     return result
 
 
@@ -149,5 +159,7 @@ def _decode(name: str, data: bytearray) -> str:
 
 async def _discard(writer: _MediaWriter | None, target: Path) -> None:
     if writer is not None:
-        await anyio.to_thread.run_sync(writer.handle.close)
+        writer.buffer.clear()  # never flushed on close: on a full disk that would fail again
+        with contextlib.suppress(OSError):
+            await anyio.to_thread.run_sync(writer.handle.close)
     target.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from litestar.di import NamedDependency
 from litestar.plugins import InitPluginProtocol
 from litestar.response import Redirect, Template
 
-from ingest.errors import ArchiveError
+from ingest.errors import ArchiveError, StorageFullError
 from server.accounts.auth import caller_id
 from server.accounts.guards import staff_guard
 from server.catalog.db import Database
@@ -33,7 +33,7 @@ from server.jobs.intake import FieldError, accept_recording, temporary_path
 from server.jobs.upload import receive_upload
 from server.settings import Settings
 from server.uploads.form import UploadForm, read_form
-from server.uploads.store import UploadStore
+from server.uploads.store import UploadIncomplete, UploadStore
 from server.uploads.tus import TusController
 from server.web.routing import page_route
 
@@ -62,6 +62,10 @@ def _context(settings: Settings, form: UploadForm | None = None, upload_id: str 
         "max_bytes": settings.jobs.max_upload_bytes,
         "upload_id": upload_id,
     }
+
+
+KEEP_UPLOAD: Final = (UploadIncomplete, StorageFullError)
+"""Refusals that are not the recording's fault: its upload is kept, to go on or to retry."""
 
 
 def _reason(exc: ArchiveError) -> tuple[str, str]:
@@ -116,7 +120,7 @@ class UploadPage(Controller):
         except ArchiveError as exc:
             target.unlink(missing_ok=True)
             field, reason = _reason(exc)
-            if field == "recording" and upload_id:
+            if field == "recording" and upload_id and not isinstance(exc, KEEP_UPLOAD):
                 store.delete(upload_id)  # not a recording we can use: nothing kept
                 upload_id = ""
             form = read_form(fields)

@@ -10,11 +10,13 @@ the media folder) or they expire.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import re
 import secrets
+import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -22,12 +24,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
 
-from ingest.errors import ConflictError, InputError, NotFoundError
+from ingest.errors import ConflictError, InputError, NotFoundError, StorageFullError, is_disk_full
 from server.jobs.upload import UploadTooLarge
 
 UPLOAD_ID: Final = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 EXPIRY_SECONDS: Final = 24 * 3600
 """An upload neither finished nor submitted within a day is removed (a dropped session)."""
+
+
+class UploadIncomplete(InputError):
+    """A form submitted before its upload finished: refused, and the upload kept to go on."""
 
 
 class OffsetMismatch(ConflictError):
@@ -104,9 +110,10 @@ class UploadStore:
         """Append a chunk that starts at `offset`; returns the new offset.
 
         One writer per upload at a time (an advisory lock; a second gets 409). Bytes are written
-        as they arrive, so a connection dropped mid-chunk keeps what came and the client resumes
-        from the offset HEAD reports. More bytes than announced are refused, and the excess is
-        cut off.
+        as they arrive, unbuffered, so a connection dropped mid-chunk (or a server killed) keeps
+        what came and the client resumes from the offset HEAD reports. More bytes than announced
+        are refused, and the excess is cut off. A full disk is a `StorageFullError` (507): the
+        bytes written so far stay, and the upload resumes from them once there is space.
         """
         record = self.record(upload_id)
         path = self.data_path(upload_id)
@@ -116,16 +123,25 @@ class UploadStore:
                 raise OffsetMismatch(f"Upload-Offset {offset} does not match the upload's offset {current}")
             written = current
             try:
-                async for chunk in chunks:
-                    if written + len(chunk) > record.length:
-                        handle.write(chunk[: record.length - written])
-                        written = record.length
-                        raise InputError(f"more bytes than the {record.length} announced")
-                    handle.write(chunk)
-                    written += len(chunk)
-            finally:
-                handle.flush()
-                os.fsync(handle.fileno())
+                try:
+                    async for chunk in chunks:
+                        if written + len(chunk) > record.length:
+                            _write_all(handle, chunk[: record.length - written])
+                            written = record.length
+                            raise InputError(f"more bytes than the {record.length} announced")
+                        _write_all(handle, chunk)
+                        written += len(chunk)
+                finally:
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                if not is_disk_full(exc):
+                    raise
+                kept = os.fstat(handle.fileno()).st_size
+                raise StorageFullError(
+                    f"the upload could not be stored: the disk is full ({exc.strerror}); the "
+                    f"{kept:,} bytes received so far are kept, and the upload resumes from there "
+                    "once space is freed (or delete it)"
+                ) from None
         return written
 
     def delete(self, upload_id: str) -> None:
@@ -138,17 +154,22 @@ class UploadStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         upload_id = secrets.token_urlsafe(18)
         length = path.stat().st_size
-        os.replace(path, self.data_path(upload_id))
+        _move(path, self.data_path(upload_id))
         record = UploadRecord(length=length, filename=_clean_name(filename), owner=owner, created=time.time())
         self._record_path(upload_id).write_text(json.dumps(asdict(record)), encoding="utf-8")
         return upload_id
 
     def take(self, upload_id: str, target: Path) -> Path:
-        """Move a complete upload's file to `target` (the media folder) and forget the upload."""
+        """Move a complete upload's file to `target` (the media folder) and forget the upload.
+
+        A media folder on another disk is a copy (`_move`); if that disk is full the upload is
+        kept as it was, for a retry once there is space."""
         if not self.is_complete(upload_id):
-            raise InputError("the recording has not finished uploading; wait for 100% or upload it again")
+            raise UploadIncomplete(
+                "the recording has not finished uploading; wait for 100% or upload it again"
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.data_path(upload_id), target)
+        _move(self.data_path(upload_id), target)
         self._record_path(upload_id).unlink(missing_ok=True)
         return target
 
@@ -167,9 +188,47 @@ class UploadStore:
         return removed
 
 
+def _move(source: Path, target: Path) -> None:
+    """Rename `source` to `target`; across file systems (ARCHIVE_DATA_DIR and ARCHIVE_MEDIA_DIR
+    on different disks) copy it beside the target under a hidden name, sync, rename, and only
+    then remove the source. A failed copy leaves no partial file and the source untouched; a
+    full disk is a `StorageFullError`."""
+    try:
+        os.replace(source, target)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+    try:
+        shutil.copyfile(source, partial)
+        with partial.open("rb") as copied:
+            os.fsync(copied.fileno())
+        os.replace(partial, target)
+    except BaseException as exc:
+        partial.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise StorageFullError(
+                f"the recording could not be stored in {target.parent}: the disk is full; nothing "
+                "was kept there, and the upload can be submitted again once space is freed"
+            ) from None
+        raise
+    source.unlink()
+
+
+def _write_all(handle: BinaryIO, data: bytes) -> None:
+    """Write `data` to an unbuffered file: what the disk took is on disk at once, so the file's
+    size is always the upload's true offset, even when a write fails half-way (a full disk)."""
+    view = memoryview(data)
+    while view:
+        count = handle.write(view)
+        view = view[count or 0 :]
+
+
 @contextmanager
 def _exclusive(path: Path) -> Iterator[BinaryIO]:
-    with path.open("ab") as handle:
+    """The upload's file opened for appending, unbuffered, under an advisory lock."""
+    with path.open("ab", buffering=0) as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

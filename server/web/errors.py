@@ -37,6 +37,7 @@ TITLES: Final = {
     501: "Not offered",
     502: "A service behind the archive failed",
     503: "Temporarily unavailable",
+    507: "Not enough storage",
 }
 HIDDEN_DETAIL: Final = "The server could not answer this request; the error has been logged."
 

@@ -81,6 +81,23 @@ class Resource(msgspec.Struct):
     start: float | None = None
 
 
+class SegmentVectors(msgspec.Struct):
+    """What each segment means, as the embedding stage computed it (ingest/embeddings.py).
+
+    `counts[i]` rows for segment i (its passages: the whole text, then its sentences), in
+    `Transcript.segments` order, `dimensions` float32 numbers each, little-endian, packed in
+    `data` (base64 in JSON). `texts` is a hash of the texts the vectors were made from: a
+    transcript edited after the stage no longer matches and is embedded again where it is stored
+    (server/catalog/embeddings.py).
+    """
+
+    model: str
+    dimensions: int
+    data: bytes
+    counts: list[int]
+    texts: str
+
+
 class Transcript(msgspec.Struct):
     """A whole recording's transcript, with the structure added by later stages."""
 
@@ -95,6 +112,8 @@ class Transcript(msgspec.Struct):
     audio_track: int | None = None
     """The container stream index of the audio track transcribed (`ffmpeg -map 0:<n>`); None
     in transcripts made before it was recorded. Word times are on the player's timeline."""
+    embeddings: SegmentVectors | None = None
+    """The segments' meaning vectors (the embedding stage); None before it ran or without it."""
 
     @property
     def text(self) -> str:

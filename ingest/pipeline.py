@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 StageCallback = Callable[[str], None]
 """Called with the stage about to start: "probing", "transcribing", "finding speakers",
-"structuring" (a worker reports it; it may raise to stop the run between stages)."""
+"structuring", "embedding" (a worker reports it; it may raise to stop the run between stages)."""
+EmbeddingProgress = Callable[[int, int], None]
+"""Called with (segments embedded so far, segments) during the embedding stage."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class PipelineOptions:
     """Run the structure stage (diarization, chapters, names, Q&A) after transcription."""
     segment_languages: bool = False
     """Label segments spoken in another language (TranscribeOptions.segment_languages)."""
+    embed: bool = True
+    """Run the embedding stage last: each segment's meaning vector (ingest/embeddings.py), stored
+    with the transcript so search by meaning never computes it again."""
 
 
 @dataclass(frozen=True)
@@ -61,11 +66,13 @@ def run(
     progress: ProgressCallback | None = None,
     agenda: str | Sequence[AgendaEntry] | None = None,
     stage: StageCallback | None = None,
+    embedding_progress: EmbeddingProgress | None = None,
 ) -> PipelineResult:
     """Turn a recording and its metadata into a transcript; raises `InputError` on bad input.
 
     `agenda` (the timing overview text, or structured entries) overrides `manifest.agenda`.
-    `stage` hears each stage as it starts.
+    `stage` hears each stage as it starts; `embedding_progress` hears (segments embedded,
+    segments) after each batch of the embedding stage, as `progress` hears transcription.
     """
     manifest = manifest or Manifest()
     options = options or PipelineOptions()
@@ -92,8 +99,18 @@ def run(
         # (and tests) that replace it.
         listen = {"stage": stage} if stage is not None else {}
         transcript = _structure(media_path, transcript, manifest, agenda_items, **listen)
+    if options.embed:
+        started("embedding")
+        transcript = _embed(transcript, embedding_progress)
     warnings = tuple(parsed.warnings) if parsed is not None else ()
     return PipelineResult(media=media, transcript=transcript, agenda_warnings=warnings)
+
+
+def _embed(transcript: Transcript, progress: EmbeddingProgress | None) -> Transcript:
+    """The embedding stage, with the process's one model (loaded on first use)."""
+    from ingest.embeddings import embed_transcript
+
+    return embed_transcript(transcript, progress=progress)
 
 
 # --- structure stage (ingest/structure.py) ---------------------------------------------------

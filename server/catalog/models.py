@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Final
 
-from sqlalchemy import JSON, Date, DateTime, Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Float, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 STATUS_PROCESSING: Final = "processing"
@@ -319,6 +319,24 @@ class Segment(SQLModel, table=True):
     """For an answer: the question segment it answers."""
     words: list[list[Any]] = Field(default_factory=list, sa_type=JSON)
     resources: list[int] = Field(default_factory=list, sa_type=JSON)
+
+
+class SegmentEmbedding(SQLModel, table=True):
+    """What a segment means, as a vector (search by meaning): computed once, at ingest or when
+    its text changes, so rebuilding the search index never runs the model again.
+
+    `vector` holds the rows of the segment's passages (the whole text, then its sentences:
+    `ingest.embeddings.passages`), each 384 float32 numbers, little-endian (1.5 KB a row).
+    `text_hash` is the hash of the text it was computed from (`ingest.embeddings.text_hash`): a
+    segment whose text staff edited no longer matches, and is embedded again before indexing.
+    """
+
+    __tablename__ = "segment_embedding"
+
+    segment_id: int = Field(primary_key=True, foreign_key="segment.id", ondelete="CASCADE")
+    model: str = Field(sa_type=String(100), max_length=100)
+    text_hash: str = Field(sa_type=String(32), max_length=32)
+    vector: bytes = Field(sa_type=LargeBinary)
 
 
 # --- operations -----------------------------------------------------------------------------

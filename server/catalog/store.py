@@ -22,6 +22,7 @@ from ingest import document as doc
 from ingest.metadata import Manifest
 from ingest.probe import MediaInfo
 from ingest.textutil import normalise_name
+from server.catalog.embeddings import store_vectors
 from server.catalog.models import (
     STATUS_INDEX_PENDING,
     Chapter,
@@ -268,7 +269,7 @@ def _store_segments(
     """Bulk insert (executemany with RETURNING): an hour is ~1,000 rows, one round trip each batch.
 
     Answers point at question segments, whose ids exist only after the insert, so they are set
-    in a second, bulk update by primary key.
+    in a second, bulk update by primary key. The embedding stage's vectors go with them.
     """
     if not transcript.segments:
         return
@@ -297,6 +298,7 @@ def _store_segments(
         rows,
     )
     ids = {segment.id: row[0] for segment, row in zip(transcript.segments, result, strict=True)}
+    store_vectors(session, [ids[segment.id] for segment in transcript.segments], transcript)
     answers = [
         {"id": ids[segment.id], "answers_id": ids[segment.answers]}
         for segment in transcript.segments

@@ -54,7 +54,8 @@ class SearchController(Controller):
         summary="Search transcripts",
         description=(
             "Segments matching `q` (typo-tolerant, with the field's abbreviations as synonyms), "
-            "filtered, with facet counts. `group=webinar` returns the best moments per webinar."
+            "and by default those that say what `q` means in other words (`mode`), filtered, with "
+            "facet counts. `group=webinar` returns the best moments per webinar."
         ),
     )
     async def search(
@@ -77,6 +78,12 @@ class SearchController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=100, description="hits (or webinars) per page")] = 20,
         offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="hits (or webinars) to skip")] = 0,
         group: Annotated[Literal["webinar"] | None, Parameter(description="'webinar' groups hits")] = None,
+        mode: Annotated[
+            Literal["keyword", "hybrid", "meaning"],
+            Parameter(
+                description="match the words (`keyword`), words and meaning (`hybrid`), or meaning only"
+            ),
+        ] = "hybrid",
     ) -> SearchResponse:
         query = SearchQuery(
             q=q,
@@ -91,6 +98,7 @@ class SearchController(Controller):
             limit=limit,
             offset=offset,
             group=group,
+            mode=mode,
         )
         return await search.search(query)  # QueryError is an InputError: the app answers 400
 

@@ -17,8 +17,32 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 
 _EPOCH: Final = dt.date(1970, 1, 1)
+EMBEDDER: Final = "meaning"
+"""The name of the segments index's embedder (userProvided vectors of ingest.embeddings' model)."""
+VECTOR_DECIMALS: Final = 5
+"""Decimals sent per vector component: ~8 characters each instead of ~20, cosine unchanged to 1e-5."""
+
+
+VectorField = dict[str, list[list[float]] | None]
+
+
+def no_vector() -> VectorField:
+    """`_vectors` of a document without a vector: Meilisearch refuses a whole batch in which a
+    document of an index with a userProvided embedder omits it; null opts the document out."""
+    return {EMBEDDER: None}
+
+
+def vector_field(vectors: npt.NDArray[np.float32] | Sequence[Sequence[float]] | None) -> VectorField:
+    """`_vectors` of a document whose segment has vectors, one row per passage (Meilisearch ranks
+    the document by its nearest), rounded (VECTOR_DECIMALS)."""
+    if vectors is None or len(vectors) == 0:
+        return no_vector()
+    rounded: list[list[float]] = np.round(np.asarray(vectors, dtype=np.float64), VECTOR_DECIMALS).tolist()
+    return {EMBEDDER: rounded}
 
 
 def date_ts(date: dt.date) -> int:
@@ -55,6 +79,8 @@ class SegmentDocument(msgspec.Struct, kw_only=True):
     times: str = ""
     """Where each word of `text` starts, in characters and seconds: `encode_word_times`. Shown
     nowhere and never searched: it turns a match position into the second the word is said."""
+    vectors: VectorField = msgspec.field(default_factory=no_vector, name="_vectors")
+    """What the segment means (search by meaning), under the embedder's name; null without one."""
 
 
 class WebinarDocument(msgspec.Struct, kw_only=True):

@@ -3,6 +3,7 @@
 The catalogue is the source of truth and the index is rebuilt from it, so this is the only way
 documents are made from stored webinars (`webinar-archive reindex`, an ingest, the app's
 start-up catch-up). A segment's speaker reads as on the webinar's page: the same helpers name it.
+A segment carries its stored vectors (server/catalog/embeddings.py) when current, else null.
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from server.catalog.models import Segment, Webinar, require_id
+from ingest.embeddings import MODEL_NAME, Vectors, from_bytes, text_hash
+from server.catalog.models import Segment, SegmentEmbedding, Webinar, require_id
 from server.catalog.reads import speaker_for, speaker_names, webinar_chapters, webinar_resources
 from server.catalog.status import listed
-from server.search.documents import SegmentDocument, WebinarDocument, date_ts, encode_word_times
+from server.search.documents import (
+    SegmentDocument,
+    WebinarDocument,
+    date_ts,
+    encode_word_times,
+    vector_field,
+)
 
 
 def iter_segment_documents(
@@ -58,7 +66,11 @@ def iter_segment_documents(
                     col(Segment.end),
                     col(Segment.text),
                     col(Segment.words),
+                    col(SegmentEmbedding.model),
+                    col(SegmentEmbedding.text_hash),
+                    col(SegmentEmbedding.vector),
                 )
+                .outerjoin(SegmentEmbedding, col(SegmentEmbedding.segment_id) == col(Segment.id))
                 .where(col(Segment.webinar_id) == wid)
                 .where(col(Segment.position) > last)
                 .order_by(col(Segment.position))
@@ -88,6 +100,7 @@ def iter_segment_documents(
                         text=s.text,
                         text_de=s.text if webinar.language == "de" else None,
                         times=encode_word_times(s.text, s.words or ()),
+                        vectors=vector_field(_current_vector(s.model, s.text_hash, s.vector, s.text)),
                     )
                 )
                 if len(batch) >= batch_size:
@@ -95,6 +108,13 @@ def iter_segment_documents(
                     batch = []
     if batch:
         yield batch
+
+
+def _current_vector(model: str | None, hashed: str | None, vector: bytes | None, text: str) -> Vectors | None:
+    """The stored vectors if they are this model's and were made from the segment's current text."""
+    if vector is None or model != MODEL_NAME or hashed != text_hash(text):
+        return None
+    return from_bytes(vector)
 
 
 def webinar_documents(session: Session, webinar_id: int | None = None) -> Iterator[WebinarDocument]:

@@ -28,8 +28,15 @@ import httpx2
 import msgspec
 from meilisearch_python_sdk import AsyncClient
 
+from ingest.embeddings import DIMENSIONS
 from ingest.errors import ArchiveError, UnavailableError
-from server.search.documents import SegmentDocument, WebinarAssembly, WebinarDocument, webinar_from_segments
+from server.search.documents import (
+    EMBEDDER,
+    SegmentDocument,
+    WebinarAssembly,
+    WebinarDocument,
+    webinar_from_segments,
+)
 from server.search.process import MeiliConnection
 
 INDEX_UID: Final = "segments"
@@ -186,6 +193,11 @@ def index_settings() -> dict[str, Any]:
         # ("...") still checks exact word positions.
         "proximityPrecision": "byAttribute",
         "distinctAttribute": None,  # per query instead (`distinct=webinar` in grouped search)
+        # Search by meaning: each document brings its segment's vector (`_vectors`, computed at
+        # ingest by ingest/embeddings.py); Meilisearch only stores and searches them. The
+        # experimental vector store is not used: it answered 500 to every vector search after a
+        # second batch of documents (Meilisearch 1.21).
+        "embedders": {EMBEDDER: {"source": "userProvided", "dimensions": DIMENSIONS}},
     }
 
 

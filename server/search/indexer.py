@@ -26,6 +26,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from server.catalog.db import Database, session_scope
+from server.catalog.embeddings import refresh_embeddings
 from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY, Webinar, require_id, utcnow
 from server.catalog.status import set_status, webinars_with_status
 from server.search.documents import SegmentDocument, WebinarDocument
@@ -102,6 +103,10 @@ async def index_and_mark_ready(
     index is live (`index_written`).
 
     Each unit of database work runs through `database`, except the rebuild's read, which streams
+    Segments without a vector for their current text (stored before search by meaning, or
+    edited by staff since) are embedded and stored first (`refresh_embeddings`), so the documents
+    carry every vector.
+
     on the calling thread while batches go out: that is for commands, and the app only ever
     indexes given webinars.
     """
@@ -116,6 +121,7 @@ async def index_and_mark_ready(
                 yield batch
 
         # The journal starts before the catalogue is read: see MeiliIndex.note_writes for why no
+        await database.run(refresh_embeddings)  # only segments without a current vector
         # write can then fall between the rebuild's read and its swap unseen.
         async with index.journal_writes():
             with session_scope(database.engine) as session:
@@ -129,6 +135,7 @@ async def index_and_mark_ready(
     documents = webinars = ready = 0
     for webinar_id in webinar_ids:
         found = await database.run(_documents, webinar_id)
+        await database.run(refresh_embeddings, webinar_id)  # new, or edited since: computed once
         if found is None:
             continue  # deleted meanwhile: nothing to index or to mark
         slug, version, docs, webinar = found

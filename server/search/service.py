@@ -23,7 +23,7 @@ import msgspec
 
 from ingest.document import SEGMENT_KINDS
 from ingest.errors import InputError
-from server.search.documents import date_ts, decode_word_times, word_at
+from server.search.documents import EMBEDDER, date_ts, decode_word_times, word_at
 from server.search.index import (
     FACETS,
     MAX_TOTAL_HITS,
@@ -33,6 +33,7 @@ from server.search.index import (
     SearchUnavailable,
     quote_filter_value,
 )
+from server.search.meaning import QueryEmbedder, embed_query
 
 _PRE: Final = "\x02"
 _POST: Final = "\x03"
@@ -66,6 +67,25 @@ BOTH_BONUS: Final = 0.25
 """Share of the weaker of the two scores added when a webinar matches both by metadata and by
 what was said: the talk is about the topic and says it, so its moments rise above a passing
 mention elsewhere."""
+
+MODES: Final = ("keyword", "hybrid", "meaning")
+"""How a query with words is matched: by its words only, by words and meaning (the default), or
+by meaning only."""
+DEFAULT_MODE: Final = "hybrid"
+FACET_HITS: Final = 1000
+"""Moments a search by meaning counts for its total and facets at most (Meilisearch's
+maxTotalHits): the first thousand above the threshold."""
+MEANING_THRESHOLD = 0.64
+"""`rankingScoreThreshold` of searches by meaning (not Final: bench/semantic.py tries others): a
+hit whose score is below it is dropped.
+Vector search always finds a nearest neighbour, however unrelated; this keeps questions about
+things never said empty. Meilisearch scores a vector hit (1 + cosine) / 2, so this is a cosine
+of 0.28. On the labelled set (bench/semantic.py): 0.60 kept 8 of 12 never-said questions empty,
+0.62 11, 0.64 all 12, with recall at 3 of 0.95, 0.92 and 0.89."""
+RELATED_THRESHOLD: Final = 0.70
+"""The stricter threshold of "related moments" on the replay page: only close neighbours
+(a cosine of 0.4 and more)."""
+RELATED_LIMIT: Final = 5
 
 _RETRIEVE: Final = [
     "id",
@@ -138,6 +158,13 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
     limit: int = 20
     offset: int = 0
     group: str | None = None
+    mode: str = DEFAULT_MODE
+    """`keyword`, `hybrid` or `meaning` (MODES); an empty query lists by date whatever the mode."""
+
+    @property
+    def by_meaning(self) -> bool:
+        """Whether the meaning side takes part: a mode that asks for it, and words to embed."""
+        return self.mode != "keyword" and bool(self.q.strip())
 
     def validate(self) -> None:
         """Refuse what the type conversion lets through; each message is shown to the user."""
@@ -155,6 +182,8 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
             raise QueryError(f"language: expected an ISO 639-1 code such as 'de', got {self.language[:20]!r}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise QueryError("date_from: must not be after date_to")
+        if self.mode not in MODES:
+            raise QueryError(f"mode: expected one of {', '.join(MODES)}, got {self.mode[:20]!r}")
 
     def filters(self) -> list[str]:
         """Meilisearch filter expressions, ANDed; every user value is quoted and escaped."""
@@ -314,6 +343,12 @@ class _RawWebinars(msgspec.Struct):
     total: int = msgspec.field(default=0, name="estimatedTotalHits")
 
 
+class _RawFacets(msgspec.Struct):
+    """Only the facet counts of a result (its hits, if any, are not read)."""
+
+    facets: dict[str, dict[str, int]] = msgspec.field(default_factory=dict, name="facetDistribution")
+
+
 class _RawMulti(msgspec.Struct):
     results: list[_RawResult]
 
@@ -327,6 +362,7 @@ _decode_result = msgspec.json.Decoder(_RawResult).decode
 _decode_best = msgspec.json.Decoder(_RawBestResult).decode
 _decode_webinars = msgspec.json.Decoder(_RawWebinars).decode
 _decode_multi = msgspec.json.Decoder(_RawMulti).decode
+_decode_facets = msgspec.json.Decoder(_RawFacets).decode
 _decode_results = msgspec.json.Decoder(_RawResults).decode
 
 
@@ -416,7 +452,12 @@ def _facets(distribution: dict[str, dict[str, int]]) -> Facets:
 
 
 def request_body(
-    query: SearchQuery, filters: list[str], limit: int, offset: int, *, crop: bool = True
+    query: SearchQuery,
+    filters: list[str],
+    limit: int,
+    offset: int,
+    *,
+    crop: bool = True,
 ) -> dict[str, Any]:
     """The body of Meilisearch's search request for `query` (also sent as is by bench/search.py).
 
@@ -438,6 +479,7 @@ def request_body(
     }
     if crop:
         body.update(attributesToCrop=["text"], cropLength=CROP_WORDS, cropMarker="…")
+    body["showRankingScore"] = True
     if not query.q.strip():
         # No words to rank by: browsing a filter shows the newest webinars, in talk order.
         body["sort"] = ["date_ts:desc", "start:asc"]
@@ -450,6 +492,128 @@ def query_locale(query: SearchQuery) -> str:
     """The language a query's words are read in (Meilisearch's `locales`): the one chosen, else
     English (DEFAULT_LOCALE)."""
     return LOCALES.get(query.language or "", DEFAULT_LOCALE)
+
+
+def meaning_body(body: dict[str, Any], vector: list[float]) -> dict[str, Any]:
+    """`body` (a keyword search's) as a search by meaning: the nearest moments to the query's
+    vector, those scoring below MEANING_THRESHOLD dropped. Its words still ask for match
+    positions: a moment found by meaning that also says the words lands on them."""
+    return {
+        **body,
+        "hybrid": {"embedder": EMBEDDER, "semanticRatio": 1.0},
+        "vector": vector,
+        "rankingScoreThreshold": MEANING_THRESHOLD,
+    }
+
+
+def search_bodies(
+    query: SearchQuery,
+    filters: list[str],
+    limit: int,
+    offset: int,
+    vector: list[float] | None,
+    *,
+    crop: bool = True,
+) -> list[dict[str, Any]]:
+    """The searches one query needs: by words (`keyword`), by meaning (`meaning`), or both
+    (`hybrid`), whose hits `merge_hits` merges by score.
+
+    Hybrid is two searches rather than Meilisearch's own hybrid search because its score
+    threshold applies to both halves: at a threshold that keeps never-said questions empty, a
+    keyword hit with a typo ("procurment", score ~0.6) was dropped too. Here only the search by
+    meaning has a threshold, and what matches by its words is never lost.
+    """
+    if vector is None or not query.by_meaning:
+        return [request_body(query, filters, limit, offset, crop=crop)]
+    if query.mode == "meaning":
+        return [meaning_body(request_body(query, filters, limit, offset, crop=crop), vector)]
+    words = request_body(query, filters, offset + limit, 0, crop=crop)
+    return [words, meaning_body(words, vector)]
+
+
+def merge_hits(results: list[_RawResult], offset: int, limit: int) -> list[_RawHit]:
+    """The hits of the searches of `search_bodies`, best score first, each moment once (the
+    words' search first on a tie), from `offset` (each search was asked for offset + limit)."""
+    if len(results) == 1:
+        return results[0].hits
+    ranked = sorted(
+        ((hit.score, -n, i, hit) for n, result in enumerate(results) for i, hit in enumerate(result.hits)),
+        key=lambda item: (-item[0], -item[1], item[2]),
+    )
+    seen: set[int] = set()
+    merged: list[_RawHit] = []
+    for _, _, _, hit in ranked:
+        if hit.id not in seen:
+            seen.add(hit.id)
+            merged.append(hit)
+    return merged[offset : offset + limit]
+
+
+def counting_bodies(
+    query: SearchQuery, filters: list[str], vector: list[float], uid: str
+) -> list[dict[str, Any]]:
+    """Searches that return what to count for a search by meaning: every moment found (up to
+    FACET_HITS each), with only the fields facets count. Meilisearch's own total and facet
+    counts of a search by meaning cover every document with a vector, however far below the
+    threshold, so the moments found are counted here instead (`count_moments`)."""
+    out = []
+    for body in search_bodies(query, filters, FACET_HITS, 0, vector, crop=False):
+        for key in ("attributesToHighlight", "showMatchesPosition", "highlightPreTag", "highlightPostTag"):
+            body.pop(key, None)
+        body.update(indexUid=uid, limit=FACET_HITS, offset=0, attributesToRetrieve=["id", *FACETS.values()])
+        out.append(body)
+    return out
+
+
+class _FacetHit(msgspec.Struct):
+    id: int
+    webinar: str = ""
+    speaker: str | None = None
+    kind: str | None = None
+    topics: list[str] = msgspec.field(default_factory=list)
+    language: str | None = None
+
+
+class _FacetHits(msgspec.Struct):
+    hits: list[_FacetHit]
+
+
+_decode_facet_hits = msgspec.json.Decoder(_FacetHits).decode
+
+
+def _best_per_webinar(results: list[_RawBestResult]) -> _RawBestResult:
+    """The distinct searches' best moment of each webinar merged: its best score, best first."""
+    if len(results) == 1:
+        return results[0]
+    best: dict[str, float] = {}
+    for result in results:
+        for hit in result.hits:
+            best[hit.webinar] = max(hit.score, best.get(hit.webinar, hit.score))
+    ranked = sorted(best.items(), key=lambda item: -item[1])
+    return _RawBestResult(hits=[_RawBest(slug, score) for slug, score in ranked], total=len(ranked))
+
+
+def count_moments(raws: list[msgspec.Raw]) -> tuple[int, dict[str, dict[str, int]]]:
+    """How many moments the counting searches found (each once), and their facet counts."""
+    counts: dict[str, dict[str, int]] = {field: {} for field in FACETS.values()}
+    seen: set[int] = set()
+    for raw in raws:
+        for hit in _decode_facet_hits(raw).hits:
+            if hit.id in seen:
+                continue
+            seen.add(hit.id)
+            values: dict[str, list[str]] = {
+                "webinar": [hit.webinar],
+                "speaker": [hit.speaker] if hit.speaker else [],
+                "kind": [hit.kind] if hit.kind else [],
+                "topics": hit.topics,
+                "language": [hit.language] if hit.language else [],
+            }
+            for field, found in values.items():
+                for value in found:
+                    counts[field][value] = counts[field].get(value, 0) + 1
+    ordered = {field: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for field, c in counts.items()}
+    return len(seen), ordered
 
 
 def _webinar_body(query: SearchQuery, filters: list[str], limit: int) -> dict[str, Any]:
@@ -485,10 +649,18 @@ class SearchService:
     """
 
     def __init__(
-        self, index: MeiliIndex | None, unavailable: str = "the search index is not configured"
+        self,
+        index: MeiliIndex | None,
+        unavailable: str = "the search index is not configured",
+        embed: QueryEmbedder | None = None,
     ) -> None:
         self._index = index
         self.unavailable = unavailable
+        self.embed = embed if embed is not None else embed_query
+        """Turns a query's words into its vector (None: search by words only)."""
+
+    async def _vector(self, query: SearchQuery) -> list[float] | None:
+        return await self.embed(query.q) if query.by_meaning else None
 
     @property
     def available(self) -> bool:
@@ -542,16 +714,30 @@ class SearchService:
         """
         query.validate()
         filters = query.filters()
+        vector = await self._vector(query)
         if query.group == "webinar":
-            return await self._grouped(query, filters)
-        body = request_body(query, filters, query.limit, query.offset)
-        body["facets"] = list(FACETS.values())
-        try:
-            result = _decode_result(await self._post(f"indexes/{self.index.uid}/search", body))
-        except SearchIndexError as exc:
-            if exc.code != "index_not_found":  # nothing indexed yet: an empty archive, not an error
-                raise
-            result = _RawResult(hits=[])
+            return await self._grouped(query, filters, vector)
+        if vector is not None:
+            uid = self.index.uid
+            searches = [
+                {**b, "indexUid": uid}
+                for b in search_bodies(query, filters, query.limit, query.offset, vector)
+            ]
+            raws = await self._multi([*searches, *counting_bodies(query, filters, vector, uid)])
+            found = [_decode_result(raw) for raw in raws[: len(searches)]]
+            total, counted = count_moments(raws[len(searches) :])
+            result = _RawResult(
+                hits=merge_hits(found, query.offset, query.limit), total=total, facets=counted
+            )
+        else:
+            body = request_body(query, filters, query.limit, query.offset)
+            body["facets"] = list(FACETS.values())
+            try:
+                result = _decode_result(await self._post(f"indexes/{self.index.uid}/search", body))
+            except SearchIndexError as exc:
+                if exc.code != "index_not_found":  # nothing indexed yet: an empty archive, not an error
+                    raise
+                result = _RawResult(hits=[])
         return SearchResponse(
             query=query.q,
             total=result.total,
@@ -575,6 +761,27 @@ class SearchService:
             return []
         return sorted((_hit(h, q) for h in result.hits), key=lambda hit: hit.start)
 
+    async def related(self, vector: list[float], exclude: str, limit: int = RELATED_LIMIT) -> list[Hit]:
+        """The moments of other webinars nearest in meaning to `vector` (a segment's, or a
+        webinar's mean), best first; only those above RELATED_THRESHOLD, so a webinar on a topic
+        nobody else spoke about shows none."""
+        body: dict[str, Any] = {
+            "q": "",
+            "vector": vector,
+            "hybrid": {"embedder": EMBEDDER, "semanticRatio": 1.0},
+            "filter": [f"webinar != {quote_filter_value(exclude)}"],
+            "limit": limit,
+            "rankingScoreThreshold": RELATED_THRESHOLD,
+            "attributesToRetrieve": _RETRIEVE,
+        }
+        try:
+            result = _decode_result(await self._post(f"indexes/{self.index.uid}/search", body))
+        except SearchIndexError as exc:
+            if exc.code != "index_not_found":
+                raise
+            return []
+        return [_hit(h, "") for h in result.hits]
+
     async def _multi(self, queries: list[dict[str, Any]]) -> list[msgspec.Raw]:
         """One multi-search request; an index not created yet answers as empty."""
         try:
@@ -584,7 +791,9 @@ class SearchService:
                 raise
             return [msgspec.Raw(b'{"hits": []}') for _ in queries]
 
-    async def _grouped(self, query: SearchQuery, filters: list[str]) -> SearchResponse:
+    async def _grouped(
+        self, query: SearchQuery, filters: list[str], vector: list[float] | None = None
+    ) -> SearchResponse:
         """Webinars that match, best first, each with its best moments: two requests.
 
         The first multi-search asks, at once: the best moment of each webinar (`distinct`), the
@@ -599,24 +808,37 @@ class SearchService:
         uid = self.index.uid
         words = bool(query.q.strip())
         wanted = query.offset + query.limit
-        distinct = request_body(query, filters, wanted, 0)
-        distinct.update(indexUid=uid, distinct="webinar", showRankingScore=True)
-        distinct["attributesToRetrieve"] = ["webinar"]
-        for key in ("attributesToHighlight", "attributesToCrop", "showMatchesPosition"):
-            distinct.pop(key, None)
-        facets = {"indexUid": uid, "q": distinct["q"], "filter": filters, "limit": 0}
-        facets.update(matchingStrategy="all", facets=list(FACETS.values()))
-        if "locales" in distinct:  # the same words read the same way, or the counts differ
-            facets["locales"] = distinct["locales"]
-        queries = [distinct, facets]
+        distincts = []
+        for body in search_bodies(query, filters, wanted, 0, vector):
+            body.update(indexUid=uid, distinct="webinar", showRankingScore=True)
+            body["attributesToRetrieve"] = ["webinar"]
+            for key in ("attributesToHighlight", "attributesToCrop", "showMatchesPosition"):
+                body.pop(key, None)
+            distincts.append(body)
+        distinct = distincts[0]
+        counting: list[dict[str, Any]]
+        if vector is not None:
+            counting = counting_bodies(query, filters, vector, uid)
+        else:
+            facets = {"indexUid": uid, "q": distinct["q"], "filter": filters, "limit": 0}
+            facets.update(matchingStrategy="all", facets=list(FACETS.values()))
+            if "locales" in distinct:  # the same words read the same way, or the counts differ
+                facets["locales"] = distinct["locales"]
+            counting = [facets]
+        queries = [*distincts, *counting]
         # Kinds are a property of moments: a webinar's metadata cannot match `kind = question`.
         metadata = words and query.kind is None
         if metadata:
             queries.append({"indexUid": self.index.webinars_uid, **_webinar_body(query, filters, wanted)})
         results = await self._multi(queries)
-        best = _decode_best(results[0])
-        counted = _decode_result(results[1])
-        webinars = _decode_webinars(results[2]).hits if metadata else []
+        best = _best_per_webinar([_decode_best(raw) for raw in results[: len(distincts)]])
+        rest = results[len(distincts) :]
+        if vector is not None:
+            counted = _RawFacets(count_moments(rest[: len(counting)])[1])
+        else:
+            counted = _decode_facets(rest[0])
+        results = rest[len(counting) - 1 :]  # the webinars' search, if any, is results[1]
+        webinars = _decode_webinars(results[1]).hits if metadata else []
 
         scores: dict[str, float] = {}
         for hit in best.hits:
@@ -633,7 +855,7 @@ class SearchService:
         page = order[query.offset : query.offset + query.limit]
         moments_per_webinar = counted.facets.get("webinar", {})
 
-        groups = await self._groups(query, filters, page, moments_per_webinar, by_slug)
+        groups = await self._groups(query, filters, page, moments_per_webinar, by_slug, vector)
         matched = set(moments_per_webinar) | set(by_slug)
         # The webinar facet is exact up to maxValuesPerFacet (100); past that, Meilisearch's
         # estimate of webinars with a matching moment is the better guess.
@@ -655,19 +877,22 @@ class SearchService:
         slugs: list[str],
         moments: dict[str, int],
         metadata: dict[str, _RawWebinar],
+        vector: list[float] | None = None,
     ) -> list[Group]:
         """The best PER_WEBINAR moments of each webinar in `slugs`, in one multi-search request."""
         if not slugs:
             return []
-        queries = []
+        queries: list[dict[str, Any]] = []
         for slug in slugs:
-            sub = request_body(query, [*filters, f"webinar = {quote_filter_value(slug)}"], PER_WEBINAR, 0)
-            sub["indexUid"] = self.index.uid
-            queries.append(sub)
+            one = [*filters, f"webinar = {quote_filter_value(slug)}"]
+            subs = search_bodies(query, one, PER_WEBINAR, 0, vector)
+            queries.extend({**sub, "indexUid": self.index.uid} for sub in subs)
+        per = len(queries) // len(slugs)
         results = await self._multi(queries)
         groups = []
-        for slug, raw in zip(slugs, results, strict=True):
-            hits = [_hit(h, query.q) for h in _decode_result(raw).hits]
+        for n, slug in enumerate(slugs):
+            found = [_decode_result(raw) for raw in results[n * per : (n + 1) * per]]
+            hits = [_hit(h, query.q) for h in merge_hits(found, 0, PER_WEBINAR)]
             own = metadata.get(slug)
             if not hits and own is None:
                 continue  # removed between the two requests

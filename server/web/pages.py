@@ -24,9 +24,18 @@ from sqlmodel import Session
 from ingest.errors import NotFoundError
 from server.catalog import reads
 from server.catalog.db import Database
+from server.catalog.embeddings import webinar_vector
 from server.catalog.models import Project
 from server.search.index import SearchIndexError, SearchUnavailable
-from server.search.service import MAX_QUERY_CHARS, Group, Hit, QueryError, SearchQuery, SearchService
+from server.search.service import (
+    DEFAULT_MODE,
+    MAX_QUERY_CHARS,
+    Group,
+    Hit,
+    QueryError,
+    SearchQuery,
+    SearchService,
+)
 from server.web import queries
 from server.web.browse import (
     BrowsePageError,
@@ -41,6 +50,7 @@ from server.web.replay import embed_context, replay_context
 from server.web.routing import page_route
 from server.web.search_page import (
     FILTERS,
+    MODE_LABELS,
     SearchPageError,
     query_params,
     search_facets,
@@ -64,6 +74,20 @@ class Find:
     @property
     def total(self) -> int:
         return len(self.hits)
+
+
+async def related_moments(db: Database, search: SearchService, slug: str, at: float | None) -> list[Hit]:
+    """Moments of other webinars that say something close in meaning: to the line at `at` (a
+    link to a moment), else to the webinar as a whole. A search that is down shows none."""
+    if not search.available:
+        return []
+    vector = await db.run(webinar_vector, slug, at)
+    if vector is None:
+        return []
+    try:
+        return await search.related(vector, slug)
+    except (SearchUnavailable, SearchIndexError):
+        return []
 
 
 async def find_in_webinar(search: SearchService, slug: str, q: str | None) -> Find | None:
@@ -166,6 +190,8 @@ class PageController(Controller):
             "webinar_titles": {},
             "one_webinar": "webinar" in params,
             "language_name": language_name,
+            "mode": params.get("mode", DEFAULT_MODE),
+            "mode_labels": MODE_LABELS,
         }
         try:
             query, page = search_query(params)
@@ -243,6 +269,7 @@ class PageController(Controller):
         context = await db.run(replay_context, request, slug)
         q = request.query_params.get("q")
         context["find"] = await find_in_webinar(search, context["webinar"].slug, q)
+        context["related"] = await related_moments(db, search, context["webinar"].slug, context["t"])
         return Template(template_name="replay.html", context=context)
 
     @page_route("/webinars/{slug:str}/embed", name="embed")

@@ -17,7 +17,7 @@ from litestar import Request
 
 from ingest.document import SEGMENT_KINDS
 from ingest.errors import InputError
-from server.search.service import SearchQuery, SearchResponse
+from server.search.service import DEFAULT_MODE, MODES, SearchQuery, SearchResponse
 from server.web import queries
 from server.web.browse import language_name
 from server.web.templating import KIND_LABELS
@@ -51,6 +51,12 @@ class Facet:
 
 
 FILTERS: Final = ("speaker", "kind", "topic", "webinar", "year", "language")
+MODE_LABELS: Final = {
+    "hybrid": "Words and meaning",
+    "keyword": "These words only",
+    "meaning": "Meaning only",
+}
+"""The search page's choice of `mode` (SearchQuery.mode), the default first."""
 
 
 def search_url(path: str, params: Mapping[str, str], **changes: str | None) -> str:
@@ -87,7 +93,7 @@ def facet_links(
 def query_params(request: Request[Any, Any, Any]) -> dict[str, str]:
     """The search state the URL carries: q, the filters and the page (last value wins)."""
     out = {}
-    for key in ("q", *FILTERS, "page"):
+    for key in ("q", *FILTERS, "page", "mode"):
         value = request.query_params.get(key)
         if value is not None and value.strip():
             out[key] = value.strip()
@@ -117,7 +123,11 @@ def search_query(params: Mapping[str, str]) -> tuple[SearchQuery, int]:
     kind = params.get("kind")
     if kind is not None and kind not in SEGMENT_KINDS:
         raise SearchPageError(f"kind: expected one of {', '.join(SEGMENT_KINDS)}, got {kind[:40]!r}")
+    mode = params.get("mode", DEFAULT_MODE)
+    if mode not in MODES:
+        raise SearchPageError(f"mode: expected one of {', '.join(MODES)}, got {mode[:20]!r}")
     query = SearchQuery(
+        mode=mode,
         q=params.get("q", ""),
         webinar=params.get("webinar"),
         speaker=params.get("speaker"),

@@ -73,6 +73,12 @@
       timer = window.setTimeout(update, 200);
     });
   }
+  // The match mode (words, words and meaning, meaning): a new choice searches again at once.
+  form.addEventListener("change", function (event) {
+    if (event.target && event.target.name === "mode") {
+      update();
+    }
+  });
   // "N more in this webinar" is a link to the search filtered to that webinar; with JS it
   // expands in place: the same page's results fragment is fetched and its moments replace the
   // group's list. A webinar with more moments than one page keeps a link to see them all.

@@ -12,13 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.metadata import load_manifest
-from ingest.pipeline import run
 from server.search.process import MeiliConnection
 from tests.demo_ingest import DemoIngest
 from tests.relevance import (
     MIN_QUERIES,
-    RECORDINGS,
     TARGET_LANDED,
     TARGET_PRECISION,
     Figures,
@@ -26,6 +23,7 @@ from tests.relevance import (
     evaluate_on,
     load_labels,
     store_recordings,
+    transcripts_with,
 )
 from tests.site_data import settings_for
 
@@ -38,10 +36,7 @@ def figures(
 ) -> Figures:
     from tests.meili_server import delete_index
 
-    transcripts = {"demo": demo_ingest.result.transcript}
-    for rec in RECORDINGS:
-        if rec.key not in transcripts:
-            transcripts[rec.key] = run(rec.media, load_manifest(rec.manifest)).transcript
+    transcripts = transcripts_with({"demo": demo_ingest.result.transcript})
     uid = "relevance"
     base: Path = tmp_path_factory.mktemp("relevance")
     try:

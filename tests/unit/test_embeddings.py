@@ -1,0 +1,106 @@
+"""The sentence embedder (ingest/embeddings.py): offline, pinned, and meaning what it should.
+
+The forward pass was checked once against the reference BERT implementation on the same weights
+(cosine 1.0, largest difference 1e-7); these tests hold what a user relies on: it loads with no
+network, a paraphrase lies closer than an unrelated sentence, batching changes nothing, and a
+transcript's vectors are dropped once its text changes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+import pytest
+
+from ingest.document import Segment, Transcript
+from ingest.embeddings import (
+    DIMENSIONS,
+    Embedder,
+    ModelFilesError,
+    embed_transcript,
+    model_folder,
+    transcript_vectors,
+)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+def test_loads_and_embeds_without_any_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"the embedder opened a connection: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    vectors = Embedder().embed(["Ferries plug into the city grid."])
+    assert vectors.shape == (1, DIMENSIONS)
+
+
+def test_a_paraphrase_is_nearer_than_an_unrelated_sentence(embedder: Embedder) -> None:
+    said, asked, unrelated = embedder.embed(
+        [
+            "The hard part is agreeing on who pays for the electricity.",
+            "the difficult part is deciding who covers the power bill",
+            "How do I bake sourdough bread?",
+        ]
+    )
+    assert float(np.linalg.norm(said)) == pytest.approx(1.0, abs=1e-5)
+    assert float(said @ asked) > 0.5
+    assert float(said @ unrelated) < 0.2
+
+
+def test_batching_and_padding_change_nothing(embedder: Embedder) -> None:
+    texts = ["a short line", "a much longer line of speech that needs many more tokens than the first"]
+    together = embedder.embed(texts)
+    alone = np.stack([embedder.embed_one(text) for text in texts])
+    assert np.abs(together - alone).max() < 1e-5
+
+
+def test_reports_progress_and_keeps_the_order(embedder: Embedder) -> None:
+    seen: list[tuple[int, int]] = []
+    texts = [f"sentence number {i} " * (i % 7 + 1) for i in range(40)]
+    vectors = embedder.embed(texts, lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (40, 40)
+    assert np.abs(vectors[17] - embedder.embed_one(texts[17])).max() < 1e-5
+
+
+def test_weights_other_than_the_pinned_ones_are_refused(tmp_path: Path) -> None:
+    shutil.copyfile(model_folder() / "tokenizer.json", tmp_path / "tokenizer.json")
+    (tmp_path / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    with pytest.raises(ModelFilesError, match="sha256"):
+        Embedder(tmp_path)
+
+
+def test_a_transcript_edited_after_the_stage_loses_its_vectors(embedder: Embedder) -> None:
+    transcript = Transcript(
+        language="en",
+        duration=10.0,
+        model="test",
+        segments=[
+            Segment(0, 0.0, 4.0, "Ports and ferries."),
+            Segment(
+                1,
+                4.0,
+                8.0,
+                "We heat schools with wood chips from olive trees. "
+                "They are dried in two large warehouses for three whole months.",
+            ),
+        ],
+    )
+    embedded = embed_transcript(transcript, embedder)
+    vectors = transcript_vectors(Transcript.from_json(embedded.to_json()))  # survives the JSON file
+    assert vectors is not None
+    # The second segment has two sentences: the whole, then each sentence.
+    assert [v.shape for v in vectors] == [(1, DIMENSIONS), (3, DIMENSIONS)]
+    edited = msgspec.structs.replace(
+        embedded, segments=[embedded.segments[0], Segment(1, 4.0, 8.0, "Heating with olive stones.")]
+    )
+    assert transcript_vectors(edited) is None

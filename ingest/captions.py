@@ -27,12 +27,14 @@ class Cue:
 
 
 def cues(transcript: Transcript) -> list[Cue]:
-    """Split every segment into caption-sized cues, never overlapping the next one."""
+    """Split every segment into caption-sized cues, never overlapping the next one; a cue with no
+    text (a segment of silence, a word that is only a space) is left out: there is nothing to show,
+    and SRT readers drop it, which would shift every later cue's number."""
     names = {s.label: (s.name or s.label) for s in transcript.speakers}
     result: list[Cue] = []
     for segment in transcript.segments:
         speaker = names.get(segment.speaker or "", segment.speaker)
-        result.extend(_segment_cues(segment, speaker))
+        result.extend(cue for cue in _segment_cues(segment, speaker) if cue.text.split())
     for i in range(len(result) - 1):
         if result[i].end > result[i + 1].start:
             result[i] = Cue(result[i].start, result[i + 1].start, result[i].text, result[i].speaker)
@@ -70,6 +72,12 @@ def _timestamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
+def _one_line(text: str) -> str:
+    """A cue's text on one line: a line break inside it (a staff edit, a pasted name) would let a
+    blank line end the cue early and the rest read as a new block; `-->` would read as a timing."""
+    return " ".join(text.split()).replace("-->", "->")
+
+
 def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -79,11 +87,11 @@ def to_webvtt(transcript: Transcript, *, voice_tags: bool = True) -> str:
     lines = ["WEBVTT", ""]
     for cue in cues(transcript):
         lines.append(f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}")
-        text = cue.text.replace("-->", "->")
-        if cue.speaker and voice_tags:
-            text = f"<v {_vtt_escape(cue.speaker)}>{_vtt_escape(text)}"
-        elif cue.speaker:
-            text = _vtt_escape(f"{cue.speaker}: {text}")
+        text, speaker = _one_line(cue.text), _one_line(cue.speaker or "")
+        if speaker and voice_tags:
+            text = f"<v {_vtt_escape(speaker)}>{_vtt_escape(text)}"
+        elif speaker:
+            text = _vtt_escape(f"{speaker}: {text}")
         else:
             text = _vtt_escape(text)
         lines += [text, ""]
@@ -93,11 +101,11 @@ def to_webvtt(transcript: Transcript, *, voice_tags: bool = True) -> str:
 def to_srt(transcript: Transcript) -> str:
     lines: list[str] = []
     for number, cue in enumerate(cues(transcript), start=1):
-        text = cue.text.replace("-->", "->")
+        text, speaker = _one_line(cue.text), _one_line(cue.speaker or "")
         lines += [
             str(number),
             f"{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}",
-            f"{cue.speaker}: {text}" if cue.speaker else text,
+            f"{speaker}: {text}" if speaker else text,
             "",
         ]
     return "\n".join(lines)

@@ -97,6 +97,20 @@ def parse_manifest(data: Any) -> Manifest:
     return manifest
 
 
+def decode_yaml(text: str) -> Any:
+    """The data a JSON or YAML text holds; ValueError with the reason for anything else.
+
+    Besides YAML's own errors, the reader raises ValueError for a date it cannot make (a month
+    13), and nesting deeper than Python's recursion limit (a page of `[`) raises RecursionError:
+    both are the text's fault, so both are reported as such."""
+    try:
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError) as exc:
+        raise ValueError(f"not valid JSON or YAML ({exc})") from None
+    except RecursionError:
+        raise ValueError("not valid JSON or YAML (nested too deeply)") from None
+
+
 def load_manifest(path: Path) -> Manifest:
     """Read a JSON or YAML manifest file (YAML is a superset of JSON, so one parser serves)."""
     try:
@@ -106,9 +120,9 @@ def load_manifest(path: Path) -> Manifest:
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"manifest {path}: cannot read ({exc})") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ManifestError(f"manifest {path}: not valid JSON or YAML ({exc})") from None
+        data = decode_yaml(text)
+    except ValueError as exc:
+        raise ManifestError(f"manifest {path}: {exc}") from None
     try:
         return parse_manifest(data)
     except ManifestError as exc:

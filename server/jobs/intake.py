@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-import yaml
 from sqlmodel import Session
 
 from ingest.errors import ConflictError, InputError
-from ingest.metadata import Manifest, ManifestError, parse_manifest
+from ingest.metadata import Manifest, ManifestError, decode_yaml, parse_manifest
 from server.catalog.db import Database
 from server.catalog.models import JOB_INGEST, STATUS_PROCESSING, Webinar, require_id
 from server.catalog.slugs import slugify, unique_slug
@@ -52,9 +51,9 @@ def read_manifest(text: str | None) -> Manifest:
     if text is None or not text.strip():
         raise FieldError("manifest", "missing: send the webinar's metadata (JSON or YAML), at least a title")
     try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date YAML reads, such as 2024-13-40
-        raise FieldError("manifest", f"not valid JSON or YAML ({exc})") from None
+        data = decode_yaml(text)
+    except ValueError as exc:
+        raise FieldError("manifest", str(exc)) from None
     try:
         manifest = parse_manifest(data)
     except ManifestError as exc:

@@ -22,7 +22,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.errors import ArchiveError, ConflictError, InputError, UnavailableError
+from ingest.errors import (
+    ArchiveError,
+    ConflictError,
+    InputError,
+    StorageFullError,
+    UnavailableError,
+    is_disk_full,
+)
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -62,14 +69,18 @@ def progress_bar(label: str) -> Iterator[Callable[[float, float], None]]:
 
 
 def _write_atomic(path: Path, data: str | bytes) -> None:
-    """Outputs appear whole or not at all: write beside, then rename."""
+    """Outputs appear whole or not at all: write beside, then rename; a failed write (a full
+    disk) leaves neither the output nor the file beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    if isinstance(data, str):
-        tmp.write_text(data, encoding="utf-8")
-    else:
-        tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        tmp.replace(path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise StorageFullError(f"{path}: not written, the disk is full; nothing was kept") from None
+        raise
 
 
 def _model_config(settings: Settings) -> ModelConfig:
@@ -176,8 +187,12 @@ def _place_media(media: Path, sha256: str, media_dir: Path) -> tuple[Path, bool]
     try:
         shutil.copyfile(source, tmp)
         tmp.replace(target)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise StorageFullError(
+                f"the recording could not be copied into {media_dir}: the disk is full; nothing was stored"
+            ) from None
         raise
     return Path(name), True
 

@@ -279,3 +279,44 @@ def test_a_full_upload_disk_is_a_507_and_the_upload_resumes_once_there_is_space(
             )
             assert rest.status_code == 204, rest.text
             assert part.read_bytes() == recording
+
+
+@pytest.mark.slow  # the real speech model
+def test_a_transcript_written_to_a_full_disk_is_a_clear_error_and_leaves_no_file(tmp_path: Path) -> None:
+    """`webinar-archive transcribe -o` onto a full disk: exit 7 with the reason, no output and no
+    half-written file beside it."""
+    clip = tmp_path / "clip.wav"
+    _cut(RECORDING, clip, seconds=5.0)
+    with small_disk(tmp_path / "small") as disk:
+        filler = fill(disk, leave=200)  # the JSON of five seconds of speech is a few kilobytes
+        env = {**os.environ, "ARCHIVE_DATA_DIR": str(tmp_path / "var"), "MEILI_URL": "http://127.0.0.1:9"}
+        result = subprocess.run(
+            [sys.executable, "-m", "server.cli", "transcribe", str(clip), "-o", str(disk / "talk.json")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            cwd=ROOT,
+        )
+        assert result.returncode == 7, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        reason = f"{disk / 'talk.json'}: not written, the disk is full; nothing was kept"
+        assert last == f"webinar-archive: error: {reason}"
+        assert sorted(p.name for p in disk.iterdir()) == [filler.name]
+
+
+def _cut(source: Path, target: Path, seconds: float) -> None:
+    """The first `seconds` of a recording as 16 kHz mono WAV."""
+    import wave
+
+    import numpy as np
+
+    from ingest.audio import load
+
+    samples = load(source, 16_000).samples[: int(seconds * 16_000)]
+    with wave.open(str(target), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes((np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes())

@@ -153,5 +153,5 @@ def app_from_env() -> Litestar:
     reason = os.environ.get(SEARCH_OFF_ENV) or (
         "no search server: MEILI_URL is not set and `webinar-archive serve` did not start a local one"
     )
-    search = SearchPlugin(settings, index_uid=settings.search.index_uid, no_local=reason)
+    search = SearchPlugin(settings, no_local=reason)
     return create_app(settings, migrate=False, search=False, plugins=[search])

@@ -29,7 +29,7 @@ from litestar.plugins import InitPluginProtocol
 from ingest.document import SegmentKind
 from ingest.errors import ArchiveError
 from server.problems import archive_problem
-from server.search.index import INDEX_UID, MeiliIndex, SearchIndexError, SearchUnavailable, open_client
+from server.search.index import MeiliIndex, SearchIndexError, SearchUnavailable, open_client
 from server.search.process import MeiliConnection, MeiliProcessError, meilisearch
 from server.search.service import MAX_OFFSET, MAX_QUERY_CHARS, SearchQuery, SearchResponse, SearchService
 from server.settings import Settings
@@ -107,7 +107,8 @@ class SearchPlugin(InitPluginProtocol):
     """Adds search to an app: the controller, the client's lifespan, the 503/502 handlers.
 
     `connection` overrides the settings (tests and the benchmark point the app at their own
-    server, or at a closed port); `index_uid` lets them use an index of their own.
+    server, or at a closed port); `index_uid` lets them use an index of their own (default: the
+    settings' MEILI_INDEX, which the workers, `ingest` and `reindex` use too).
 
     `no_local`, when given, forbids starting a local Meilisearch: with `MEILI_URL` unset, search
     answers 503 with this reason instead. `serve`'s worker processes use it: the local server
@@ -120,13 +121,13 @@ class SearchPlugin(InitPluginProtocol):
         settings: Settings,
         *,
         connection: MeiliConnection | None = None,
-        index_uid: str = INDEX_UID,
+        index_uid: str | None = None,
         timeout: float = 5.0,
         no_local: str | None = None,
     ) -> None:
         self.settings = settings
         self.connection = connection
-        self.index_uid = index_uid
+        self.index_uid = index_uid or settings.search.index_uid
         self.timeout = timeout
         self.no_local = no_local
 

@@ -154,18 +154,20 @@ def index_catalogue(
     webinar_ids: Iterable[int] | None = None,
     *,
     connection: MeiliConnection | None = None,
-    index_uid: str = INDEX_UID,
+    index_uid: str | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> IndexReport:
     """`index_and_mark_ready` for a command: `webinar_ids`, or every webinar (a rebuild).
 
-    `connection` overrides the settings (tests point it at their own server).
+    `connection` overrides the settings (tests point it at their own server); `index_uid` too
+    (default: the settings' MEILI_INDEX, as the site and the workers use).
     """
+    uid = index_uid or settings.search.index_uid
 
     async def run(conn: MeiliConnection) -> IndexReport:
         database = Database(engine, threads=1)
         try:
-            async with connected_index(conn, index_uid) as index:
+            async with connected_index(conn, uid) as index:
                 return await index_and_mark_ready(index, database, webinar_ids, batch_size=batch_size)
         finally:
             database.close()

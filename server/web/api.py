@@ -122,7 +122,7 @@ class CaptionController(Controller):
     path = "/webinars/{slug:str}"
     tags = ["captions"]  # noqa: RUF012
 
-    @page_route("/captions.vtt", name="captions-vtt", summary="WebVTT captions")
+    @page_route("/captions.vtt", name="captions-vtt", summary="WebVTT captions", media_type="text/vtt")
     async def webvtt(
         self,
         state: State,
@@ -141,12 +141,19 @@ class CaptionController(Controller):
             return Response(text, media_type="text/vtt")
         return Response(text, media_type="text/vtt", headers=_attachment(f"{webinar.slug}.vtt"))
 
-    @page_route("/captions.srt", name="captions-srt", summary="SRT captions")
+    @page_route(
+        "/captions.srt", name="captions-srt", summary="SRT captions", media_type="application/x-subrip"
+    )
     async def srt(self, state: State, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
         webinar, text = await db.run(_captions, state.webinars, slug, "srt")
         return Response(text, media_type="application/x-subrip", headers=_attachment(f"{webinar.slug}.srt"))
 
-    @page_route("/transcript.txt", name="transcript-txt", summary="The transcript as plain text")
+    @page_route(
+        "/transcript.txt",
+        name="transcript-txt",
+        summary="The transcript as plain text",
+        media_type="text/plain",
+    )
     async def text(self, state: State, db: NamedDependency[Database], slug: FromPath[str]) -> Response[str]:
         webinar, text = await db.run(_captions, state.webinars, slug, "txt")
         return Response(

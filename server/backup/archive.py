@@ -284,6 +284,7 @@ def restore_backup(
             f"backup {source} holds a {manifest.database.engine} catalogue and DATABASE_URL names {kind}; "
             "restore it into the same kind of database"
         )
+    _check_revision(source, manifest.database.revision)
     if kind == "postgresql":
         from server.backup.postgres import check_restore_tools
 
@@ -331,6 +332,23 @@ def restore_backup(
     finally:
         engine.dispose()
     return RestoreReport(manifest, indexed, problem)
+
+
+def _check_revision(source: Path, revision: str | None) -> None:
+    """A snapshot from a newer webinar-archive (a migration this code lacks) cannot be migrated:
+    refused before anything changes, rather than failing half-way."""
+    from alembic.script import ScriptDirectory
+
+    from server.catalog.db import alembic_config
+
+    if revision is None:
+        return
+    known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if revision not in known:
+        raise BackupError(
+            f"backup {source} was made by a newer webinar-archive (schema revision {revision!r}): "
+            "restore it with that version or a later one; nothing was changed"
+        )
 
 
 def _occupied(settings: Settings, engine: Engine, manifest: Manifest) -> list[str]:

@@ -113,3 +113,20 @@ def test_sqlite_snapshot_and_restore_round_trip(tmp_path: Path) -> None:
         assert connection.execute("SELECT count(*), sum(n) FROM t").fetchone() == (5000, sum(range(5000)))
     with closing(sqlite3.connect(tmp_path / "copy.db")) as copy:
         assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # one self-contained file
+
+
+def test_a_backup_from_a_newer_schema_is_refused_before_anything_changes(tmp_path: Path) -> None:
+    from server.backup.archive import restore_backup
+    from server.settings import Settings
+
+    manifest = _backup(tmp_path / "backup")
+    newer = msgspec.structs.replace(
+        manifest, database=msgspec.structs.replace(manifest.database, revision="9999")
+    )
+    write_manifest(tmp_path / "backup", newer)
+    settings = Settings.from_env({}, base_dir=tmp_path / "site")
+    with pytest.raises(
+        BackupError, match=r"newer webinar-archive \(schema revision '9999'\): restore it"
+    ):
+        restore_backup(settings, tmp_path / "backup")
+    assert not (tmp_path / "site").exists()

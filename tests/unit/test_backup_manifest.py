@@ -125,8 +125,6 @@ def test_a_backup_from_a_newer_schema_is_refused_before_anything_changes(tmp_pat
     )
     write_manifest(tmp_path / "backup", newer)
     settings = Settings.from_env({}, base_dir=tmp_path / "site")
-    with pytest.raises(
-        BackupError, match=r"newer webinar-archive \(schema revision '9999'\): restore it"
-    ):
+    with pytest.raises(BackupError, match=r"newer webinar-archive \(schema revision '9999'\): restore it"):
         restore_backup(settings, tmp_path / "backup")
     assert not (tmp_path / "site").exists()

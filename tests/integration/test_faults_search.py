@@ -38,6 +38,10 @@ INDEX = "faults"
 CATCH_UP_SECONDS = 0.5
 RECOVERY_BOUND_S = 5.0
 """Search must answer again within this many seconds of Meilisearch's return."""
+CATCH_UP_BOUND_S = 30.0
+"""An edit made meanwhile must be searchable within this: the catch-up interval plus indexing,
+which first embeds the edited line for search by meaning (a model loaded once per process: most
+of the time on a busy two-core machine)."""
 
 
 @pytest.fixture
@@ -178,7 +182,7 @@ def test_an_edit_made_while_search_is_down_is_searchable_once_it_is_back(
 
         # Meilisearch returns; nobody restarts the site or runs `reindex`.
         meili.start()
-        took = _within(RECOVERY_BOUND_S + CATCH_UP_SECONDS, lambda: said("Quixotrelle") is True)
+        took = _within(CATCH_UP_BOUND_S, lambda: said("Quixotrelle") is True)
         assert said("refurbished") is False  # the old wording left the index with the edit
         _within(2.0, lambda: _status(settings, slug) == "ready")
         print(f"\nthe edit was searchable {took:.2f} s after Meilisearch was back")

@@ -174,7 +174,7 @@ def test_two_web_processes_and_two_workers_share_one_archive(layout: list[Machin
         jobs = {a["job"]["id"]: a["webinar"]["slug"] for a in accepted}
         assert len(set(jobs.values())) == len(recordings)
 
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # generous: a busy machine slows the first jobs (model loads) most
         pending = set(jobs)
         while pending:
             for job_id in sorted(pending):

@@ -74,7 +74,7 @@ from server.search.process import LocalMeilisearch, MeiliConnection
 from server.search.service import SearchQuery
 from server.settings import Settings
 from tests.load_traffic import Report, Target, drive, percentile, serve, time_to_answer
-from tests.process_cpu import CpuMeter, children, matching
+from tests.process_cpu import CpuMeter, children, matching, set_niceness
 from tests.site_data import add_account, add_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -403,6 +403,12 @@ def run_database(args: argparse.Namespace, database: str, results: Results) -> N
             log = base / "server.log"
             with serve(env, cwd=args.checkout, args=serve_args, log=log, ready_timeout=180) as (url, process):
                 meter = meter_for(process.pid, base / "meili")
+                if args.priority:  # not PostgreSQL's: its new backends would inherit it, anyone's
+                    ours = [
+                        pid for name, pids in meter.groups.items() if name != "postgresql" for pid in pids()
+                    ]
+                    threads = set_niceness(ours, -args.priority)
+                    print(f"niceness -{args.priority} for {threads} threads (server, Meilisearch, generator)")
                 asyncio.run(drive(url, targets, clients=4, requests=len(targets), timeout=30.0))  # warm-up
                 for round_ in range(args.rounds):
                     for think, clients in itertools.product(args.think, args.clients):
@@ -416,6 +422,7 @@ def run_database(args: argparse.Namespace, database: str, results: Results) -> N
                         )
                         print(phase.report.table(), flush=True)
         finally:
+            set_niceness([os.getpid()], 0)
             meili.stop()
 
 
@@ -472,6 +479,13 @@ def main() -> None:
         default=[1.0],
         help="seconds a client pauses between requests, on average (0: none, a stress test); "
         "several values: every client count under each",
+    )
+    parser.add_argument(
+        "--priority",
+        type=int,
+        default=0,
+        help="lower the niceness of the server, Meilisearch and this generator by this much "
+        "while measuring, so other work on a shared machine takes less of the cores (root)",
     )
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the code to serve (a git worktree)")
     args = parser.parse_args()

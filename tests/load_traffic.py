@@ -94,6 +94,14 @@ class Report:
                 f"{name:<14} {len(rows):>6} {len(rows) / self.wall:>8.1f} {percentile(times, 50):>8.1f} "
                 f"{percentile(times, 95):>8.1f} {percentile(times, 99):>9.1f} {errors:>7}"
             )
+        kinds = sorted({(o.target, o.status) for o in self.errors}, key=lambda k: (k[0], k[1] or 0))
+        if kinds:
+            counts = [
+                f"{target} {sum(1 for o in self.errors if (o.target, o.status) == (target, status))}"
+                f" x {status or 'no answer (timeout or reset)'}"
+                for target, status in kinds
+            ]
+            lines.append("errors: " + "; ".join(counts))
         aborted = sum(o.aborted for o in self.outcomes)
         if aborted:
             lines.append(f"(and {aborted} requests whose client hung up before the answer)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 import yaml
@@ -89,6 +90,14 @@ def parse_manifest(data: Any) -> Manifest:
         manifest = msgspec.convert(data, type=Manifest, strict=False)
     except msgspec.ValidationError as exc:
         raise ManifestError(f"manifest: {exc}") from None
+    for n, resource in enumerate(manifest.resources):
+        parts = urlsplit(resource.url.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            # Shown as a link on the replay page: a `javascript:` address would be a script to click.
+            raise ManifestError(
+                f"manifest: expected an http:// or https:// address, got {resource.url[:80]!r}"
+                f" - at `$.resources[{n}].url`"
+            )
     if manifest.language is not None:
         try:
             manifest.language = check_language(manifest.language)

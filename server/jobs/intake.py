@@ -13,6 +13,7 @@ slug from the title) and its job; then the job is put on the queue.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,9 +101,13 @@ def temporary_path(settings: Settings) -> Path:
 
 
 def final_name(settings: Settings, filename: str, sha256: str) -> str:
-    """`<name>-<sha12><ext>` as `ingest` names its copies; `-2`... if another file has it."""
+    """`<name>-<sha12><ext>` as `ingest` names its copies; `-2`... if another file has it.
+
+    The name as sent is only a hint: its stem becomes a slug and its extension is kept only when
+    it is letters and digits, so a `../`, a control character or a NUL byte never reaches a path."""
     stem = Path(filename or "recording").stem
-    suffix = Path(filename or "").suffix.lower()[:10]
+    suffix = Path(filename or "").suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,9}", suffix) else ""
     base = f"{slugify(stem)[:60]}-{sha256[:12]}"
     name, n = f"{base}{suffix}", 2
     while (settings.storage.media_dir / name).exists():

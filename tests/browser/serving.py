@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from litestar import Litestar
@@ -15,12 +16,13 @@ from server.search.process import free_port
 
 
 @contextmanager
-def serve_app(app: Litestar, timeout: float = 30.0) -> Iterator[str]:
-    """The app's base URL (`http://127.0.0.1:<port>`) while the block runs; stopped after it."""
+def serve_app(app: Litestar, timeout: float = 30.0, **options: Any) -> Iterator[str]:
+    """The app's base URL (`http://127.0.0.1:<port>`) while the block runs; stopped after it.
+
+    `options` go to uvicorn's Config (`**server.serving.uvicorn_options()`: as `serve` runs it)."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
+    config = {"log_level": "warning", **options, "lifespan": "on"}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

@@ -362,9 +362,15 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the catalogue's schema to the newest migration: the deploy step before starting the
     site's and the workers' processes. Safe to run on an up-to-date catalogue, and while other
     processes start (server/catalog/db.py: upgrade_database takes a lock)."""
+    from sqlalchemy.exc import OperationalError
+
     from server.catalog.db import upgrade_database
 
-    before, after = upgrade_database(settings.storage.database_url)
+    try:
+        before, after = upgrade_database(settings.storage.database_url)
+    except OperationalError as exc:  # unreachable, refused, wrong password: a deploy retries later
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise UnavailableError(f"the database cannot be reached: {reason}") from None
     if before == after:
         print(f"catalogue schema already at {after} (newest)")
     else:

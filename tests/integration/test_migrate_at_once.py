@@ -14,6 +14,7 @@ import os
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
+import pytest
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
@@ -70,3 +71,17 @@ def test_two_processes_migrating_a_fresh_catalogue_at_once_both_succeed(
             assert {"webinar", "segment", "processing_job"} <= set(inspect(connection).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_migrate_with_the_database_unreachable_is_one_line_and_exit_6(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.cli import main
+    from server.search.process import free_port
+
+    monkeypatch.setenv("ARCHIVE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://archive@127.0.0.1:{free_port()}/archive")
+    assert main(["migrate"]) == 6  # unavailable: a deploy script tries again later
+    err = capsys.readouterr().err
+    assert err.startswith("webinar-archive: error: the database cannot be reached: ")
+    assert len(err.strip().splitlines()) == 1

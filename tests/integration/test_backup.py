@@ -183,23 +183,21 @@ def test_backup_wipe_restore_gives_the_same_archive(
         assert media.status_code == 206
         assert media.content == b"OggS"
 
-    # Restoring over a live archive needs --force; a damaged backup is refused, nothing changed.
-    assert main(["restore", str(backup)]) == 4
-    assert "not empty" in capsys.readouterr().err
-    damaged = tmp_path / "backups" / "damaged"
-    shutil.copytree(backup, damaged)
-    recording = damaged / "media" / "demo.opus"
-    data = bytearray(recording.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    recording.write_bytes(bytes(data))
-    (settings.storage.media_dir / "demo.opus").unlink()  # the restore would put it back
-    assert main(["restore", "--force", str(damaged)]) == 2
-    error = capsys.readouterr().err
-    assert "media/demo.opus does not match its sha256; nothing was changed" in error
-    assert not (settings.storage.media_dir / "demo.opus").exists()
-    (damaged / MANIFEST_FILE).write_text('{"format": "webinar-archive-backup", "version": 99}')
-    assert main(["restore", "--force", str(damaged)]) == 2
-    assert "format version 99" in capsys.readouterr().err
-    with TestClient(_app(settings, meili_server)) as client:
-        assert _sign_in(client) == 303
+        # Restoring over a live archive needs --force; a damaged backup is refused, nothing changed.
+        assert main(["restore", str(backup)]) == 4
+        assert "not empty" in capsys.readouterr().err
+        damaged = tmp_path / "backups" / "damaged"
+        shutil.copytree(backup, damaged)
+        recording = damaged / "media" / "demo.opus"
+        data = bytearray(recording.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        recording.write_bytes(bytes(data))
+        (settings.storage.media_dir / "demo.opus").unlink()  # the restore would put it back
+        assert main(["restore", "--force", str(damaged)]) == 2
+        error = capsys.readouterr().err
+        assert "media/demo.opus does not match its sha256; nothing was changed" in error
+        assert not (settings.storage.media_dir / "demo.opus").exists()
+        (damaged / MANIFEST_FILE).write_text('{"format": "webinar-archive-backup", "version": 99}')
+        assert main(["restore", "--force", str(damaged)]) == 2
+        assert "format version 99" in capsys.readouterr().err
         assert _observe(client, slug) == before

@@ -4,9 +4,9 @@ The rebuild reads the catalogue into a side index and swaps it in. A webinar sto
 by a worker, or a staff edit, that reaches the live index between the rebuild's read and its
 swap used to go with the old index. Here the writes happen at exactly that moment: the rebuild
 (real Meilisearch, real SQLite catalogue) is held after its first batch while another thread,
-with its own client and event loop as another process would have, stores a webinar, edits a
-segment of one the rebuild has already read, and deletes a third, each indexed the way the
-worker and the web app index them.
+with its own client and event loop as another process would have, stores and indexes a webinar
+as a worker does, and, through the web app's API as staff do, corrects a segment of a webinar
+the rebuild has already read and deletes another.
 """
 
 from __future__ import annotations
@@ -18,20 +18,23 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from litestar import Litestar
+from litestar.testing import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from ingest.document import Transcript, Word
-from server.catalog.corrections import edit_segment
+from server.app import create_app
 from server.catalog.db import Database, create_db_engine, session_scope, upgrade_database
 from server.catalog.models import Segment, Webinar
 from server.catalog.store import store_transcript
+from server.search.api import SearchPlugin
 from server.search.documents import SegmentDocument, WebinarDocument
 from server.search.index import MeiliIndex, open_client
-from server.search.indexer import index_and_mark_ready, index_catalogue, index_webinar
+from server.search.indexer import index_and_mark_ready, index_catalogue
 from server.search.process import MeiliConnection
 from tests.factories import make_manifest, make_media_info, make_transcript
-from tests.site_data import settings_for
+from tests.site_data import add_account, add_token, settings_for
 
 
 def _transcript_saying(text: str) -> Transcript:
@@ -100,37 +103,45 @@ def test_webinars_stored_edited_and_deleted_during_a_reindex_are_searchable_afte
     deleted_id, deleted = _store(engine, "b", "Compost in schools", "Worms eat the kitchen scraps happily.")
     index_catalogue(settings, engine, [edited_id, deleted_id], connection=meili_server, index_uid=meili_index)
     assert _search(meili_server, meili_index, "worms scraps") == {deleted}
+    with Session(engine) as session:
+        first = session.exec(
+            select(Segment).where(Segment.webinar_id == edited_id).order_by(col(Segment.start))
+        )
+        segment_id = first.first().id  # type: ignore[union-attr]  # stored just above
+    add_account(settings, "editor@example.org", "a long enough password")
+    staff = {"authorization": f"Bearer {add_token(settings, 'editor@example.org')}"}
+    # The staff's web process, with its own client to the same index.
+    site = create_app(
+        settings,
+        search=False,
+        plugins=[SearchPlugin(settings, connection=meili_server, index_uid=meili_index)],
+    )
     errors: list[BaseException] = []
     added: list[str] = []
 
-    def write_meanwhile() -> None:  # what a worker and a member of staff do, in their own processes
+    def write_meanwhile(web: TestClient[Litestar]) -> None:
         try:
+            # A worker stores a new webinar and indexes it.
             new_id, new = _store(engine, "c", "Quokka habitats", "Quokkas thrive on Rottnest Island.")
             index_catalogue(settings, engine, [new_id], connection=meili_server, index_uid=meili_index)
             added.append(new)
-            with session_scope(engine) as session, session.begin():
-                webinar = session.get(Webinar, edited_id)
-                assert webinar is not None
-                first = session.exec(
-                    select(Segment).where(Segment.webinar_id == edited_id).order_by(col(Segment.start))
-                ).first()
-                assert first is not None
-                assert first.id is not None
-                edit_segment(session, webinar, first.id, "staff", text="Shore power for narwhal ferries.")
-            index_catalogue(settings, engine, [edited_id], connection=meili_server, index_uid=meili_index)
-            with session_scope(engine) as session, session.begin():  # as DELETE /api/webinars/{slug}
-                session.delete(session.get(Webinar, deleted_id))
-            index_webinar(settings, deleted, [], connection=meili_server, index_uid=meili_index)
-            # the live index has all three writes now, before the swap
+            # Staff correct a segment of a webinar the rebuild has already read, and delete another.
+            url = f"/api/webinars/{edited}/segments/{segment_id}"
+            corrected = web.patch(url, json={"text": "Shore power for narwhal ferries."}, headers=staff)
+            assert corrected.status_code == 200, corrected.text
+            removed = web.delete(f"/api/webinars/{deleted}", headers=staff)
+            assert removed.status_code == 200, removed.text
+            assert removed.json()["index_cleared"] is True
+            # The live index has all three writes now, before the swap.
             assert _search(meili_server, meili_index, "narwhal") == {edited}
         except BaseException as exc:
             errors.append(exc)
 
-    async def reindex() -> None:
+    async def reindex(web: TestClient[Litestar]) -> None:
         client = open_client(meili_server, timeout=60.0)
         database = Database(engine, threads=1)
         index = WritesMidRebuild(client, meili_index)
-        index.writer = write_meanwhile
+        index.writer = lambda: write_meanwhile(web)
         try:
             # batches of two segments: the first is in hand, the rest not yet sent, when the writes come
             await index_and_mark_ready(index, database, batch_size=2)
@@ -139,11 +150,13 @@ def test_webinars_stored_edited_and_deleted_during_a_reindex_are_searchable_afte
             await client.aclose()
 
     try:
-        asyncio.run(reindex())
+        with TestClient(app=site) as web:
+            asyncio.run(reindex(web))
         assert errors == []
         assert added, "the writer did not run"
         assert _search(meili_server, meili_index, "quokkas rottnest") == set(added)  # stored meanwhile
         assert _search(meili_server, meili_index, "narwhal") == {edited}  # edited meanwhile
+        assert _search(meili_server, meili_index, "gdansk") == set()  # (in its old text only)
         assert _search(meili_server, meili_index, "worms scraps") == set()  # deleted meanwhile
         with Session(engine) as session:
             statuses = {w.slug: w.status for w in session.exec(select(Webinar))}

@@ -75,6 +75,13 @@ class RedisServer:
             self.process.wait(10)
         self.process = None
 
+    def lose_data(self) -> None:
+        """After a crash: the data files gone, as when Redis runs without persistence."""
+        assert self.process is None, "crash() first"
+        for path in self.data_dir.rglob("*"):
+            if path.is_file() and path.name != "redis.log":
+                path.unlink()
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()

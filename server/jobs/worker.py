@@ -5,7 +5,8 @@ One process, `--concurrency` threads: the speech and speaker models are loaded o
 job shares them. Besides Huey's periodic reap (every minute, whichever worker runs it), each
 worker reaps on start-up (every unfinished job not held by a live lease gets a message again,
 in case the queue lost it) and then every half lease: a job whose worker was killed is back on
-the queue within about 1.5 leases of the kill.
+the queue within about 1.5 leases of the kill, and a queued job whose message was lost (the
+queue is empty, the job has waited LOST_MESSAGE_SECONDS) is sent again.
 
 Stopping: SIGINT waits for running jobs to finish (Huey's graceful stop); SIGTERM stops at once
 and hands the jobs this process held back to the queue.
@@ -29,6 +30,22 @@ STALE_QUEUED_SECONDS = 3600.0
 sooner would flood a long queue with duplicates, which are harmless but wasteful."""
 
 
+LOST_MESSAGE_SECONDS = 10.0
+"""A queued job untouched this long while the queue holds no message at all has lost its message
+(a Redis that restarted without its data, an upload made while the queue was unreachable), and
+is sent again at the next reap instead of after STALE_QUEUED_SECONDS. Had the message only been
+taken by a worker at that instant, the duplicate is dropped by the claim."""
+
+
+def stale_after(queue: JobQueue, lease_seconds: float) -> float:
+    """How long a queued job may wait before the periodic reap sends its message again."""
+    try:
+        empty = queue.pending() == 0
+    except Exception:  # the queue is unreachable: a message could not be sent anyway
+        return STALE_QUEUED_SECONDS
+    return max(LOST_MESSAGE_SECONDS, 2 * lease_seconds) if empty else STALE_QUEUED_SECONDS
+
+
 def reap_and_enqueue(context: WorkerContext, queue: JobQueue, stale_after: float) -> list[int]:
     with session_scope(context.engine) as session:
         ids = service.reap(session, stale_after)
@@ -47,7 +64,7 @@ def run_worker(settings: Settings, concurrency: int = 1) -> None:
     queue: JobQueue
 
     def reap_periodic() -> None:
-        reap_and_enqueue(context, queue, STALE_QUEUED_SECONDS)
+        reap_and_enqueue(context, queue, stale_after(queue, settings.jobs.lease_seconds))
 
     queue = JobQueue(settings, process=lambda job_id: _run(context, job_id), reap=reap_periodic)
     log.info("worker %s: %d thread(s), queue on %s", owner_prefix().rstrip(":"), concurrency, queue.where)

@@ -10,10 +10,12 @@ recordings are 11 s cuts of tests/data/two_voices.opus (each with its own few sa
 so each is a recording of its own). In order:
 
 1. Meilisearch is down throughout. Uploads A and B are queued; while the worker transcribes A,
-   Redis is killed (SIGKILL) and started again with B still queued, and every PostgreSQL
-   connection of the worker is ended from an admin connection (`pg_terminate_backend`, which is
-   how a database restart looks to a client). A `webinar-archive ingest` runs meanwhile. All
-   three are stored, once each, and wait for the index (`index_pending`); staff publish A and B.
+   every PostgreSQL connection of the worker is ended from an admin connection
+   (`pg_terminate_backend`, which is how a database restart looks to a client), and Redis is
+   killed (SIGKILL) and started again without its data, so B's message is lost: the worker's
+   reaper finds B queued with an empty queue and sends it again (server/jobs/worker.py
+   `stale_after`). A `webinar-archive ingest` runs meanwhile. All three are stored, once each,
+   and wait for the index (`index_pending`); staff publish A and B.
 2. Meilisearch comes back: without a restart of anything, all three become searchable (the
    app's periodic catch-up, server/search/catchup.py).
 3. Meilisearch hangs (SIGSTOP) and upload C's worker is killed (SIGKILL) after storing C, while
@@ -235,9 +237,10 @@ def test_each_job_finishes_once_through_database_queue_and_search_faults(
             assert client.get(f"/api/jobs/{job_a}").json()["state"] == "running"  # mid-job
             assert job_b in _queued(settings)  # B waits for the worker
             redis_server.crash()
+            redis_server.lose_data()  # the worst case: a Redis without persistence
             redis_server.start()
-            assert job_b in _queued(settings)  # ...and is still there after the crash
-            print(f"\nworker's {ended} PostgreSQL connections ended and Redis crashed during job {job_a}")
+            assert job_b not in _queued(settings)  # B's message is gone; its row is not
+            print(f"\nworker's {ended} PostgreSQL connections ended, Redis crashed empty during job {job_a}")
 
             a, b = run.finish(job_a), run.finish(job_b)
             assert a["attempts"] in (1, 2), a  # 2 if the drop hit a statement in flight

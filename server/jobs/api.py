@@ -105,6 +105,8 @@ class JobPublic:
     kept_corrections: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     """A re-processing's staff-corrected segments put back into the new transcript
     (`{segment, start, end, text}`); empty when none, or when staff chose to discard them."""
+    kept_voices: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """A re-processing's new voices named after the people staff had named (`{label, person}`)."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ def job_public(job: ProcessingJob, slug: str | None) -> JobPublic:
         url=f"/api/jobs/{job_id}",
         page=f"/staff/jobs/{job_id}",
         kept_corrections=list(job.options.get("kept_corrections") or []),
+        kept_voices=list(job.options.get("kept_voices") or []),
     )
 
 

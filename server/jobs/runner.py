@@ -280,7 +280,8 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
         if session.get(Webinar, job.webinar_id) is None:  # deleted while it was processed
             raise InputError("the webinar was deleted while it was processed; nothing was stored")
         # Staff corrections survive a re-processing unless staff chose to discard them; the job
-        # records which segments it kept (`options["kept_corrections"]`).
+        # records which segments and named voices it kept (`options["kept_corrections"]`,
+        # `options["kept_voices"]`).
         keep = job.kind != JOB_INGEST and not job.options.get("discard_corrections")
         kept = corrections.corrected_segments(session, job.webinar_id) if keep else []
         voices = people.named_voices(session, job.webinar_id) if keep else []
@@ -295,9 +296,7 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
         # The voices staff named go to the new voices that speak at the same times, before
         # the kept segments take the new voices' labels.
         named = people.keep_voices(session, stored, voices, "re-processing (kept)")
-        if named:
-            log.info("webinar %d: kept %d named voices", webinar_id, len(named))
-        if kept:
+        if kept or named:
             kept_ids = corrections.keep_corrections(session, stored, kept)
             row = session.get(ProcessingJob, job_id)
             if row is not None:
@@ -306,6 +305,10 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
                     "kept_corrections": [
                         {"segment": i, "start": s["start"], "end": s["end"], "text": s["text"]}
                         for i, s in zip(kept_ids, kept, strict=True)
+                    ],
+                    "kept_voices": [
+                        {"label": label, "person": people.get_person(session, person_id).name}
+                        for label, person_id in named
                     ],
                 }
                 session.add(row)

@@ -3,6 +3,7 @@ real speech model), unless staff choose to discard them; the job says which segm
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,6 +66,7 @@ def test_a_reprocessing_keeps_corrections_unless_told_to_discard_them(served: Te
     job = wait_for(client, again.json()["job"]["id"], finished)
     assert job["state"] == "succeeded", job
     assert [k["text"] for k in job["kept_corrections"]] == [corrected]
+    assert "Karen Smith" in [v["person"] for v in job["kept_voices"]]
     after = client.get(f"/api/webinars/{slug}/segments").json()
     assert [s["text"] for s in after].count(corrected) == 1
     assert any(s["speaker"] == "Karen Smith" and s["text"] != corrected for s in after)
@@ -72,11 +74,14 @@ def test_a_reprocessing_keeps_corrections_unless_told_to_discard_them(served: Te
     assert [h["text"] for h in hits] == [corrected]
     page = client.get(f"/staff/jobs/{job['id']}", headers={"accept": "text/html"}).text
     assert "1 corrected segment kept" in page
+    assert re.search(r"\d named voices? kept from the earlier transcript", page)
+    assert ": Karen Smith</li>" in page
 
     discard = client.post(f"/api/webinars/{slug}/reprocess", json={"keep_corrections": False})
     job = wait_for(client, discard.json()["job"]["id"], finished)
     assert job["state"] == "succeeded", job
     assert job["kept_corrections"] == []
+    assert job["kept_voices"] == []
     after = client.get(f"/api/webinars/{slug}/segments").json()
     assert corrected not in [s["text"] for s in after]
     assert "Karen Smith" not in [s["speaker"] for s in after]

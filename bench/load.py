@@ -56,12 +56,15 @@ from urllib.parse import quote, urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
+import msgspec
+import numpy as np
 from search import generate, query_mix  # bench/search.py, beside this file
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
-from ingest.document import Chapter, Segment, Speaker, Transcript, Word
+from ingest.document import Chapter, Segment, SegmentVectors, Speaker, Transcript, Word
+from ingest.embeddings import DIMENSIONS, MODEL_NAME, passages, texts_digest, to_bytes
 from ingest.metadata import Manifest, Person
 from ingest.probe import MediaInfo
 from server.catalog.db import create_db_engine, upgrade_database
@@ -137,7 +140,29 @@ def as_transcript(batch: list[SegmentDocument]) -> tuple[Manifest, Transcript]:
         speakers=people,
     )
     speakers = [Speaker(labels[name], name) for name in names]
-    return manifest, Transcript("en", duration, "synthetic", segments, speakers, chapters, [])
+    transcript = Transcript("en", duration, "synthetic", segments, speakers, chapters, [])
+    return manifest, msgspec.structs.replace(transcript, embeddings=stand_in_vectors(segments))
+
+
+def stand_in_vectors(segments: list[Segment]) -> SegmentVectors:
+    """Random unit vectors in the embedding model's shape, one per passage of each segment.
+
+    Computing the real ones for 100k segments would take the model most of an hour on two
+    cores; what the load measures (the query's own embedding in the web worker, Meilisearch's
+    vector search over 100k vectors) costs the same with these. The vectors of segments staff
+    correct during the run are computed for real by the server, as after any edit.
+    """
+    rng = np.random.default_rng(len(segments))
+    counts = [len(passages(segment.text)) for segment in segments]
+    rows = rng.standard_normal((sum(counts), DIMENSIONS)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    return SegmentVectors(
+        model=MODEL_NAME,
+        dimensions=DIMENSIONS,
+        data=to_bytes(rows),
+        counts=counts,
+        texts=texts_digest([segment.text for segment in segments]),
+    )
 
 
 @dataclass
@@ -220,13 +245,13 @@ def corrected(text: str, rng: random.Random) -> dict[str, str]:
     return {"text": f"{text} {rng.choice(CORRECTIONS)}"}
 
 
-def request_mix(catalogue: Catalogue, seed: int = 11) -> list[Target]:
-    """128 requests in a shuffled order that every client walks from its own starting point.
+def request_mix(catalogue: Catalogue, edits: int = 5, seed: int = 11) -> list[Target]:
+    """123 reads and `edits` staff edits, shuffled; every client walks them from its own start.
 
-    Per 128: 40 `/api/search` (8 each of one word, phrase, typo, filtered, faceted), 8 grouped
-    searches, 10 search pages, 30 replay pages, 10 captions, 20 ranged media reads, 5 home pages,
-    5 staff edits. Replay pages and captions pick webinars Zipf-like (a few popular, a long
-    tail), so the per-process cache of rendered transcripts is missed as it would be.
+    The reads: 40 `/api/search` (8 each of one word, phrase, typo, filtered, faceted), 8 grouped
+    searches, 10 search pages, 30 replay pages, 10 captions, 20 ranged media reads, 5 home pages.
+    Replay pages and captions pick webinars Zipf-like (a few popular, a long tail), so the
+    per-process cache of rendered transcripts is missed as it would be.
     """
     rng = random.Random(seed)
     targets: list[Target] = []
@@ -251,7 +276,7 @@ def request_mix(catalogue: Catalogue, seed: int = 11) -> list[Target]:
         )
     targets += [Target("home", "/", HTML) for _ in range(5)]
     bearer = {"authorization": f"Bearer {catalogue.token}"}
-    for slug, segment_id, original in rng.sample(catalogue.editable, 5):
+    for slug, segment_id, original in rng.sample(catalogue.editable, min(edits, len(catalogue.editable))):
         path = f"/api/webinars/{slug}/segments/{segment_id}"
         targets.append(Target("staff edit", path, bearer, method="PATCH", json=partial(corrected, original)))
     rng.shuffle(targets)
@@ -397,7 +422,7 @@ def run_database(args: argparse.Namespace, database: str, results: Results) -> N
                 f"stored in {catalogue.seconds['store']:.0f} s, indexed in {catalogue.seconds['index']:.0f} s"
             )
             print(f"migrate: {migrate(env, args.checkout)}")
-            targets = request_mix(catalogue)
+            targets = request_mix(catalogue, args.edits)
             serve_args = ["--workers", str(args.workers), "--no-worker"]
             print(f"serve {' '.join(serve_args)} (MEILI_URL {connection.url})", flush=True)
             log = base / "server.log"
@@ -481,6 +506,9 @@ def main() -> None:
         "several values: every client count under each",
     )
     parser.add_argument(
+        "--edits", type=int, default=5, metavar="0-30", help="staff edits among every 123 reads"
+    )
+    parser.add_argument(
         "--priority",
         type=int,
         default=0,
@@ -491,6 +519,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.seconds <= 0 or args.seconds > 600 or any(c < 1 or c > 1000 for c in args.clients):
         parser.error("phases last 1-600 s with 1-1000 clients")
+    if not 0 <= args.edits <= 30:
+        parser.error("--edits: 0 to 30")
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     print(
         f"{os.cpu_count()} CPUs; serving {args.checkout}; {args.workers} web worker(s); "

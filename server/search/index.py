@@ -20,7 +20,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -552,7 +552,8 @@ class MeiliIndex:
         writers in every process and on every machine see it; it is emptied first (one left by a
         rebuild that died is stale) and deleted afterwards. A writer that adds an entry just
         after the deletion makes Meilisearch create the index again, without the marker: ignored,
-        and cleared by the next rebuild.
+        and cleared by the next rebuild. A journal that cannot be deleted (Meilisearch gone
+        meanwhile) is left for the next rebuild too, so the rebuild's own error is the one shown.
         """
         await self._drop_journal()
         path = f"indexes/{self.journal_uid}/documents?primaryKey={PRIMARY_KEY}"
@@ -560,7 +561,8 @@ class MeiliIndex:
         try:
             yield
         finally:
-            await self._drop_journal()
+            with suppress(ArchiveError):  # writers only note a little more until the next rebuild
+                await self._drop_journal()
 
     async def journaled(self) -> list[str]:
         """The slugs written to the live index since `journal_writes` began."""

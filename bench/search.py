@@ -14,6 +14,13 @@ snippet, the total, facet counts). The targets are measured in interleaved round
 round, so noise hits them alike) and every figure is the median over rounds. Targets:
 `/api/search` p95 <= 1.5x Meilisearch's own p95 and < 50 ms, grouped p95 < 50 ms; indexing
 >= 5,000 segments/s.
+
+Search by meaning (`--meaning`, or `--only-meaning` to skip the rest): the same documents again
+with PASSAGES_PER_SEGMENT vectors each (drawn from real embeddings of generated texts), the
+indexing throughput printed next to the one without vectors, then `/api/search` in keyword and
+hybrid mode, interleaved, on the same mix plus 40 questions a round that no segment matches by
+all their words (hybrid answers those by meaning: the query embedded in the API process, then a
+vector search). Targets: hybrid p95 <= 2x keyword's at 100k and < 50 ms at 1M.
 """
 
 from __future__ import annotations
@@ -447,12 +454,13 @@ def _serve(url: str, key: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def api_target(port: int, grouped: bool = False) -> Callable[[SearchQuery], None]:
-    """`/api/search` over HTTP; `grouped`: as the search page asks (group=webinar, 10 webinars)."""
+def api_target(port: int, grouped: bool = False, mode: str = "keyword") -> Callable[[SearchQuery], None]:
+    """`/api/search` over HTTP; `grouped`: as the search page asks (group=webinar, 10 webinars).
+    `mode` keyword by default, so the figures before search by meaning stay comparable."""
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
 
     def run(query: SearchQuery) -> None:
-        params: dict[str, Any] = {"q": query.q, "limit": 10 if grouped else query.limit}
+        params: dict[str, Any] = {"q": query.q, "limit": 10 if grouped else query.limit, "mode": mode}
         if grouped:
             params["group"] = "webinar"
         for name in ("kind", "topic", "date_from", "date_to"):
@@ -582,6 +590,154 @@ def grouped_direct(connection: MeiliConnection) -> Callable[[SearchQuery], None]
     return run
 
 
+# ---- search by meaning: the same documents with vectors, keyword against hybrid ------------
+
+PASSAGES_PER_SEGMENT = 3
+"""Vectors per document: the whole segment and its sentences (the demo's 19 segments of ~40
+words average 3.3, ingest.embeddings.passages)."""
+QUESTION_TEMPLATES = [
+    "how do {} keep going once the money stops",
+    "who pays for {} after the project ends",
+    "what did the partners learn about {}",
+    "why did {} take longer than planned",
+    "which regions copied the approach to {}",
+    "how were local people convinced about {}",
+    "what would they do differently with {}",
+    "does {} still work without subsidies",
+    "how much did {} cost in the first year",
+    "where can I read more about {}",
+]
+QUESTION_SUBJECTS = [
+    "cooperation between small firms",
+    "the cleaner harbours",
+    "heating villages with farm waste",
+    "training young farmers",
+    "cross-border buses",
+    "sharing one stand at fairs",
+    "the new bike lanes",
+    "energy savings in schools",
+    "the river clean-up",
+    "digital skills for older people",
+    "the business incubator",
+    "recycling building rubble",
+    "rural broadband",
+    "the tourism campaign",
+    "water reuse in factories",
+    "community solar roofs",
+    "the innovation vouchers",
+    "care homes going digital",
+    "the apprenticeship scheme",
+    "reopening the railway line",
+]
+
+
+def questions(round_number: int, count: int = 40) -> list[SearchQuery]:
+    """Questions in plain words that match no segment by all their words, so hybrid answers them
+    by meaning: embedding each (a fresh one each round: the API caches recent ones) and a vector
+    search. 200 distinct; round `n` takes the n-th 40."""
+    every = [t.format(s) for s in QUESTION_SUBJECTS for t in QUESTION_TEMPLATES]
+    start = (round_number * count) % len(every)
+    return [SearchQuery(q=q) for q in (every + every)[start : start + count]]
+
+
+def vector_pool(size: int = 300, seed: int = 11) -> list[list[float]]:
+    """Real vectors of generated segment texts (the ingest's model), for documents to draw from:
+    clustered as a real archive's are, which random vectors are not."""
+    from ingest.embeddings import default_embedder
+
+    texts = [doc.text for batch in generate(size, seed=seed) for doc in batch]
+    vectors: list[list[float]] = default_embedder().embed(texts).tolist()
+    return vectors
+
+
+def with_vectors(
+    batches: Iterator[list[SegmentDocument]], pool: list[list[float]], seed: int = 5
+) -> Iterator[list[SegmentDocument]]:
+    """The documents with PASSAGES_PER_SEGMENT vectors each: pool vectors with a little noise."""
+    import numpy as np
+
+    from server.search.documents import vector_field
+
+    rng = np.random.default_rng(seed)
+    base = np.asarray(pool, dtype=np.float32)
+    for batch in batches:
+        picks = base[rng.integers(0, len(base), size=(len(batch), PASSAGES_PER_SEGMENT))]
+        noisy = picks + rng.normal(0.0, 0.03, size=picks.shape).astype(np.float32)
+        noisy /= np.linalg.norm(noisy, axis=-1, keepdims=True)
+        for doc, vectors in zip(batch, noisy, strict=True):
+            doc.vectors = vector_field(vectors)
+        yield batch
+
+
+def database_size(connection: MeiliConnection) -> int:
+    """Meilisearch's database file, in bytes (`GET /stats`)."""
+    headers = {"Authorization": f"Bearer {connection.api_key}"}
+    stats = httpx.get(f"{connection.url}/stats", headers=headers, timeout=30).json()
+    return int(stats["databaseSize"])
+
+
+def bench_meaning(
+    connection: MeiliConnection, size: int, api_port: int, rounds_wanted: int, rate_without: float
+) -> None:
+    """Index the same documents again with vectors (timed), then `/api/search` keyword against
+    hybrid on that index, interleaved; the hybrid mix adds questions answered by meaning."""
+    started = time.perf_counter()
+    pool = vector_pool()
+    print(f"\n(embedded a pool of {len(pool)} vectors in {time.perf_counter() - started:.1f} s)")
+    batches = list(with_vectors(generate(size), pool))
+
+    async def index_all() -> float:
+        async with connected_index(connection, INDEX) as index:
+            await index.drop()
+            await index.ensure()
+            started = time.perf_counter()
+            count = await index.add(batches)
+            assembly = WebinarAssembly()
+            for batch in batches:
+                assembly.add(batch)
+            await index.add_webinars(assembly.documents())
+            return count / (time.perf_counter() - started)
+
+    size_without = database_size(connection)
+    rate_with = asyncio.run(index_all())
+    size_with = database_size(connection)
+    batches.clear()
+    keyword, hybrid = api_target(api_port, mode="keyword"), api_target(api_port, mode="hybrid")
+    rounds: list[Round] = []
+    for n in range(rounds_wanted):
+        mix = {**query_mix(), "question": questions(n)}
+        rounds.append(
+            {"/api/search keyword": measure(keyword, mix), "/api/search hybrid": measure(hybrid, mix)}
+        )
+        print(f"(meaning round {n + 1}/{rounds_wanted} done)", flush=True)
+    print(f"\n=== {size:,} segments with {PASSAGES_PER_SEGMENT} vectors each (384 dimensions) ===")
+    print(f"indexing  without vectors {rate_without:>10,.0f} segments/s")
+    print(
+        f"indexing  with vectors    {rate_with:>10,.0f} segments/s ({rate_without / rate_with:.1f}x slower)"
+    )
+    grown = (size_with - size_without) / size / 1024
+    print(
+        f"Meilisearch's database: {size_without / 2**20:,.0f} MiB without vectors, "
+        f"{size_with / 2**20:,.0f} MiB with ({grown:.1f} KiB more a segment, "
+        f"{grown / PASSAGES_PER_SEGMENT:.1f} KiB a vector; the file after the plain index, "
+        "which was then deleted and rebuilt with vectors)"
+    )
+    targets = list(rounds[0])
+    print(f"{'query':<10}" + "".join(f"{t:>24}" for t in targets))
+    for category in [*rounds[0][targets[0]], None]:
+        row = f"{category or 'all':<10}"
+        for target in targets:
+            p50 = median_of(rounds, target, category, 0.5)
+            row += f"{p50:>15.1f} / {median_of(rounds, target, category, 0.95):>6.1f}"
+        print(row)
+    ratio = ratio_of(rounds, "/api/search hybrid", "/api/search keyword")
+    print(
+        f"p95 ratio hybrid / keyword: median {statistics.median(ratio):.2f} "
+        f"(rounds {', '.join(f'{r:.2f}' for r in ratio)}; target <= 2); hybrid p95 "
+        f"{median_of(rounds, '/api/search hybrid', None, 0.95):.1f} ms (target < 50 at 1M)"
+    )
+
+
 # ---- measuring --------------------------------------------------------------------------------
 
 
@@ -663,7 +819,13 @@ def report(size: int, rates: dict[str, float], rounds: list[Round]) -> None:
 
 
 def bench_size(
-    connection: MeiliConnection, size: int, workdir: Path, api_port: int, rounds_wanted: int
+    connection: MeiliConnection,
+    size: int,
+    workdir: Path,
+    api_port: int,
+    rounds_wanted: int,
+    meaning: bool = False,
+    only_meaning: bool = False,
 ) -> None:
     """Generate once (not timed), index into both engines (timed), then run the query mix."""
     started = time.perf_counter()
@@ -683,6 +845,10 @@ def bench_size(
             return count / (time.perf_counter() - started)
 
     rates = {"meilisearch (+ webinars)": asyncio.run(index_all())}
+    if only_meaning:
+        batches.clear()
+        bench_meaning(connection, size, api_port, rounds_wanted, rates["meilisearch (+ webinars)"])
+        return
     fts_path = workdir / f"fts-{size}.db"
     rates["sqlite fts5"] = build_fts(fts_path, batches)
     batches.clear()  # free the memory before measuring
@@ -701,6 +867,8 @@ def bench_size(
         rounds.append({name: measure(run, mix) for name, run in targets.items() if n == 0 or name != FTS})
         print(f"(round {n + 1}/{rounds_wanted} done)", flush=True)
     report(size, rates, rounds)
+    if meaning:
+        bench_meaning(connection, size, api_port, rounds_wanted, rates["meilisearch (+ webinars)"])
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -718,6 +886,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k,100k,1m")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per size (medians)")
+    parser.add_argument(
+        "--meaning", action="store_true", help="also: indexing with vectors, /api/search keyword vs hybrid"
+    )
+    parser.add_argument(
+        "--only-meaning", action="store_true", help="only indexing without/with vectors and keyword vs hybrid"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="search-bench-") as tmp:
         workdir = Path(tmp)
@@ -743,7 +917,7 @@ def main() -> None:
                 f"API at :{api_port}; {multiprocessing.cpu_count()} CPUs"
             )
             for size in parse_sizes(args.sizes):
-                bench_size(connection, size, workdir, api_port, args.rounds)
+                bench_size(connection, size, workdir, api_port, args.rounds, args.meaning, args.only_meaning)
         finally:
             api.terminate()
             api.join(10)

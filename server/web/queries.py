@@ -23,7 +23,16 @@ from sqlmodel import Session, col, select
 
 from ingest.textutil import normalise_name
 from server.catalog import people as people_records
-from server.catalog.models import Chapter, Person, Project, Resource, Segment, Webinar, WebinarPerson
+from server.catalog.models import (
+    Chapter,
+    EditHistory,
+    Person,
+    Project,
+    Resource,
+    Segment,
+    Webinar,
+    WebinarPerson,
+)
 from server.catalog.slugs import slugify
 from server.catalog.status import listed
 
@@ -215,12 +224,16 @@ def chapter_ids(session: Session, webinar: Webinar) -> list[int]:
 
 
 def catalogue_version(session: Session) -> str:
-    """What changes whenever a page listing the catalogue would: the number of listed webinars
-    and the newest `updated_at` among them (publishing, deleting and editing all move it)."""
-    count, newest = session.execute(
-        sa_select(func.count(col(Webinar.id)), func.max(col(Webinar.updated_at))).where(listed())
+    """What changes whenever a page listing the catalogue would: the number of listed webinars,
+    the newest `updated_at` among them (publishing, deleting and editing all move it) and the
+    newest edit-history row. The last is numbered by the database, not stamped by a clock: a
+    staff edit made on a machine whose clock runs behind another's would leave the newest
+    `updated_at` where it was, and every process would go on serving the old lists."""
+    newest_edit = sa_select(func.max(col(EditHistory.id))).scalar_subquery()
+    count, newest, edit = session.execute(
+        sa_select(func.count(col(Webinar.id)), func.max(col(Webinar.updated_at)), newest_edit).where(listed())
     ).one()
-    return f"{count}:{newest}"
+    return f"{count}:{newest}:{edit}"
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ingest.errors import ConflictError, NotFoundError
@@ -155,6 +157,42 @@ def get_person(session: Session, person_id: int) -> Person:
     return person
 
 
+RowT = TypeVar("RowT", Person, Project)
+
+INSERT_TRIES = 3
+
+
+def _insert_or_find(session: Session, make: Callable[[], RowT], find: Callable[[], RowT | None]) -> RowT:
+    """Insert the row `make` builds, or, when another process inserted the same one first, the
+    one it inserted.
+
+    Two workers storing webinars with the same speaker at the same moment both find no person
+    and both insert one; on PostgreSQL the second insert waits for the first transaction and
+    then fails on the unique name. The insert runs in a SAVEPOINT, so that failure rolls back
+    only the insert, and the row the other process committed is found and used. On SQLite (one
+    machine, one worker by default) the insert stays plain: pysqlite's SAVEPOINTs would need its
+    own transaction handling switched off, which the catalogue does not do.
+    """
+    session.flush()  # what was pending before stays outside the savepoint
+    if session.get_bind().dialect.name == "sqlite":
+        row = make()
+        session.add(row)
+        session.flush()
+        return row
+    for _ in range(INSERT_TRIES):
+        try:
+            with session.begin_nested():
+                row = make()
+                session.add(row)
+                session.flush()
+            return row
+        except IntegrityError:
+            found = find()
+            if found is not None:
+                return found
+    raise ConflictError("another process keeps creating the same person or project: try again")
+
+
 def get_or_create_person(
     session: Session, name: str, *, affiliation: str | None = None, project: str | None = None
 ) -> Person:
@@ -163,8 +201,13 @@ def get_or_create_person(
     name = clean_name(name)
     person = find_person(session, name)
     if person is None:
-        person = Person(name=name, slug=unique_person_slug(session, name), affiliation=affiliation)
-        session.add(person)
+        person = _insert_or_find(
+            session,
+            lambda: Person(name=name, slug=unique_person_slug(session, name), affiliation=affiliation),
+            lambda: find_person(session, name),
+        )
+        if affiliation:
+            person.affiliation = affiliation
     elif affiliation:
         person.affiliation = affiliation
     if project and project.strip():
@@ -209,9 +252,11 @@ def get_or_create_project(session: Session, name: str) -> Project:
     name = clean_name(name, "project")
     project = find_project(session, name)
     if project is None:
-        project = Project(name=name, slug=_unique_project_slug(session, name))
-        session.add(project)
-        session.flush()
+        project = _insert_or_find(
+            session,
+            lambda: Project(name=name, slug=_unique_project_slug(session, name)),
+            lambda: find_project(session, name),
+        )
     return project
 
 

@@ -24,20 +24,29 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import msgspec
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingest.document import Transcript
+from ingest.embeddings import DIMENSIONS
 from server.catalog.db import create_db_engine, upgrade_database
 from server.catalog.store import store_transcript
-from server.search.documents import WebinarAssembly
+from server.search.documents import SegmentDocument, WebinarAssembly, vector_field
 from server.search.index import connected_index
 from server.search.process import LocalMeilisearch
 from tests.factories import make_media_info
 from tests.site_data import demo_manifest, long_transcript
+
+PASSAGES = 3
+"""Vectors per segment: the whole segment and its sentences (bench/search.py measured 3.3 on the
+demo)."""
 
 
 def _search_bench() -> ModuleType:
@@ -68,8 +77,30 @@ def _meili_pid(home: Path) -> int:
     return int(json.loads((home / "server.json").read_text())["pid"])
 
 
-def measure_index(segments: int) -> None:
+def measure_index(segments: int, passages: int = 0) -> None:
+    """Index `segments` of the benchmark's catalogue; with `passages`, each segment carries that
+    many vectors of the embedding model's size (random unit vectors: the bytes a real one takes)."""
     bench = _search_bench()
+    rng = np.random.default_rng(7)
+    texts = [0]
+    slugs: set[str] = set()
+    assembly = WebinarAssembly()
+
+    def batches() -> Iterator[list[SegmentDocument]]:
+        for batch in bench.generate(segments):
+            if passages:
+                vectors = rng.standard_normal((len(batch), passages, DIMENSIONS)).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=2, keepdims=True)
+                batch = [
+                    msgspec.structs.replace(d, vectors=vector_field(v))
+                    for d, v in zip(batch, vectors, strict=True)
+                ]
+            for doc in batch:
+                texts[0] += len(doc.text)
+                slugs.add(doc.webinar)
+            assembly.add(batch)
+            yield batch
+
     with tempfile.TemporaryDirectory(prefix="footprint-") as tmp:
         server = LocalMeilisearch(Path(tmp))
         connection = server.start()
@@ -77,23 +108,16 @@ def measure_index(segments: int) -> None:
             pid = _meili_pid(server.home)
             idle = _rss_bytes(pid)
             started = time.perf_counter()
-            batches = list(bench.generate(segments))
-            texts = sum(len(doc.text) for batch in batches for doc in batch)
-            webinars = len({doc.webinar for batch in batches for doc in batch})
 
             async def index_all() -> None:
                 async with connected_index(connection, bench.INDEX) as index:  # the query mix's index
                     await index.drop()
                     await index.ensure()
-                    await index.add(batches)
-                    assembly = WebinarAssembly()
-                    for batch in batches:
-                        assembly.add(batch)
+                    await index.add(batches())
                     await index.add_webinars(assembly.documents())
 
             asyncio.run(index_all())
             indexed_in = time.perf_counter() - started
-            batches.clear()
             disk = _folder_bytes(server.home)
             after_indexing = _rss_bytes(pid)
             run = bench.meili_direct(connection)
@@ -103,9 +127,11 @@ def measure_index(segments: int) -> None:
             after_queries = _rss_bytes(pid)
         finally:
             server.stop()
+    characters, webinars = texts[0], len(slugs)
+    with_vectors = f", {passages} vectors of {DIMENSIONS} each" if passages else ", no vectors"
     print(
         f"Meilisearch, {segments:,} segments of {webinars:,} webinars "
-        f"({texts / segments:.0f} characters of text each)"
+        f"({characters / segments:.0f} characters of text each{with_vectors})"
     )
     print(f"  generated and indexed in {indexed_in:.1f} s")
     print(f"  data folder on disk: {disk / 1e6:,.1f} MB = {disk / segments:,.0f} bytes per segment")
@@ -115,15 +141,28 @@ def measure_index(segments: int) -> None:
     )
 
 
-def _store(url: str, transcript: Transcript) -> None:
+def _store(url: str, transcript: Transcript, passages: int) -> None:
+    """Store the transcript; with `passages`, each segment's vectors as the pipeline stores them
+    (`segment_embedding`: passages x DIMENSIONS float32, random bytes of the same size)."""
     upgrade_database(url)
     engine = create_db_engine(url)
     try:
-        from sqlmodel import Session
+        from sqlmodel import Session, select
+
+        from server.catalog.models import Segment, SegmentEmbedding
 
         with Session(engine) as session, session.begin():
             info = make_media_info("footprint.opus", transcript.duration)
-            store_transcript(session, info, uuid.uuid4().hex * 2, demo_manifest(), transcript)
+            webinar = store_transcript(session, info, uuid.uuid4().hex * 2, demo_manifest(), transcript)
+            if passages:
+                for segment_id in session.exec(select(Segment.id).where(Segment.webinar_id == webinar.id)):
+                    assert segment_id is not None
+                    vector = os.urandom(passages * DIMENSIONS * 4)
+                    session.add(
+                        SegmentEmbedding(
+                            segment_id=segment_id, model="footprint", text_hash="0" * 32, vector=vector
+                        )
+                    )
     finally:
         engine.dispose()
 
@@ -158,17 +197,18 @@ def _postgres_bytes(url: str, schema: str) -> int:
         engine.dispose()
 
 
-def measure_catalogue(hours: float, postgres: str | None) -> None:
+def measure_catalogue(hours: float, postgres: str | None, passages: int = 0) -> None:
     transcript = long_transcript(hours)
     count = len(transcript.segments)
     words = sum(len(s.words) for s in transcript.segments)
-    print(f"Catalogue, one webinar of {hours:g} h: {count:,} segments, {words:,} words with times")
+    vectors = f", {passages} vectors of {DIMENSIONS} a segment" if passages else ", no vectors"
+    print(f"Catalogue, one webinar of {hours:g} h: {count:,} segments, {words:,} words with times{vectors}")
     rows: list[tuple[str, int]] = []
     with tempfile.TemporaryDirectory(prefix="footprint-") as tmp:
         empty_url = f"sqlite:///{Path(tmp) / 'empty.db'}"
         upgrade_database(empty_url)
         url = f"sqlite:///{Path(tmp) / 'one.db'}"
-        _store(url, transcript)
+        _store(url, transcript, passages)
         rows.append(("SQLite (after VACUUM)", _sqlite_bytes(url) - _sqlite_bytes(empty_url)))
     if postgres:
         from sqlalchemy import text
@@ -183,7 +223,7 @@ def measure_catalogue(hours: float, postgres: str | None) -> None:
             url = _postgres_schema_url(postgres, schema)
             upgrade_database(url)
             empty = _postgres_bytes(postgres, schema)
-            _store(url, transcript)
+            _store(url, transcript, passages)
             rows.append(("PostgreSQL (tables, indexes, TOAST)", _postgres_bytes(postgres, schema) - empty))
         finally:
             with admin.begin() as connection:
@@ -207,9 +247,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--segments", type=_count, default=100_000, help="segments to index (100k, 1m)")
     parser.add_argument("--hours", type=float, default=2.0, help="hours of the synthetic webinar stored")
     parser.add_argument("--postgres", help="also measure the catalogue in PostgreSQL at this URL")
+    parser.add_argument(
+        "--passages",
+        type=int,
+        default=PASSAGES,
+        help=f"vectors per segment for search by meaning (default {PASSAGES}; 0: keyword search only)",
+    )
+    parser.add_argument(
+        "--vector-segments", type=_count, default=20_000, help="segments indexed with vectors (default 20k)"
+    )
     args: Any = parser.parse_args(argv)
     measure_catalogue(args.hours, args.postgres)
+    if args.passages:
+        measure_catalogue(args.hours, args.postgres, args.passages)
     measure_index(args.segments)
+    if args.passages and args.vector_segments:
+        measure_index(args.vector_segments, args.passages)
 
 
 if __name__ == "__main__":

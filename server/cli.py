@@ -228,11 +228,11 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.metadata import Manifest, load_manifest
     from ingest.pipeline import PipelineOptions, run
     from ingest.probe import probe
-    from server.catalog import glossary
+    from server.catalog import corrections, glossary, people
     from server.catalog.db import create_db_engine, session_scope, upgrade_database
     from server.catalog.drafts import generate_draft_or_log
     from server.catalog.slugs import check_slug, slug_owner
-    from server.catalog.store import media_sha256, store_transcript
+    from server.catalog.store import find_by_sha256, media_sha256, store_transcript
 
     media = Path(args.media)
     # Everything the user can get wrong is checked before the model loads, and nothing is written.
@@ -285,6 +285,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         stored_path, copied = _place_media(media, sha256, settings.storage.media_dir)
         try:
             with session_scope(engine) as session, session.begin():
+                # The same recording again: staff's corrections and named voices are put back
+                # over the new transcript, as a re-processing does, unless told to drop them.
+                earlier = find_by_sha256(session, sha256)
+                earlier_id = earlier.id if earlier is not None and not args.discard_corrections else None
+                kept = corrections.corrected_segments(session, earlier_id) if earlier_id else []
+                voices = people.named_voices(session, earlier_id) if earlier_id else []
                 webinar = store_transcript(
                     session,
                     dataclasses.replace(result.media, path=stored_path),
@@ -293,8 +299,16 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                     result.transcript,
                     slug=args.slug,
                 )
+                named = people.keep_voices(session, webinar, voices, "re-ingest (kept)")
+                corrections.keep_corrections(session, webinar, kept)
                 # The machine draft of key messages and topics, as the upload job makes it.
                 generate_draft_or_log(session, webinar)
+            if kept or named:
+                print(
+                    f"kept {len(kept)} corrected segments and {len(named)} named voices from the "
+                    "earlier transcript (--discard-corrections drops them)",
+                    file=sys.stderr,
+                )
         except BaseException:
             if copied:
                 (settings.storage.media_dir / stored_path).unlink(missing_ok=True)
@@ -476,6 +490,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="title (overrides the manifest's)")
     p.add_argument("--date", type=_date, help="date as YYYY-MM-DD (overrides the manifest's)")
     p.add_argument("--slug", help="URL name (default: made from the title, unique)")
+    p.add_argument(
+        "--discard-corrections",
+        action="store_true",
+        help="a recording stored before: drop staff's corrections and named voices (kept by default)",
+    )
     p.set_defaults(handler=cmd_ingest)
 
     p = sub.add_parser("migrate", help="bring the database schema up to date (once per deploy)")

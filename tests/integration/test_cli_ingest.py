@@ -1,4 +1,5 @@
-"""`webinar-archive ingest` as a user runs it: a real recording, the real model, a real catalogue."""
+"""`webinar-archive ingest` as a user runs it: a real recording, the real model, a real catalogue;
+ingested again, staff's corrections and named voices are kept."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
+from server.catalog import corrections, people
 from server.catalog.db import create_db_engine
-from server.catalog.models import STATUS_INDEX_PENDING, Segment, Webinar
+from server.catalog.models import STATUS_INDEX_PENDING, Person, Segment, Webinar
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 RECORDING = DATA / "two_voices.opus"
@@ -68,9 +70,30 @@ def test_ingest_stores_the_webinar_and_prints_its_slug_last(tmp_path: Path) -> N
             assert webinar.summary is None
             copy = tmp_path / "media" / webinar.media_path
             assert copy.read_bytes() == RECORDING.read_bytes()
+            # Staff correct a line and name a voice of another line.
+            first, other = segments[0], next(s for s in segments[1:] if s.speaker_label)
+            corrected = f"Zorblax {first.text}"
+            corrections.edit_segment(session, webinar, first.id or 0, "ed", text=corrected)
+            people.assign_voice(session, webinar, other.speaker_label or "", "Karen Smith", "ed")
+            session.commit()
     finally:
         engine.dispose()
     assert not list((tmp_path / "media").glob(".*.part"))
+
+    # The same recording again: the corrections and the named voice are kept (and said so).
+    again = _ingest(tmp_path, str(RECORDING), "--manifest", str(MANIFEST), "--date", "2024-05-15")
+    assert again.returncode == 0, again.stderr
+    assert "kept 1 corrected segments and 1 named voices" in again.stderr
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'var' / 'archive.db'}")
+    try:
+        with Session(engine) as session:
+            webinar = session.exec(select(Webinar).where(Webinar.slug == slug)).one()
+            after = session.exec(select(Segment).where(col(Segment.webinar_id) == webinar.id)).all()
+            assert [s.text for s in after].count(corrected) == 1
+            karen = session.exec(select(Person).where(Person.name == "Karen Smith")).one()
+            assert any(s.person_id == karen.id and s.text != corrected for s in after)  # the voice's
+    finally:
+        engine.dispose()
 
 
 def test_invalid_manifest_names_the_field_and_stores_nothing(tmp_path: Path) -> None:

@@ -88,7 +88,7 @@ class JobPublic:
     state: str
     """queued, running, succeeded, failed or cancelled."""
     stage: str | None
-    """probing, transcribing, finding speakers, structuring, indexing (running jobs)."""
+    """probing, transcribing, finding speakers, structuring, embedding, indexing (running jobs)."""
     progress: float
     """0 to 1 over the whole job."""
     error: str | None

@@ -55,7 +55,8 @@ STAGE_SPANS: dict[str, tuple[float, float]] = {
     "probing": (0.0, 0.02),
     "transcribing": (0.02, 0.80),
     "finding speakers": (0.80, 0.92),
-    "structuring": (0.92, 0.95),
+    "structuring": (0.92, 0.94),
+    "embedding": (0.94, 0.95),
     "indexing": (0.95, 1.0),
 }
 """Each stage's share of the overall progress 0..1, from where the time goes with tiny.en on two

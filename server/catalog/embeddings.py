@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from ingest import document as doc
 from ingest.embeddings import (
+    LANGUAGES,
     MODEL_NAME,
     Embedder,
     ModelFilesError,
@@ -59,7 +60,8 @@ def store_vectors(session: Session, segment_ids: Sequence[int], transcript: doc.
 
 def stale_segments(session: Session, webinar_id: int | None = None) -> list[tuple[int, str]]:
     """(id, text) of the segments without a current vector: none, another model's, or made from
-    another text. Read a page at a time by id, plain columns only."""
+    another text; only in webinars in a language the model knows. Read a page at a time by id,
+    plain columns only."""
     stale: list[tuple[int, str]] = []
     last = 0
     while True:
@@ -71,6 +73,8 @@ def stale_segments(session: Session, webinar_id: int | None = None) -> list[tupl
                 col(SegmentEmbedding.text_hash),
             )
             .outerjoin(SegmentEmbedding, col(SegmentEmbedding.segment_id) == col(Segment.id))
+            .join(Webinar, col(Webinar.id) == col(Segment.webinar_id))
+            .where(col(Webinar.language).in_(sorted(LANGUAGES)))
             .where(col(Segment.id) > last)
             .order_by(col(Segment.id))
             .limit(5000)

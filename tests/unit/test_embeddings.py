@@ -111,3 +111,10 @@ def test_a_transcript_edited_after_the_stage_loses_its_vectors(embedder: Embedde
         embedded, segments=[embedded.segments[0], Segment(1, 4.0, 8.0, "Heating with olive stones.")]
     )
     assert transcript_vectors(edited) is None
+
+
+def test_a_language_the_model_does_not_know_gets_no_vectors(embedder: Embedder) -> None:
+    german = Transcript(
+        language="de", duration=4.0, model="test", segments=[Segment(0, 0.0, 4.0, "Wir heizen die Schulen.")]
+    )
+    assert embed_transcript(german, embedder).embeddings is None

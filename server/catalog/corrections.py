@@ -39,6 +39,7 @@ from sqlmodel import Session, col, select
 
 from ingest.document import SEGMENT_KINDS
 from ingest.errors import ConflictError, InputError, NotFoundError
+from server.catalog.db import is_row_id
 from server.catalog.edits import update_webinar
 from server.catalog.models import (
     Chapter,
@@ -372,7 +373,7 @@ def _question(session: Session, webinar: Webinar, segment: Segment, answers: int
     """The question segment `answers` names (0: none), which must come earlier in the webinar."""
     if answers == 0:
         return None
-    question = session.get(Segment, answers)
+    question = session.get(Segment, answers) if is_row_id(answers) else None
     if question is None or question.webinar_id != webinar.id:
         raise InputError(f"answers: webinar {webinar.slug!r} has no segment {answers} (0 unpairs)")
     if question.position >= segment.position:

@@ -100,6 +100,17 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+MAX_ROW_ID: Final = 2**31 - 1
+"""The largest id a table can hold on either engine (PostgreSQL `integer`). SQLite cannot even
+bind an int past 64 bits (the driver raises OverflowError), so an id that comes from a request
+is checked against this before it reaches a query: past it, the row simply does not exist."""
+
+
+def is_row_id(value: object) -> bool:
+    """Whether `value` can name a row: an int (not a bool) from 1 to `MAX_ROW_ID`."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ROW_ID
+
+
 MIGRATION_LOCK: Final = "webinar-archive schema migrations"
 """Names the PostgreSQL advisory lock (with the schema, so two archives in one database, or two
 tests' schemas, do not wait for each other)."""

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ingest.errors import ConflictError, NotFoundError
+from server.catalog.db import is_row_id
 from server.catalog.models import (
     EditHistory,
     Person,
@@ -151,7 +152,7 @@ def person_by_slug(session: Session, slug: str) -> tuple[Person | None, bool]:
 
 
 def get_person(session: Session, person_id: int) -> Person:
-    person = session.get(Person, person_id)
+    person = session.get(Person, person_id) if is_row_id(person_id) else None
     if person is None:
         raise NotFoundError(f"no person with id {person_id}")
     return person
@@ -232,7 +233,7 @@ def find_project(session: Session, name: str) -> Project | None:
 
 
 def get_project(session: Session, project_id: int) -> Project:
-    project = session.get(Project, project_id)
+    project = session.get(Project, project_id) if is_row_id(project_id) else None
     if project is None:
         raise NotFoundError(f"no project with id {project_id}")
     return project

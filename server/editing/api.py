@@ -28,7 +28,7 @@ from ingest.errors import ArchiveError, NotFoundError
 from server.accounts.auth import editor_name
 from server.catalog import corrections
 from server.catalog.corrections import HistoryEntry
-from server.catalog.db import Database
+from server.catalog.db import MAX_ROW_ID, Database
 from server.catalog.models import (
     STATUS_INDEX_PENDING,
     STATUS_READY,
@@ -682,7 +682,7 @@ class CorrectionsController(Controller):
         db: NamedDependency[Database],
         slug: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_ROW_ID)] = 0,
     ) -> History:
         return await db.run(_history, slug, limit, offset)
 

@@ -1,6 +1,7 @@
 """Load benchmark: readers and staff against the production setup, on a 100k-segment catalogue.
 
     .venv/bin/python bench/load.py                          # SQLite, 50 and 200 readers, 20 s each
+    .venv/bin/python bench/load.py --segments 20000 --seconds 10   # make bench: about 2 minutes
     .venv/bin/python bench/load.py --database postgresql    # the README's production database
     .venv/bin/python bench/load.py --clients 10 25 50 100 200 --rounds 3   # the saturation sweep
     .venv/bin/python bench/load.py --think 0 --clients 50   # a stress test: no pause between requests
@@ -26,7 +27,10 @@ stops growing says what ran out. Traffic goes to 127.0.0.1 only, and every phase
 time.
 
 Targets on the project's 2-core machine: no errors, `/api/search` p95 under 100 ms at 50
-clients.
+clients. Building the 100k catalogue takes most of the time: 4-9 minutes on a busy 2-core
+machine (storing, then indexing with search by meaning's vectors); every phase after it is
+bounded by `--seconds`. On a machine other people are using, `--priority 10` keeps their work
+from taking most of the cores the measured processes need (README, "Load").
 """
 
 from __future__ import annotations

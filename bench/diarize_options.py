@@ -34,6 +34,7 @@ from ingest.speakers import (
     SpeakerTurn,
     clip_to_speech,
     decode_mono_16k,
+    diarization_audio,
     diarization_score,
     distinct_speakers,
     extended_regions,
@@ -77,7 +78,7 @@ class Bench:
         return extended_regions(self.silero(audio, low), self.silero(audio, anchor))
 
     def embed(self, clip: Clip, detect: Callable[[Any], Regions], *, accurate: bool = False) -> Embedded:
-        audio = decode_mono_16k(clip.audio)
+        audio = diarization_audio(clip.audio)  # as SenkoDiarizer hears it (telephone band filtered)
         speech = detect(audio)
         if not speech:
             return Embedded(clip, [], [], None)

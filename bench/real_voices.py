@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/real_voices.py                      # tests/data/real + the synthetic figures
     .venv/bin/python bench/real_voices.py --dir var/real_extra # another folder of clips (see below)
+    .venv/bin/python bench/real_voices.py --telephone          # the clips as telephone recordings
 
 Every `<name>.opus` with a `<name>.json` (`utterances`: `start`, `end`, `speaker`) in the folders
 is diarized with the diarizer's default bounds (or `--hint`: the true count as the bounds
@@ -10,6 +11,10 @@ DER with a 0.25 s collar, the same with overlapping speech left out, the share o
 on the right speaker after the optimal one-to-one mapping, and voices found against true ones.
 Overall figures pool the time of all clips (each clip mapped on its own). `tests/data/real` is
 made by `scripts/make_real_voices.py` (`--extra` writes nine more AMI excerpts to var/real_extra).
+
+`--telephone` writes each clip (and the synthetic two_voices) again as a telephone line records
+it, 8 kHz audio stored as Opus at 32 kbit/s, and scores those copies with the diarizer as it is
+and with its telephone-band filter off (`ingest.speakers.diarization_audio`).
 """
 
 from __future__ import annotations
@@ -25,13 +30,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import ingest.speakers
 from ingest.speakers import (
     DiarizationScore,
     Diarizer,
     SenkoDiarizer,
     SpeakerTurn,
+    decode_mono_16k,
     diarization_score,
     distinct_speakers,
+    telephone_band,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,6 +150,68 @@ def summary(results: Sequence[Result]) -> str:
     )
 
 
+def write_telephone_copy(
+    clip: Clip, folder: Path, *, bit_rate: int = 32_000, application: str = "voip"
+) -> Clip:
+    """`clip` as an 8 kHz recording stored as mono Opus (in `folder`; the fixtures' settings)."""
+    import av
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    samples = resample_poly(decode_mono_16k(clip.audio), 1, 2)
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+    path = folder / f"{clip.name.split()[0]}-{application}-{bit_rate}.opus"
+    with av.open(str(path), "w", format="ogg") as container:
+        stream: Any = container.add_stream("libopus", rate=48_000, layout="mono")
+        stream.bit_rate = bit_rate
+        stream.options = {"application": application}
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=48_000)
+        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="s16", layout="mono")
+        frame.sample_rate = 8_000
+        frame.pts = 0
+        for out in [*resampler.resample(frame), *resampler.resample(None)]:
+            container.mux(stream.encode(out))
+        container.mux(stream.encode(None))
+    return Clip(clip.name, path, clip.truth)
+
+
+TELEPHONE_ENCODINGS = (
+    ("voip", 32_000),
+    ("audio", 32_000),
+    ("voip", 24_000),
+    ("audio", 24_000),
+    ("voip", 16_000),
+)
+"""Opus settings the telephone copies are written with, one run each: on 30-s clips a setting's
+effect is within the clustering's sensitivity to small changes of the audio, so it is judged
+over several encodings of the same speech."""
+
+
+def telephone(diarizer: Diarizer, clips: Sequence[Clip]) -> None:
+    """Telephone-band copies of `clips` (phone calls as they are), with and without the filter;
+    the pooled line counts the copies only, so a real call does not weigh on every setting."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for application, bit_rate in TELEPHONE_ENCODINGS:
+            copies = [
+                clip
+                if telephone_band(decode_mono_16k(clip.audio))
+                else write_telephone_copy(clip, Path(tmp), bit_rate=bit_rate, application=application)
+                for clip in clips
+            ]
+            share = ingest.speakers.TELEPHONE_SHARE
+            for label, threshold in (("telephone-band filter off", 0.0), ("as the pipeline runs", share)):
+                ingest.speakers.TELEPHONE_SHARE = threshold  # 0: no recording is taken for telephone-band
+                try:
+                    results = [measure(diarizer, clip) for clip in copies]
+                finally:
+                    ingest.speakers.TELEPHONE_SHARE = share
+                print(f"Opus {application} {bit_rate // 1000} kbit/s, {label}:\n{table(results)}", flush=True)
+                made = [r for r, clip in zip(results, clips, strict=True) if r.clip is not clip]
+                print(f"copies only ({len(made)}): {summary(made)}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -149,10 +219,15 @@ def main() -> None:
     )
     parser.add_argument("--hint", action="store_true", help="give the true count as min and max speakers")
     parser.add_argument("--no-synthetic", action="store_true", help="skip the synthetic demo and two_voices")
+    parser.add_argument("--telephone", action="store_true", help="the clips as 8 kHz telephone recordings")
     args = parser.parse_args()
 
     diarizer = SenkoDiarizer()
     clips = [clip for folder in args.dir or [REAL] for clip in real_clips(folder)]
+    if args.telephone:
+        name, audio, truth = SYNTHETIC[1]
+        telephone(diarizer, [*clips, Clip(name, audio, load_truth(truth))])
+        return
 
     def hints(clip: Clip) -> dict[str, int]:
         true = len(distinct_speakers(clip.truth))

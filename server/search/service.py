@@ -348,12 +348,6 @@ class _RawWebinars(msgspec.Struct):
     total: int = msgspec.field(default=0, name="estimatedTotalHits")
 
 
-class _RawFacets(msgspec.Struct):
-    """Only the facet counts of a result (its hits, if any, are not read)."""
-
-    facets: dict[str, dict[str, int]] = msgspec.field(default_factory=dict, name="facetDistribution")
-
-
 class _RawMulti(msgspec.Struct):
     results: list[_RawResult]
 
@@ -367,7 +361,6 @@ _decode_result = msgspec.json.Decoder(_RawResult).decode
 _decode_best = msgspec.json.Decoder(_RawBestResult).decode
 _decode_webinars = msgspec.json.Decoder(_RawWebinars).decode
 _decode_multi = msgspec.json.Decoder(_RawMulti).decode
-_decode_facets = msgspec.json.Decoder(_RawFacets).decode
 _decode_results = msgspec.json.Decoder(_RawResults).decode
 
 
@@ -513,59 +506,6 @@ def meaning_body(body: dict[str, Any], vector: list[float]) -> dict[str, Any]:
     }
 
 
-def search_bodies(
-    query: SearchQuery,
-    filters: list[str],
-    limit: int,
-    offset: int,
-    vector: list[float] | None,
-    *,
-    crop: bool = True,
-) -> list[dict[str, Any]]:
-    """The search one query needs: by its words, or by meaning when given the query's vector.
-
-    A list, so that a search merging several (`merge_hits`, `_best_per_webinar`) fits the same
-    paths; `SearchService.search` composes the hybrid mode from the two (words first).
-    """
-    if vector is None or not query.by_meaning:
-        return [request_body(query, filters, limit, offset, crop=crop)]
-    return [meaning_body(request_body(query, filters, limit, offset, crop=crop), vector)]
-
-
-def merge_hits(results: list[_RawResult], offset: int, limit: int) -> list[_RawHit]:
-    """The hits of the searches of `search_bodies`, best score first, each moment once (the
-    words' search first on a tie), from `offset` (each search was asked for offset + limit)."""
-    if len(results) == 1:
-        return results[0].hits
-    ranked = sorted(
-        ((hit.score, -n, i, hit) for n, result in enumerate(results) for i, hit in enumerate(result.hits)),
-        key=lambda item: (-item[0], -item[1], item[2]),
-    )
-    seen: set[int] = set()
-    merged: list[_RawHit] = []
-    for _, _, _, hit in ranked:
-        if hit.id not in seen:
-            seen.add(hit.id)
-            merged.append(hit)
-    return merged[offset : offset + limit]
-
-
-def counting_bodies(
-    query: SearchQuery, filters: list[str], vector: list[float], uid: str
-) -> list[dict[str, Any]]:
-    """Searches that return what to count for a search by meaning: every moment found (up to
-    FACET_HITS each), with only the fields facets count. Meilisearch's own total and facet
-    counts of a search by meaning cover every document with a vector, however far below the
-    threshold, so the moments found are counted here instead (`count_moments`)."""
-    out = []
-    for body in search_bodies(query, filters, FACET_HITS, 0, vector, crop=False):
-        for key in ("attributesToHighlight", "showMatchesPosition", "highlightPreTag", "highlightPostTag"):
-            body.pop(key, None)
-        body.update(indexUid=uid, limit=FACET_HITS, offset=0, attributesToRetrieve=["id", *FACETS.values()])
-        out.append(body)
-    return out
-
-
 class _FacetHit(msgspec.Struct):
     id: int
     webinar: str = ""
@@ -580,18 +520,6 @@ class _FacetHits(msgspec.Struct):
 
 
 _decode_facet_hits = msgspec.json.Decoder(_FacetHits).decode
-
-
-def _best_per_webinar(results: list[_RawBestResult]) -> _RawBestResult:
-    """The distinct searches' best moment of each webinar merged: its best score, best first."""
-    if len(results) == 1:
-        return results[0]
-    best: dict[str, float] = {}
-    for result in results:
-        for hit in result.hits:
-            best[hit.webinar] = max(hit.score, best.get(hit.webinar, hit.score))
-    ranked = sorted(best.items(), key=lambda item: -item[1])
-    return _RawBestResult(hits=[_RawBest(slug, score) for slug, score in ranked], total=len(ranked))
 
 
 def count_moments(raws: list[msgspec.Raw]) -> tuple[int, dict[str, dict[str, int]]]:
@@ -735,29 +663,18 @@ class SearchService:
     async def _search(self, query: SearchQuery) -> SearchResponse:
         filters = query.filters()
         vector = await self._vector(query)
-        if query.group == "webinar":
-            return await self._grouped(query, filters, vector)
         if vector is not None:
-            uid = self.index.uid
-            searches = [
-                {**b, "indexUid": uid}
-                for b in search_bodies(query, filters, query.limit, query.offset, vector)
-            ]
-            raws = await self._multi([*searches, *counting_bodies(query, filters, vector, uid)])
-            found = [_decode_result(raw) for raw in raws[: len(searches)]]
-            total, counted = count_moments(raws[len(searches) :])
-            result = _RawResult(
-                hits=merge_hits(found, query.offset, query.limit), total=total, facets=counted
-            )
-        else:
-            body = request_body(query, filters, query.limit, query.offset)
-            body["facets"] = list(FACETS.values())
-            try:
-                result = _decode_result(await self._post(f"indexes/{self.index.uid}/search", body))
-            except SearchIndexError as exc:
-                if exc.code != "index_not_found":  # nothing indexed yet: an empty archive, not an error
-                    raise
-                result = _RawResult(hits=[])
+            return await self._by_meaning(query, filters, vector)
+        if query.group == "webinar":
+            return await self._grouped(query, filters)
+        body = request_body(query, filters, query.limit, query.offset)
+        body["facets"] = list(FACETS.values())
+        try:
+            result = _decode_result(await self._post(f"indexes/{self.index.uid}/search", body))
+        except SearchIndexError as exc:
+            if exc.code != "index_not_found":  # nothing indexed yet: an empty archive, not an error
+                raise
+            result = _RawResult(hits=[])
         return SearchResponse(
             query=query.q,
             total=result.total,
@@ -766,7 +683,59 @@ class SearchService:
             hits=[_hit(h, query.q) for h in result.hits],
             facets=_facets(result.facets),
             mode=query.mode,
-            match="meaning" if vector is not None else "words",
+        )
+
+    async def _by_meaning(
+        self, query: SearchQuery, filters: list[str], vector: list[float]
+    ) -> SearchResponse:
+        """A search by meaning, flat or grouped, in one vector search: the nearest FACET_HITS
+        moments above the threshold, from which the page, the counts and the facets are all cut
+        (Meilisearch's own counts of a vector search cover every document with a vector; and one
+        vector search instead of the grouped search's dozen keeps a question's cost down). Its
+        links open the moment without `q`: the replay page marks words, and these moments were
+        found by meaning."""
+        body = meaning_body(request_body(query, filters, FACET_HITS, 0), vector)
+        body["attributesToRetrieve"] = [*_RETRIEVE, "topics", "language"]
+        try:
+            raw = await self._post(f"indexes/{self.index.uid}/search", body)
+        except SearchIndexError as exc:
+            if exc.code != "index_not_found":
+                raise
+            raw = b'{"hits": []}'
+        found = _decode_result(raw).hits
+        total, counted = count_moments([msgspec.Raw(raw)])
+        start, end = query.offset, query.offset + query.limit
+        if query.group != "webinar":
+            hits = [_hit(h, "") for h in found[start:end]]
+            return SearchResponse(
+                query=query.q,
+                total=total,
+                limit=query.limit,
+                offset=query.offset,
+                hits=hits,
+                facets=_facets(counted),
+                mode=query.mode,
+                match="meaning",
+            )
+        by_webinar: dict[str, list[_RawHit]] = {}
+        for h in found:  # best first: a webinar ranks by its nearest moment
+            by_webinar.setdefault(h.webinar, []).append(h)
+        groups = []
+        for slug in list(by_webinar)[start:end]:
+            hits = [_hit(h, "") for h in by_webinar[slug][:PER_WEBINAR]]
+            groups.append(
+                Group(webinar=hits[0].webinar, hits=hits, moments=len(by_webinar[slug]), url=hits[0].url)
+            )
+        return SearchResponse(
+            query=query.q,
+            total=len(by_webinar),
+            limit=query.limit,
+            offset=query.offset,
+            hits=[hit for group in groups for hit in group.hits],
+            facets=_facets(counted),
+            groups=groups,
+            mode=query.mode,
+            match="meaning",
         )
 
     async def moments(self, slug: str, q: str, limit: int = 200) -> list[Hit]:
@@ -813,9 +782,7 @@ class SearchService:
                 raise
             return [msgspec.Raw(b'{"hits": []}') for _ in queries]
 
-    async def _grouped(
-        self, query: SearchQuery, filters: list[str], vector: list[float] | None = None
-    ) -> SearchResponse:
+    async def _grouped(self, query: SearchQuery, filters: list[str]) -> SearchResponse:
         """Webinars that match, best first, each with its best moments: two requests.
 
         The first multi-search asks, at once: the best moment of each webinar (`distinct`), the
@@ -830,37 +797,24 @@ class SearchService:
         uid = self.index.uid
         words = bool(query.q.strip())
         wanted = query.offset + query.limit
-        distincts = []
-        for body in search_bodies(query, filters, wanted, 0, vector):
-            body.update(indexUid=uid, distinct="webinar", showRankingScore=True)
-            body["attributesToRetrieve"] = ["webinar"]
-            for key in ("attributesToHighlight", "attributesToCrop", "showMatchesPosition"):
-                body.pop(key, None)
-            distincts.append(body)
-        distinct = distincts[0]
-        counting: list[dict[str, Any]]
-        if vector is not None:
-            counting = counting_bodies(query, filters, vector, uid)
-        else:
-            facets = {"indexUid": uid, "q": distinct["q"], "filter": filters, "limit": 0}
-            facets.update(matchingStrategy="all", facets=list(FACETS.values()))
-            if "locales" in distinct:  # the same words read the same way, or the counts differ
-                facets["locales"] = distinct["locales"]
-            counting = [facets]
-        queries = [*distincts, *counting]
+        distinct = request_body(query, filters, wanted, 0)
+        distinct.update(indexUid=uid, distinct="webinar", showRankingScore=True)
+        distinct["attributesToRetrieve"] = ["webinar"]
+        for key in ("attributesToHighlight", "attributesToCrop", "showMatchesPosition"):
+            distinct.pop(key, None)
+        facets = {"indexUid": uid, "q": distinct["q"], "filter": filters, "limit": 0}
+        facets.update(matchingStrategy="all", facets=list(FACETS.values()))
+        if "locales" in distinct:  # the same words read the same way, or the counts differ
+            facets["locales"] = distinct["locales"]
+        queries = [distinct, facets]
         # Kinds are a property of moments: a webinar's metadata cannot match `kind = question`.
         metadata = words and query.kind is None
         if metadata:
             queries.append({"indexUid": self.index.webinars_uid, **_webinar_body(query, filters, wanted)})
         results = await self._multi(queries)
-        best = _best_per_webinar([_decode_best(raw) for raw in results[: len(distincts)]])
-        rest = results[len(distincts) :]
-        if vector is not None:
-            counted = _RawFacets(count_moments(rest[: len(counting)])[1])
-        else:
-            counted = _decode_facets(rest[0])
-        results = rest[len(counting) - 1 :]  # the webinars' search, if any, is results[1]
-        webinars = _decode_webinars(results[1]).hits if metadata else []
+        best = _decode_best(results[0])
+        counted = _decode_result(results[1])
+        webinars = _decode_webinars(results[2]).hits if metadata else []
 
         scores: dict[str, float] = {}
         for hit in best.hits:
@@ -877,7 +831,7 @@ class SearchService:
         page = order[query.offset : query.offset + query.limit]
         moments_per_webinar = counted.facets.get("webinar", {})
 
-        groups = await self._groups(query, filters, page, moments_per_webinar, by_slug, vector)
+        groups = await self._groups(query, filters, page, moments_per_webinar, by_slug)
         matched = set(moments_per_webinar) | set(by_slug)
         # The webinar facet is exact up to maxValuesPerFacet (100); past that, Meilisearch's
         # estimate of webinars with a matching moment is the better guess.
@@ -890,8 +844,6 @@ class SearchService:
             hits=[hit for group in groups for hit in group.hits],
             facets=_facets(counted.facets),
             groups=groups,
-            mode=query.mode,
-            match="meaning" if vector is not None else "words",
         )
 
     async def _groups(
@@ -901,22 +853,19 @@ class SearchService:
         slugs: list[str],
         moments: dict[str, int],
         metadata: dict[str, _RawWebinar],
-        vector: list[float] | None = None,
     ) -> list[Group]:
         """The best PER_WEBINAR moments of each webinar in `slugs`, in one multi-search request."""
         if not slugs:
             return []
-        queries: list[dict[str, Any]] = []
+        queries = []
         for slug in slugs:
-            one = [*filters, f"webinar = {quote_filter_value(slug)}"]
-            subs = search_bodies(query, one, PER_WEBINAR, 0, vector)
-            queries.extend({**sub, "indexUid": self.index.uid} for sub in subs)
-        per = len(queries) // len(slugs)
+            sub = request_body(query, [*filters, f"webinar = {quote_filter_value(slug)}"], PER_WEBINAR, 0)
+            sub["indexUid"] = self.index.uid
+            queries.append(sub)
         results = await self._multi(queries)
         groups = []
-        for n, slug in enumerate(slugs):
-            found = [_decode_result(raw) for raw in results[n * per : (n + 1) * per]]
-            hits = [_hit(h, query.q) for h in merge_hits(found, 0, PER_WEBINAR)]
+        for slug, raw in zip(slugs, results, strict=True):
+            hits = [_hit(h, query.q) for h in _decode_result(raw).hits]
             own = metadata.get(slug)
             if not hits and own is None:
                 continue  # removed between the two requests

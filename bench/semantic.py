@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import server.search.service as service
 from ingest.document import Transcript
-from ingest.embeddings import default_embedder, embed_segments
+from ingest.embeddings import Embedder, embed_segments
 from ingest.metadata import load_manifest
 from ingest.pipeline import run
 from server.search.process import LocalMeilisearch
@@ -37,7 +37,7 @@ from tests.site_data import settings_for
 
 
 def embedding_cost(texts: list[str], queries: list[str]) -> str:
-    embedder = default_embedder()
+    embedder = Embedder()  # not the process's: that one remembers the texts the ingest embedded
     embedder.embed(["warm up"])
     started = time.perf_counter()
     rows = embed_segments(embedder, texts)

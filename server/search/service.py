@@ -15,6 +15,7 @@ import datetime as dt
 import html
 import math
 import re
+from collections import OrderedDict
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -587,6 +588,9 @@ class SearchService:
         self.unavailable = unavailable
         self.embed = embed if embed is not None else embed_query
         """Turns a query's words into its vector (None: search by words only)."""
+        self.recent_related: OrderedDict[tuple[str, int | None], tuple[float, list[Hit]]] = OrderedDict()
+        """Related moments recently shown, by (webinar, second), with when they were found: the
+        replay page reuses them for a while (server/web/pages.py related_moments)."""
 
     async def _vector(self, query: SearchQuery) -> list[float] | None:
         return await self.embed(query.q) if query.by_meaning else None

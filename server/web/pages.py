@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from litestar import Controller, Request
 from litestar.datastructures import State
@@ -76,18 +77,36 @@ class Find:
         return len(self.hits)
 
 
+RELATED_TTL: Final = 300.0
+"""Seconds a replay page's related moments are reused: they change only when other webinars are
+indexed, and without this every view of a replay page was a vector search (the load benchmark
+found Meilisearch saturating on them at about 50 readers)."""
+RELATED_ENTRIES: Final = 2048
+
+
 async def related_moments(db: Database, search: SearchService, slug: str, at: float | None) -> list[Hit]:
     """Moments of other webinars that say something close in meaning: to the line at `at` (a
-    link to a moment), else to the webinar as a whole. A search that is down shows none."""
+    link to a moment), else to the webinar as a whole. A search that is down shows none; an
+    answer is reused for RELATED_TTL seconds (per webinar and whole second)."""
     if not search.available:
         return []
+    key = (slug, None if at is None else int(at))
+    recent = search.recent_related  # the app's own: a new index (a new app) starts empty
+    cached = recent.get(key)
+    if cached is not None and time.monotonic() - cached[0] < RELATED_TTL:
+        return cached[1]
     vector = await db.run(webinar_vector, slug, at)
     if vector is None:
         return []
     try:
-        return await search.related(vector, slug)
+        hits = await search.related(vector, slug)
     except (SearchUnavailable, SearchIndexError):
         return []
+    recent[key] = (time.monotonic(), hits)
+    recent.move_to_end(key)
+    while len(recent) > RELATED_ENTRIES:
+        recent.popitem(last=False)
+    return hits
 
 
 async def find_in_webinar(search: SearchService, slug: str, q: str | None) -> Find | None:

@@ -16,7 +16,7 @@ REAL = Path(__file__).parents[1] / "data" / "real"
 def noise(seconds: float, seed: int = 3) -> np.ndarray:
     """Noise whose power falls with frequency, as speech's does."""
     white = np.random.default_rng(seed).standard_normal(int(seconds * SAMPLE_RATE))
-    return (lfilter([1.0], [1.0, -0.95], white) * 0.02).astype(np.float32)
+    return np.asarray(lfilter([1.0], [1.0, -0.95], white) * 0.02, dtype=np.float32)
 
 
 def band_power(audio: np.ndarray, low: float, high: float) -> float:

@@ -96,17 +96,18 @@ async def index_and_mark_ready(
     With `webinar_ids`, one webinar at a time: its documents replace the ones the index held for
     it (an unpublished webinar's are removed), and once Meilisearch has them the webinar is marked
     ready in a unit of work of its own, so a failure part-way leaves the rest `index_pending` for
-    the next try. Without, the whole index is rebuilt from the catalogue (read `batch_size`
-    segments at a time) beside the live one and swapped in; the webinars pending when the rebuild
+    the next try; one that changed while its documents were on the way is not marked (the next
+    catch-up sends the new ones). Without, the whole index is rebuilt from the catalogue (read
+    `batch_size` segments at a time) beside the live one and swapped in; the webinars pending when the rebuild
     began are then marked ready. Webinars written to the live index while it was rebuilt (stored,
     edited, unpublished or deleted, by any process) are sent again from the catalogue once the new
     index is live (`index_written`).
 
-    Each unit of database work runs through `database`, except the rebuild's read, which streams
     Segments without a vector for their current text (stored before search by meaning, or
     edited by staff since) are embedded and stored first (`refresh_embeddings`), so the documents
     carry every vector.
 
+    Each unit of database work runs through `database`, except the rebuild's read, which streams
     on the calling thread while batches go out: that is for commands, and the app only ever
     indexes given webinars.
     """
@@ -120,8 +121,8 @@ async def index_and_mark_ready(
                 slugs.update(doc.webinar for doc in batch)
                 yield batch
 
-        # The journal starts before the catalogue is read: see MeiliIndex.note_writes for why no
         await database.run(refresh_embeddings)  # only segments without a current vector
+        # The journal starts before the catalogue is read: see MeiliIndex.note_writes for why no
         # write can then fall between the rebuild's read and its swap unseen.
         async with index.journal_writes():
             with session_scope(database.engine) as session:
@@ -134,8 +135,8 @@ async def index_and_mark_ready(
         return IndexReport(documents, time.perf_counter() - started, webinars=len(slugs), ready=len(pending))
     documents = webinars = ready = 0
     for webinar_id in webinar_ids:
-        found = await database.run(_documents, webinar_id)
         await database.run(refresh_embeddings, webinar_id)  # new, or edited since: computed once
+        found = await database.run(_documents, webinar_id)
         if found is None:
             continue  # deleted meanwhile: nothing to index or to mark
         slug, version, docs, webinar = found

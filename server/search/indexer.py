@@ -84,6 +84,22 @@ def _documents(
     return webinar.slug, webinar.updated_at, segments, next(webinar_documents(session, webinar_id), None)
 
 
+async def _refresh_vectors(database: Database, webinar_id: int | None = None) -> int:
+    """`refresh_embeddings` on a thread of its own, with a session of its own.
+
+    Not through `database.run`: that bounds a unit of database work at a few seconds so the site
+    answers 503 rather than queue, but embedding is model time, not database time (a rebuild of a
+    catalogue stored before search by meaning, or a long webinar's first vectors, takes minutes),
+    and the refresh holds no connection while the model runs (it commits after each batch).
+    """
+
+    def refresh() -> int:
+        with session_scope(database.engine) as session:
+            return refresh_embeddings(session, webinar_id)
+
+    return await asyncio.to_thread(refresh)
+
+
 async def index_and_mark_ready(
     index: MeiliIndex,
     database: Database,
@@ -121,7 +137,7 @@ async def index_and_mark_ready(
                 slugs.update(doc.webinar for doc in batch)
                 yield batch
 
-        await database.run(refresh_embeddings)  # only segments without a current vector
+        await _refresh_vectors(database)  # only segments without a current vector
         # The journal starts before the catalogue is read: see MeiliIndex.note_writes for why no
         # write can then fall between the rebuild's read and its swap unseen.
         async with index.journal_writes():
@@ -135,7 +151,7 @@ async def index_and_mark_ready(
         return IndexReport(documents, time.perf_counter() - started, webinars=len(slugs), ready=len(pending))
     documents = webinars = ready = 0
     for webinar_id in webinar_ids:
-        await database.run(refresh_embeddings, webinar_id)  # new, or edited since: computed once
+        await _refresh_vectors(database, webinar_id)  # new, or edited since: computed once
         found = await database.run(_documents, webinar_id)
         if found is None:
             continue  # deleted meanwhile: nothing to index or to mark

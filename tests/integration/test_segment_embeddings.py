@@ -3,16 +3,25 @@ by the index's feed, embedded again only where the text changed, replaced on a r
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Sequence
+
 import numpy as np
+import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from ingest.embeddings import DIMENSIONS, MODEL_NAME, embed_transcript
+from ingest.embeddings import DIMENSIONS, MODEL_NAME, Embedder, ProgressCallback, Vectors, embed_transcript
+from server.catalog.db import Database
 from server.catalog.embeddings import refresh_embeddings, webinar_vector
-from server.catalog.models import Segment, SegmentEmbedding
+from server.catalog.models import Segment, SegmentEmbedding, require_id
 from server.catalog.store import store_transcript
 from server.search.documents import EMBEDDER
 from server.search.feed import iter_segment_documents
+from server.search.index import IndexReport, connected_index
+from server.search.indexer import index_and_mark_ready
+from server.search.process import MeiliConnection
 from tests.factories import make_manifest, make_media_info, make_transcript
 
 
@@ -69,3 +78,37 @@ def test_a_transcript_without_vectors_is_embedded_at_indexing(catalog_engine: En
         assert _rows(session) == 0
         assert refresh_embeddings(session, webinar_id) == len(transcript.segments)
         assert _rows(session) == len(transcript.segments)
+
+
+def test_a_rebuild_waits_for_the_model_however_long_it_takes(
+    catalog_engine: Engine, meili_server: MeiliConnection, meili_index: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Embedding is model time, not database time: a catalogue stored before search by meaning
+    (100k segments take minutes) is embedded during `reindex` even though a unit of database
+    work is bounded at a few seconds. The model here is the real one, held up for 2 s a batch."""
+    original = Embedder.embed
+
+    def slow_embed(self: Embedder, texts: Sequence[str], progress: ProgressCallback | None = None) -> Vectors:
+        time.sleep(2.0)
+        return original(self, texts, progress)
+
+    monkeypatch.setattr(Embedder, "embed", slow_embed)
+    transcript = make_transcript()  # no vectors yet
+    with Session(catalog_engine) as session, session.begin():
+        webinar = store_transcript(session, make_media_info(), "c" * 64, make_manifest(), transcript)
+        webinar_id = require_id(webinar)
+    database = Database(catalog_engine, threads=1, wait_timeout=0.5)  # units bounded at 1.5 s
+
+    async def rebuild() -> IndexReport:
+        async with connected_index(meili_server, meili_index) as index:
+            await index.ensure()
+            return await index_and_mark_ready(index, database, None)
+
+    try:
+        report = asyncio.run(rebuild())
+    finally:
+        database.close()
+    assert report.documents == len(transcript.segments)
+    with Session(catalog_engine) as session:
+        assert _rows(session) == len(transcript.segments)
+        assert refresh_embeddings(session, webinar_id) == 0  # all current

@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from server.search.process import MeiliConnection
 from tests.binaries import PROGRAMS, require_binary
 from tests.demo_ingest import DemoIngest
+from tests.meili_server import MeiliServer
 
 POSTGRES_SKIP_REASON = "TEST_DATABASE_URL not set: PostgreSQL catalogue tests did not run"
 
@@ -110,6 +111,20 @@ def meili_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeiliConn
 
     with running_meilisearch(tmp_path_factory.mktemp("meili")) as connection:
         yield connection
+
+
+@pytest.fixture
+def stoppable_meili(tmp_path: Path) -> Iterator[MeiliServer]:
+    """A real Meilisearch of the test's own, which the test may stop and start again on the same
+    port and data (fault tests); the shared `meili_server` must never be stopped."""
+    folder = tmp_path / "meili"
+    folder.mkdir()
+    server = MeiliServer(folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

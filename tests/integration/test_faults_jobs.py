@@ -120,18 +120,6 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
-@pytest.fixture
-def meili(tmp_path: Path) -> Iterator[MeiliServer]:
-    folder = tmp_path / "meili"
-    folder.mkdir()
-    server = MeiliServer(folder)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 class Scenario:
     """The app, the catalogue and the worker processes of one test."""
 
@@ -194,16 +182,18 @@ class Scenario:
 
 @pytest.mark.parametrize("catalog_url", ["postgresql"], indirect=True)
 def test_each_job_finishes_once_through_database_queue_and_search_faults(
-    catalog_url: str, tmp_path: Path, meili: MeiliServer, redis_server: RedisServer
+    catalog_url: str, tmp_path: Path, stoppable_meili: MeiliServer, redis_server: RedisServer
 ) -> None:
-    base = make_env(tmp_path, meili.connection, f"faults_{uuid.uuid4().hex[:8]}", queue_url=redis_server.url)
+    base = make_env(
+        tmp_path, stoppable_meili.connection, f"faults_{uuid.uuid4().hex[:8]}", queue_url=redis_server.url
+    )
     settings = dataclasses.replace(
         base.settings,
         storage=dataclasses.replace(base.settings.storage, database_url=catalog_url),
         search=dataclasses.replace(base.settings.search, catch_up_seconds=CATCH_UP_SECONDS),
         jobs=dataclasses.replace(base.settings.jobs, lease_seconds=LEASE_SECONDS),
     )
-    env = JobEnv(settings, meili.connection, tmp_path)
+    env = JobEnv(settings, stoppable_meili.connection, tmp_path)
     worker_settings = dataclasses.replace(
         settings,
         storage=dataclasses.replace(
@@ -214,17 +204,17 @@ def test_each_job_finishes_once_through_database_queue_and_search_faults(
     token = add_token(settings, STAFF)
     clips = [_clip(tmp_path / f"clip-{name}.wav", n) for n, name in enumerate("ABCD", start=1)]
     plugin = SearchPlugin(
-        settings, connection=meili.connection, index_uid=settings.search.index_uid, timeout=2
+        settings, connection=stoppable_meili.connection, index_uid=settings.search.index_uid, timeout=2
     )
     app = create_app(settings, search=False, plugins=[plugin])
     ingest: subprocess.Popen[str] | None = None
     with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {token}"
-        run = Scenario(env, JobEnv(worker_settings, meili.connection, tmp_path), client)
+        run = Scenario(env, JobEnv(worker_settings, stoppable_meili.connection, tmp_path), client)
         try:
             # --- 1. Meilisearch down; Redis and PostgreSQL fail under a running job -------------
             began = time.monotonic()
-            meili.stop()
+            stoppable_meili.stop()
             first = run.worker()
             job_a, slug_a = run.upload(clips[0])
             job_b, slug_b = run.upload(clips[1])
@@ -264,7 +254,7 @@ def test_each_job_finishes_once_through_database_queue_and_search_faults(
 
             # --- 2. Meilisearch is back: everything stored meanwhile becomes searchable ----------
             print(f"phase 1 done at {time.monotonic() - began:.1f} s")
-            meili.start()
+            stoppable_meili.start()
             took = _within(
                 SEARCHABLE_WITHIN_S,
                 lambda: all(run.says(s, "Kent County Council") for s in (slug_a, slug_b, slug_d)),
@@ -276,7 +266,7 @@ def test_each_job_finishes_once_through_database_queue_and_search_faults(
 
             print(f"phase 2 done at {time.monotonic() - began:.1f} s")
             # --- 3. The worker is killed while indexing (Meilisearch hangs) ------------------
-            meili.freeze()
+            stoppable_meili.freeze()
             job_c, slug_c = run.upload(clips[2])
 
             _within(120, lambda: bool(run.segment_ids(slug_c)), "upload C stored")
@@ -285,7 +275,7 @@ def test_each_job_finishes_once_through_database_queue_and_search_faults(
             assert (held["state"], held["stage"], held["attempts"]) == ("running", "indexing", 1), held
             segment_ids = run.segment_ids(slug_c)
             first.kill9()
-            meili.thaw()
+            stoppable_meili.thaw()
             run.worker()
             c = run.finish(job_c)
             assert c["attempts"] == 2, c

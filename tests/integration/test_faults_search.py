@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +44,6 @@ which first embeds the edited line for search by meaning (a model loaded once pe
 of the time on a busy two-core machine)."""
 
 
-@pytest.fixture
-def meili(tmp_path: Path) -> Iterator[MeiliServer]:
-    folder = tmp_path / "meili"
-    folder.mkdir()
-    server = MeiliServer(folder)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def _settings(tmp_path: Path) -> Settings:
     settings = settings_for(tmp_path)
     return dataclasses.replace(
@@ -63,8 +51,8 @@ def _settings(tmp_path: Path) -> Settings:
     )
 
 
-def _client(settings: Settings, meili: MeiliServer) -> TestClient[Litestar]:
-    plugin = SearchPlugin(settings, connection=meili.connection, index_uid=INDEX, timeout=2.0)
+def _client(settings: Settings, stoppable_meili: MeiliServer) -> TestClient[Litestar]:
+    plugin = SearchPlugin(settings, connection=stoppable_meili.connection, index_uid=INDEX, timeout=2.0)
     return TestClient(app=create_app(settings, search=False, plugins=[plugin]))
 
 
@@ -88,13 +76,18 @@ def _status(settings: Settings, slug: str) -> str:
 
 
 def test_search_stopped_while_serving_is_a_readable_503_and_recovers_without_a_restart(
-    tmp_path: Path, meili: MeiliServer
+    tmp_path: Path, stoppable_meili: MeiliServer
 ) -> None:
     settings = _settings(tmp_path)
     slug = store_and_index(
-        settings, make_transcript(), make_manifest(), "c.opus", connection=meili.connection, index_uid=INDEX
+        settings,
+        make_transcript(),
+        make_manifest(),
+        "c.opus",
+        connection=stoppable_meili.connection,
+        index_uid=INDEX,
     )
-    with _client(settings, meili) as client:
+    with _client(settings, stoppable_meili) as client:
 
         def searchable() -> bool:
             response = client.get("/api/search", params={"q": "refurbished furniture"})
@@ -105,7 +98,7 @@ def test_search_stopped_while_serving_is_a_readable_503_and_recovers_without_a_r
         assert searchable()
         assert client.get("/health").json()["search"] == "ok"
 
-        meili.stop()
+        stoppable_meili.stop()
         api = client.get("/api/search", params={"q": "refurbished furniture"})
         assert api.status_code == 503
         assert api.headers["content-type"].startswith("application/problem+json")
@@ -138,7 +131,7 @@ def test_search_stopped_while_serving_is_a_readable_503_and_recovers_without_a_r
         assert health.json()["status"] == "degraded"
         assert health.json()["search"].startswith("unavailable: Meilisearch at ")
 
-        meili.start()
+        stoppable_meili.start()
         took = _within(RECOVERY_BOUND_S, searchable)
         page = client.get("/search", params={"q": "refurbished furniture"}, headers=HTML)
         assert page.status_code == 200
@@ -149,15 +142,20 @@ def test_search_stopped_while_serving_is_a_readable_503_and_recovers_without_a_r
 
 
 def test_an_edit_made_while_search_is_down_is_searchable_once_it_is_back(
-    tmp_path: Path, meili: MeiliServer
+    tmp_path: Path, stoppable_meili: MeiliServer
 ) -> None:
     settings = _settings(tmp_path)
     add_account(settings, STAFF, "a long enough password")
     slug = store_and_index(
-        settings, make_transcript(), make_manifest(), "c.opus", connection=meili.connection, index_uid=INDEX
+        settings,
+        make_transcript(),
+        make_manifest(),
+        "c.opus",
+        connection=stoppable_meili.connection,
+        index_uid=INDEX,
     )
     bearer = {"authorization": f"Bearer {add_token(settings, STAFF)}"}
-    with _client(settings, meili) as client:
+    with _client(settings, stoppable_meili) as client:
         segment = client.get(f"/api/webinars/{slug}/segments").json()[1]
 
         def said(word: str) -> bool | None:
@@ -169,7 +167,7 @@ def test_an_edit_made_while_search_is_down_is_searchable_once_it_is_back(
 
         assert said("refurbished") is True
 
-        meili.stop()
+        stoppable_meili.stop()
         text = "Small municipalities can buy Quixotrelle furniture & save money."
         edited = client.patch(
             f"/api/webinars/{slug}/segments/{segment['id']}", json={"text": text}, headers=bearer
@@ -181,7 +179,7 @@ def test_an_edit_made_while_search_is_down_is_searchable_once_it_is_back(
         assert said("Quixotrelle") is None  # 503 meanwhile
 
         # Meilisearch returns; nobody restarts the site or runs `reindex`.
-        meili.start()
+        stoppable_meili.start()
         took = _within(CATCH_UP_BOUND_S, lambda: said("Quixotrelle") is True)
         assert said("refurbished") is False  # the old wording left the index with the edit
         _within(2.0, lambda: _status(settings, slug) == "ready")

@@ -18,7 +18,6 @@ import contextlib
 import ipaddress
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+from server.search.process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -216,12 +217,6 @@ def time_to_answer(url: str, *, within: float = 1.0, give_up: float = 60.0) -> f
         if time.monotonic() - started > give_up:
             raise TimeoutError(f"{url} did not answer within {within} s for {give_up} s")
         time.sleep(0.1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,14 +19,8 @@ from typing import IO
 
 import httpx
 
-from server.search.process import MeiliConnection
+from server.search.process import MeiliConnection, free_port
 from tests.binaries import MEILISEARCH
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class MeiliServer:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import redis
 
-from tests.meili_server import free_port
+from server.search.process import free_port
 
 REDIS_SERVER = Path(shutil.which("redis-server") or "/usr/bin/redis-server")
 INSTALL_HINT = "run `make setup` (scripts/setup_system.sh installs Debian's redis-server)"

@@ -32,10 +32,9 @@ from sqlalchemy import text
 
 from server.app import create_app
 from server.catalog.db import create_db_engine
-from server.search.process import MeiliConnection
+from server.search.process import MeiliConnection, free_port
 from server.settings import Settings
 from tests.jobs_harness import MANIFEST, RECORDING, upload
-from tests.meili_server import free_port
 from tests.site_data import add_account, add_token, settings_for
 from tests.small_disk import fill, small_disk
 

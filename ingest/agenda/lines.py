@@ -51,13 +51,29 @@ _RANGE = rf"\s*(?:[-–—]|\bto\b)\s*(?P<end>{_TOKEN})"
 _START = re.compile(rf"(?P<open>[(\[]\s*)?(?P<time>{_TOKEN})")
 _RANGE_END = re.compile(rf"{_RANGE}(?!\w)")
 _CLOSE = re.compile(r"^\s*[)\]]")
-_HOUR_DOT_MINUTE = r"(?:[01]?[0-9]|2[0-3])\.[0-5][0-9]"
-_DOT_CLOCK = re.compile(
-    rf"^(?P<start>(?:[01]?[0-9]|2[0-3]))\.(?P<m1>[0-5][0-9])"
-    rf"(?P<rest>(?:\s*(?:[-–—]|\bto\b)\s*{_HOUR_DOT_MINUTE})?)(?=\s|$)"
-)
-"""A clock time written with a dot, as many European event pages do (`13.00 – 13.10 Welcome`),
-only at the start of a line (with its range): `2.10` inside prose stays a number."""
+_CLOCK = r"(?:[01]?[0-9]|2[0-3])(?:[.h][0-5][0-9]|h)"
+_WRITTEN_CLOCK = re.compile(rf"^(?P<start>{_CLOCK})(?:\s*(?:[-–—]|\bto\b)\s*(?P<end>{_CLOCK}))?(?=\s|$)")
+"""A clock time at the start of a line written as event pages write it besides `13:00`: with a
+dot (`13.00`) or the French way (`13h00`, `13h`), with its range; rewritten as `13:00` so one
+reading serves them all. Only at the start of a line: `2.10` or `10h` inside prose stays as it is.
+"""
+
+
+def _as_colon(clock: str) -> str:
+    hour, _, minute = clock.lower().replace(".", "h").partition("h")
+    return f"{int(hour):02d}:{minute or '00'}"
+
+
+def _written_clock(body: str) -> str:
+    """`body` with a clock time (and range) at its start rewritten as `HH:MM` (see _WRITTEN_CLOCK)."""
+    written = _WRITTEN_CLOCK.match(body)
+    if written is None:
+        return body
+    end = written.group("end")
+    times = _as_colon(written.group("start")) + (f" – {_as_colon(end)}" if end else "")
+    return f"{times}{body[written.end() :]}"
+
+
 _ZONE = re.compile(r"^(?:CET|CEST|UTC|GMT|BST|EET|EEST|WET|WEST|CST|EST|EDT|PST|PDT)\b\s*")
 """A time zone written after the time (`13:00 CET Welcome`): part of the time, not the title."""
 _SEPARATOR = re.compile(r"^[\s\-–—:|.]+")
@@ -147,9 +163,7 @@ def read_line(number: int, raw: str) -> Line | None:
     indent = len(line) - len(line.lstrip())
     body = _BULLET.sub("", text, count=1)
     read = Line(number, text, indent, bulleted=body != text, body=body)
-    if dotted := _DOT_CLOCK.match(body):
-        rest = re.sub(r"([0-9])\.([0-5][0-9])$", r"\1:\2", dotted.group("rest"))
-        body = f"{dotted.group('start')}:{dotted.group('m1')}{rest}{body[dotted.end() :]}"
+    body = _written_clock(body)
 
     if start := _START.match(body):
         token, glued = _glued(start.group("time"))

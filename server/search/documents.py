@@ -20,9 +20,12 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from ingest.embeddings import MODEL_NAME
+
 _EPOCH: Final = dt.date(1970, 1, 1)
-EMBEDDER: Final = "meaning"
-"""The name of the segments index's embedder (userProvided vectors of ingest.embeddings' model)."""
+EMBEDDER: Final = MODEL_NAME
+"""The name of the segments index's embedder (userProvided vectors of ingest.embeddings' model):
+the model's own, so an index embedded by another model is told apart (`MeiliIndex.ensure`)."""
 VECTOR_DECIMALS: Final = 5
 """Decimals sent per vector component: ~8 characters each instead of ~20, cosine unchanged to 1e-5."""
 

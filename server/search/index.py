@@ -265,6 +265,21 @@ class SearchIndexError(ArchiveError):
         self.code = code
 
 
+class IndexOutdated(SearchIndexError):
+    """The live index holds documents whose vectors come from another embedding model (or from
+    none): Meilisearch cannot change a userProvided embedder under them, so the index must be
+    rebuilt from the catalogue, which keeps every segment and embeds it with the current model."""
+
+    def __init__(self, found: dict[str, Any]) -> None:
+        described = ", ".join(f"{name} ({conf.get('dimensions')} dimensions)" for name, conf in found.items())
+        super().__init__(
+            f"the search index holds vectors of another model ({described or 'none'}; this release "
+            f"uses {EMBEDDER}): rebuild it with `webinar-archive reindex` (nothing is lost: the "
+            "catalogue keeps every segment); until then search by meaning is off",
+            "index_outdated",
+        )
+
+
 @dataclass(frozen=True)
 class IndexReport:
     """What an indexing run did, for the CLI to print."""
@@ -319,6 +334,9 @@ class MeiliIndex:
         self.client = client
         self.uid = uid
         self._settled: set[str] = set()
+        self.vectors_current = True
+        """False once `ensure` found the live index's vectors to be of another model: the search
+        service then answers by words only, rather than compare vectors of two models."""
 
     @property
     def webinars_uid(self) -> str:
@@ -394,6 +412,8 @@ class MeiliIndex:
         if uid in self._settled:
             return
         for one, settings in ((uid, index_settings()), (webinar_uid(uid), webinar_index_settings())):
+            if one == uid and await self.exists(one):
+                await self._check_embedders(one, settings["embedders"])
             if not await self.exists(one):
                 try:
                     await self.wait(
@@ -404,6 +424,26 @@ class MeiliIndex:
                         raise
             await self.wait(await self.enqueue("PATCH", f"indexes/{one}/settings", settings))
         self._settled.add(uid)
+
+    async def _check_embedders(self, uid: str, wanted: dict[str, dict[str, Any]]) -> None:
+        """Raise IndexOutdated if index `uid` holds documents embedded otherwise than `wanted`.
+
+        Changing the embedder of an index with documents does not work in Meilisearch 1.21: a
+        new embedder fails its settings task (the documents bring no vectors for it), and new
+        dimensions for the same one are accepted while the old vectors stay and score as if
+        comparable. An empty index just has its other embedders removed.
+        """
+        found = (await self.settings(uid)).get("embedders") or {}
+        shape = {name: (conf.get("source"), conf.get("dimensions")) for name, conf in found.items()}
+        if shape == {name: (conf["source"], conf["dimensions"]) for name, conf in wanted.items()}:
+            return
+        if await self.count(uid) > 0:
+            if uid == self.uid:
+                self.vectors_current = False
+            raise IndexOutdated(found)
+        stale = {name: None for name in found if name not in wanted}
+        if stale:
+            await self.wait(await self.enqueue("PATCH", f"indexes/{uid}/settings", {"embedders": stale}))
 
     async def drop(self, uid: str | None = None) -> None:
         """Delete the index pair if it exists (tests, and the side index of a failed rebuild)."""
@@ -618,12 +658,17 @@ class MeiliIndex:
             else:
                 count = await self.add(batches, uid=side)
                 await self.add_webinars(webinars, uid=side)
-            await self.ensure(self.uid)  # the swap needs both indexes to exist
+            # The swap needs both indexes to exist; an outdated live one is replaced by the side
+            # index, embedded anew.
+            with suppress(IndexOutdated):
+                await self.ensure(self.uid)
             swaps = [
                 {"indexes": [self.uid, side]},
                 {"indexes": [self.webinars_uid, webinar_uid(side)]},
             ]
             await self.wait(await self.enqueue("POST", "swap-indexes", swaps))
+            self._settled.add(self.uid)  # it now has the side index's settings: ours
+            self.vectors_current = True
         finally:
             await self.drop(side)
         return count

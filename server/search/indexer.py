@@ -31,7 +31,7 @@ from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY, Webinar, r
 from server.catalog.status import set_status, webinars_with_status
 from server.search.documents import SegmentDocument, WebinarDocument
 from server.search.feed import iter_segment_documents, webinar_documents
-from server.search.index import BATCH_SIZE, INDEX_UID, IndexReport, MeiliIndex, connected_index
+from server.search.index import BATCH_SIZE, INDEX_UID, IndexOutdated, IndexReport, MeiliIndex, connected_index
 from server.search.process import MeiliConnection, meilisearch
 from server.settings import Settings
 
@@ -185,7 +185,15 @@ def index_catalogue(
         database = Database(engine, threads=1)
         try:
             async with connected_index(conn, uid) as index:
-                return await index_and_mark_ready(index, database, webinar_ids, batch_size=batch_size)
+                try:
+                    return await index_and_mark_ready(index, database, webinar_ids, batch_size=batch_size)
+                except IndexOutdated as exc:
+                    if webinar_ids is None:
+                        raise
+                    # A command may rebuild (the app may not: see index_and_mark_ready), so the
+                    # first ingest after a model change brings the whole index up to date.
+                    log.warning("%s; rebuilding it now", exc)
+                    return await index_and_mark_ready(index, database, None, batch_size=batch_size)
         finally:
             database.close()
 

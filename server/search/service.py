@@ -73,20 +73,25 @@ MODES: Final = ("keyword", "hybrid", "meaning")
 """How a query with words is matched: by its words only, by words and meaning (the default), or
 by meaning only."""
 DEFAULT_MODE: Final = "hybrid"
-FACET_HITS: Final = 100
-"""Moments a search by meaning counts for its total and facets at most: the nearest hundred
-above the threshold. A vector search's cost grows with the neighbours it is asked for, and a
-question's useful answers are few."""
-MEANING_THRESHOLD = 0.64
+MEANING_HITS: Final = 20
+"""Moments a search by meaning finds at most (more when a later page is asked for, up to
+MEANING_MAX_HITS): its page, its groups, its total and its facets are all cut from them. A
+vector search's cost grows with the neighbours it is asked for: at 100k segments (300k vectors)
+the nearest 100 took 45 ms at the median and 630 ms at p95, the nearest 20 18 and 22 ms
+(docs/search.md). A question's useful answers are few."""
+MEANING_MAX_HITS: Final = 100
+MEANING_THRESHOLD = 0.61
 """`rankingScoreThreshold` of searches by meaning (not Final: bench/semantic.py tries others): a
 hit whose score is below it is dropped.
 Vector search always finds a nearest neighbour, however unrelated; this keeps questions about
 things never said empty. Meilisearch scores a vector hit (1 + cosine) / 2, so this is a cosine
-of 0.28. On the labelled set (bench/semantic.py): 0.60 kept 8 of 12 never-said questions empty,
-0.62 11, 0.64 all 12, with recall at 3 of 0.95, 0.92 and 0.89."""
-RELATED_THRESHOLD: Final = 0.70
-"""The stricter threshold of "related moments" on the replay page: only close neighbours
-(a cosine of 0.4 and more)."""
+of 0.22. On the labelled set with USE multilingual (bench/semantic.py): 0.60 kept 11 of 12
+never-said questions empty, 0.61 all 12, with recall at 3 of 0.89 and 0.84 (0.63: 0.79)."""
+RELATED_THRESHOLD: Final = 0.66
+"""The stricter threshold of "related moments" on the replay page: only close neighbours (a
+cosine of 0.32 and more). USE's cosines run lower than MiniLM's, for which this was 0.4: the
+interview on the EXPORTA export consortium and the demo's regional cooperation projects (the
+interview as a whole against the demo's segments) are at 0.38, a question about bread at 0.19."""
 RELATED_LIMIT: Final = 5
 
 _RETRIEVE: Final = [
@@ -593,7 +598,11 @@ class SearchService:
         replay page reuses them for a while (server/web/pages.py related_moments)."""
 
     async def _vector(self, query: SearchQuery) -> list[float] | None:
-        return await self.embed(query.q) if query.by_meaning else None
+        """The query's vector, when it is to be searched by meaning and the index's vectors are of
+        the model that embeds it (not while an index of another model awaits its rebuild)."""
+        if not query.by_meaning or not self.index.vectors_current:
+            return None
+        return await self.embed(query.q)
 
     @property
     def available(self) -> bool:
@@ -658,7 +667,7 @@ class SearchService:
         query.validate()
         if query.mode == "hybrid" and query.by_meaning:
             words = await self._search(msgspec.structs.replace(query, mode="keyword"))
-            if words.hits or words.groups:
+            if words.hits or words.groups or not self.index.vectors_current:
                 return msgspec.structs.replace(words, mode="hybrid")
             meaning = await self._search(msgspec.structs.replace(query, mode="meaning"))
             return msgspec.structs.replace(meaning, mode="hybrid", match="meaning")
@@ -692,13 +701,14 @@ class SearchService:
     async def _by_meaning(
         self, query: SearchQuery, filters: list[str], vector: list[float]
     ) -> SearchResponse:
-        """A search by meaning, flat or grouped, in one vector search: the nearest FACET_HITS
-        moments above the threshold, from which the page, the counts and the facets are all cut
-        (Meilisearch's own counts of a vector search cover every document with a vector; and one
-        vector search instead of the grouped search's dozen keeps a question's cost down). Its
-        links open the moment without `q`: the replay page marks words, and these moments were
-        found by meaning."""
-        body = meaning_body(request_body(query, filters, FACET_HITS, 0), vector)
+        """A search by meaning, flat or grouped, in one vector search: the nearest MEANING_HITS
+        moments above the threshold (more if the page asked for reaches further), from which the
+        page, the counts and the facets are all cut (Meilisearch's own counts of a vector search
+        cover every document with a vector; and one vector search instead of the grouped search's
+        dozen keeps a question's cost down). Its links open the moment without `q`: the replay
+        page marks words, and these moments were found by meaning."""
+        nearest = min(MEANING_MAX_HITS, max(MEANING_HITS, query.offset + query.limit))
+        body = meaning_body(request_body(query, filters, nearest, 0), vector)
         body["attributesToRetrieve"] = [*_RETRIEVE, "topics", "language"]
         try:
             raw = await self._post(f"indexes/{self.index.uid}/search", body)
@@ -760,6 +770,8 @@ class SearchService:
         """The moments of other webinars nearest in meaning to `vector` (a segment's, or a
         webinar's mean), best first; only those above RELATED_THRESHOLD, so a webinar on a topic
         nobody else spoke about shows none."""
+        if not self.index.vectors_current:
+            return []
         body: dict[str, Any] = {
             "q": "",
             "vector": vector,

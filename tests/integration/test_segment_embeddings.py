@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
+import httpx
+import msgspec
 import numpy as np
 import pytest
 from sqlalchemy import Engine, func
@@ -19,10 +22,19 @@ from server.catalog.models import Segment, SegmentEmbedding, require_id
 from server.catalog.store import store_transcript
 from server.search.documents import EMBEDDER
 from server.search.feed import iter_segment_documents
-from server.search.index import IndexReport, connected_index
-from server.search.indexer import index_and_mark_ready
+from server.search.index import (
+    IndexOutdated,
+    IndexReport,
+    connected_index,
+    index_settings,
+    webinar_index_settings,
+    webinar_uid,
+)
+from server.search.indexer import index_and_mark_ready, index_catalogue
 from server.search.process import MeiliConnection
+from server.search.service import Hit, SearchQuery, SearchResponse, SearchService
 from tests.factories import make_manifest, make_media_info, make_transcript
+from tests.site_data import settings_for
 
 
 def _rows(session: Session) -> int:
@@ -112,3 +124,75 @@ def test_a_rebuild_waits_for_the_model_however_long_it_takes(
     with Session(catalog_engine) as session:
         assert _rows(session) == len(transcript.segments)
         assert refresh_embeddings(session, webinar_id) == 0  # all current
+
+
+def test_an_index_embedded_by_another_model_is_rebuilt_never_mixed(
+    catalog_engine: Engine, meili_server: MeiliConnection, meili_index: str, tmp_path: Path
+) -> None:
+    """After a model change the live index holds the old model's vectors, which Meilisearch
+    would compare with the new model's questions as if alike. The index says so (IndexOutdated),
+    searches fall back to words meanwhile, and the first command that indexes rebuilds it all
+    from the catalogue, which loses nothing."""
+    transcript = embed_transcript(make_transcript())
+    with Session(catalog_engine) as session, session.begin():
+        webinar = store_transcript(session, make_media_info(), "d" * 64, make_manifest(), transcript)
+        webinar_id = require_id(webinar)
+    old = "all-MiniLM-L6-v2"
+    headers = {"Authorization": f"Bearer {meili_server.api_key}"}
+    with httpx.Client(base_url=meili_server.url, headers=headers, timeout=30) as meili:
+
+        def wait(response: httpx.Response) -> None:
+            uid = response.json()["taskUid"]
+            while (task := meili.get(f"/tasks/{uid}").json())["status"] not in ("succeeded", "failed"):
+                time.sleep(0.05)
+            assert task["status"] == "succeeded", task
+
+        # The index as the release before made it: its settings, the old model's embedder.
+        before = {**index_settings(), "embedders": {old: {"source": "userProvided", "dimensions": 3}}}
+        for uid, settings in ((meili_index, before), (webinar_uid(meili_index), webinar_index_settings())):
+            wait(meili.post("/indexes", json={"uid": uid, "primaryKey": "id"}))
+            wait(meili.patch(f"/indexes/{uid}/settings", json=settings))
+        with Session(catalog_engine) as session:
+            fed = [
+                msgspec.to_builtins(d) for batch in iter_segment_documents(session, webinar_id) for d in batch
+            ]
+        gone = {**fed[0], "id": 999_999, "webinar": "gone", "text": "A webinar deleted since."}
+        old_docs = [{**doc, "_vectors": {old: [[1, 0, 0]]}} for doc in [*fed, gone]]
+        wait(meili.post(f"/indexes/{meili_index}/documents", json=old_docs))
+
+        async def while_outdated() -> tuple[bool, SearchResponse, list[Hit]]:
+            async with connected_index(meili_server, meili_index) as index:
+                with pytest.raises(IndexOutdated, match="webinar-archive reindex"):
+                    await index.ensure()
+                service = SearchService(index)
+                answer = await service.search(SearchQuery(q="refurbished furniture", mode="meaning"))
+                assert answer.hits, answer
+                related = await service.related([0.1] * DIMENSIONS, exclude="x")
+                return index.vectors_current, answer, related
+
+        current, answer, related = asyncio.run(while_outdated())
+        assert not current
+        assert "refurbished furniture" in answer.hits[0].text  # found by its words
+        assert related == []
+
+        report = index_catalogue(
+            settings_for(tmp_path),
+            catalog_engine,
+            [webinar_id],
+            connection=meili_server,
+            index_uid=meili_index,
+        )
+        assert report.documents == len(transcript.segments)
+        embedders = meili.get(f"/indexes/{meili_index}/settings/embedders").json()
+        assert embedders == {MODEL_NAME: {"source": "userProvided", "dimensions": DIMENSIONS}}
+        assert meili.get(f"/indexes/{meili_index}/documents/999999").status_code == 404
+
+    async def rebuilt() -> SearchResponse:
+        async with connected_index(meili_server, meili_index) as index:
+            return await SearchService(index).search(
+                SearchQuery(q="buying second-hand desks", mode="meaning")
+            )
+
+    answer = asyncio.run(rebuilt())
+    assert answer.match == "meaning"
+    assert "refurbished furniture" in answer.hits[0].text

@@ -1,8 +1,7 @@
 """The sentence embedder (ingest/embeddings.py): offline, pinned, and meaning what it should.
 
-The forward pass was checked once against the reference BERT implementation on the same weights
-(cosine 1.0, largest difference 1e-7); these tests hold what a user relies on: it loads with no
-network, a paraphrase lies closer than an unrelated sentence, batching changes nothing, and a
+These tests hold what a user relies on: it loads with no network, a paraphrase lies closer than
+an unrelated sentence, in one language or across two, batching changes nothing, and a
 transcript's vectors are dropped once its text changes.
 """
 
@@ -80,8 +79,8 @@ def test_reports_progress_and_keeps_the_order(embedder: Embedder, reference: Emb
 
 
 def test_weights_other_than_the_pinned_ones_are_refused(tmp_path: Path) -> None:
-    shutil.copyfile(model_folder() / "tokenizer.json", tmp_path / "tokenizer.json")
-    (tmp_path / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    shutil.copyfile(model_folder() / "sp.model", tmp_path / "sp.model")
+    (tmp_path / "weights.npz").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip
     with pytest.raises(ModelFilesError, match="sha256"):
         Embedder(tmp_path)
 
@@ -113,8 +112,26 @@ def test_a_transcript_edited_after_the_stage_loses_its_vectors(embedder: Embedde
     assert transcript_vectors(edited) is None
 
 
+def test_a_question_finds_what_was_said_in_another_language(embedder: Embedder) -> None:
+    asked, german, french, unrelated = embedder.embed(
+        [
+            "how much cheaper did heating get in the first year",
+            "Die Kosten für die Heizung sind im ersten Jahr um ein Drittel gesunken.",
+            "Les coûts du chauffage ont baissé d'un tiers la première année.",
+            "Wie backe ich Sauerteigbrot?",
+        ]
+    )
+    assert float(asked @ german) > 0.4
+    assert float(asked @ french) > 0.4
+    assert float(asked @ unrelated) < 0.2
+
+
 def test_a_language_the_model_does_not_know_gets_no_vectors(embedder: Embedder) -> None:
     german = Transcript(
         language="de", duration=4.0, model="test", segments=[Segment(0, 0.0, 4.0, "Wir heizen die Schulen.")]
     )
-    assert embed_transcript(german, embedder).embeddings is None
+    assert embed_transcript(german, embedder).embeddings is not None
+    hungarian = Transcript(
+        language="hu", duration=4.0, model="test", segments=[Segment(0, 0.0, 4.0, "Fával fűtjük.")]
+    )
+    assert embed_transcript(hungarian, embedder).embeddings is None

@@ -44,6 +44,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ingest.embeddings import DIMENSIONS
 from server.search.documents import SegmentDocument, WebinarAssembly, date_ts, encode_word_times
 from server.search.index import FACETS, NO_COMPRESSION, MeiliIndex, connected_index, open_client
 from server.search.process import LocalMeilisearch, MeiliConnection, free_port
@@ -710,7 +711,7 @@ def bench_meaning(
             {"/api/search keyword": measure(keyword, mix), "/api/search hybrid": measure(hybrid, mix)}
         )
         print(f"(meaning round {n + 1}/{rounds_wanted} done)", flush=True)
-    print(f"\n=== {size:,} segments with {PASSAGES_PER_SEGMENT} vectors each (384 dimensions) ===")
+    print(f"\n=== {size:,} segments with {PASSAGES_PER_SEGMENT} vectors each ({DIMENSIONS} dimensions) ===")
     print(f"indexing  without vectors {rate_without:>10,.0f} segments/s")
     print(
         f"indexing  with vectors    {rate_with:>10,.0f} segments/s ({rate_without / rate_with:.1f}x slower)"

@@ -326,7 +326,8 @@ class SegmentEmbedding(SQLModel, table=True):
     its text changes, so rebuilding the search index never runs the model again.
 
     `vector` holds the rows of the segment's passages (the whole text, then its sentences:
-    `ingest.embeddings.passages`), each 384 float32 numbers, little-endian (1.5 KB a row).
+    `ingest.embeddings.passages`), each 512 float32 numbers (the model's
+    DIMENSIONS), little-endian (2 KB a row).
     `text_hash` is the hash of the text it was computed from (`ingest.embeddings.text_hash`): a
     segment whose text staff edited no longer matches, and is embedded again before indexing.
     """

@@ -632,16 +632,21 @@ QUESTION_SUBJECTS = [
 ]
 
 
+def every_question() -> list[str]:
+    """The 200 distinct questions: each template about each subject."""
+    return [t.format(s) for s in QUESTION_SUBJECTS for t in QUESTION_TEMPLATES]
+
+
 def questions(round_number: int, count: int = 40) -> list[SearchQuery]:
     """Questions in plain words that match no segment by all their words, so hybrid answers them
     by meaning: embedding each (a fresh one each round: the API caches recent ones) and a vector
     search. 200 distinct; round `n` takes the n-th 40."""
-    every = [t.format(s) for s in QUESTION_SUBJECTS for t in QUESTION_TEMPLATES]
+    every = every_question()
     start = (round_number * count) % len(every)
     return [SearchQuery(q=q) for q in (every + every)[start : start + count]]
 
 
-def vector_pool(size: int = 300, seed: int = 11) -> list[list[float]]:
+def vector_pool(size: int = 3000, seed: int = 11) -> list[list[float]]:
     """Real vectors of generated segment texts (the ingest's model), for documents to draw from:
     clustered as a real archive's are, which random vectors are not."""
     from ingest.embeddings import default_embedder
@@ -654,7 +659,9 @@ def vector_pool(size: int = 300, seed: int = 11) -> list[list[float]]:
 def with_vectors(
     batches: Iterator[list[SegmentDocument]], pool: list[list[float]], seed: int = 5
 ) -> Iterator[list[SegmentDocument]]:
-    """The documents with PASSAGES_PER_SEGMENT vectors each: pool vectors with a little noise."""
+    """The documents with PASSAGES_PER_SEGMENT vectors each, every one a blend of two pool
+    vectors (30-70%) with a little noise: spread over the space between real texts' vectors, as
+    an archive's passages are, rather than piled on a few hundred points."""
     import numpy as np
 
     from server.search.documents import vector_field
@@ -662,12 +669,41 @@ def with_vectors(
     rng = np.random.default_rng(seed)
     base = np.asarray(pool, dtype=np.float32)
     for batch in batches:
-        picks = base[rng.integers(0, len(base), size=(len(batch), PASSAGES_PER_SEGMENT))]
-        noisy = picks + rng.normal(0.0, 0.03, size=picks.shape).astype(np.float32)
-        noisy /= np.linalg.norm(noisy, axis=-1, keepdims=True)
-        for doc, vectors in zip(batch, noisy, strict=True):
+        shape = (len(batch), PASSAGES_PER_SEGMENT)
+        share = rng.uniform(0.3, 0.7, size=(*shape, 1)).astype(np.float32)
+        blend = base[rng.integers(0, len(base), size=shape)] * share
+        blend += base[rng.integers(0, len(base), size=shape)] * (1 - share)
+        blend += rng.normal(0.0, 0.02, size=blend.shape).astype(np.float32)
+        blend /= np.linalg.norm(blend, axis=-1, keepdims=True)
+        for doc, vectors in zip(batch, blend, strict=True):
             doc.vectors = vector_field(vectors)
         yield batch
+
+
+NEIGHBOURS = (10, 20, 100)
+"""Neighbours a vector search is asked for, measured directly against Meilisearch: its cost
+grows with them (server.search.service.MEANING_HITS)."""
+
+
+def vector_target(connection: MeiliConnection, neighbours: int) -> Callable[[SearchQuery], None]:
+    """Meilisearch's vector search itself, as the search service sends it for a question (the
+    question embedded beforehand, so only the search is timed)."""
+    from ingest.embeddings import default_embedder
+    from server.search.service import meaning_body
+
+    client = httpx.Client(
+        base_url=connection.url,
+        headers={"Authorization": f"Bearer {connection.api_key}", **NO_COMPRESSION},
+        timeout=30,
+    )
+    every = every_question()
+    vectors = dict(zip(every, default_embedder().embed(every).tolist(), strict=True))
+
+    def run(query: SearchQuery) -> None:
+        body = meaning_body(request_body(query, query.filters(), neighbours, 0), vectors[query.q])
+        client.post(f"indexes/{INDEX}/search", json=body).raise_for_status()
+
+    return run
 
 
 def database_size(connection: MeiliConnection) -> int:
@@ -704,12 +740,16 @@ def bench_meaning(
     size_with = database_size(connection)
     batches.clear()
     keyword, hybrid = api_target(api_port, mode="keyword"), api_target(api_port, mode="hybrid")
+    nearest = {k: vector_target(connection, k) for k in NEIGHBOURS}
     rounds: list[Round] = []
+    by_neighbours: list[Round] = []
     for n in range(rounds_wanted):
         mix = {**query_mix(), "question": questions(n)}
         rounds.append(
             {"/api/search keyword": measure(keyword, mix), "/api/search hybrid": measure(hybrid, mix)}
         )
+        asked = {"question": questions(n)}
+        by_neighbours.append({f"nearest {k}": measure(run, asked) for k, run in nearest.items()})
         print(f"(meaning round {n + 1}/{rounds_wanted} done)", flush=True)
     print(f"\n=== {size:,} segments with {PASSAGES_PER_SEGMENT} vectors each ({DIMENSIONS} dimensions) ===")
     print(f"indexing  without vectors {rate_without:>10,.0f} segments/s")
@@ -731,6 +771,13 @@ def bench_meaning(
             p50 = median_of(rounds, target, category, 0.5)
             row += f"{p50:>15.1f} / {median_of(rounds, target, category, 0.95):>6.1f}"
         print(row)
+    print("Meilisearch's vector search alone, a question's nearest moments (p50 / p95 ms):")
+    for k in NEIGHBOURS:
+        target = f"nearest {k}"
+        print(
+            f"  {target:<12} {median_of(by_neighbours, target, 'question', 0.5):>6.1f} / "
+            f"{median_of(by_neighbours, target, 'question', 0.95):>6.1f}"
+        )
     ratio = ratio_of(rounds, "/api/search hybrid", "/api/search keyword")
     print(
         f"p95 ratio hybrid / keyword: median {statistics.median(ratio):.2f} "

@@ -73,12 +73,12 @@ MODES: Final = ("keyword", "hybrid", "meaning")
 """How a query with words is matched: by its words only, by words and meaning (the default), or
 by meaning only."""
 DEFAULT_MODE: Final = "hybrid"
-MEANING_HITS: Final = 20
-"""Moments a search by meaning finds at most (more when a later page is asked for, up to
-MEANING_MAX_HITS): its page, its groups, its total and its facets are all cut from them. A
-vector search's cost grows with the neighbours it is asked for: at 100k segments (300k vectors)
-the nearest 100 took 45 ms at the median and 630 ms at p95, the nearest 20 18 and 22 ms
-(docs/search.md). A question's useful answers are few."""
+MEANING_HITS: Final = 10
+"""Moments a search by meaning finds for a first page (a later page asks for as many as it
+reaches, up to MEANING_MAX_HITS): its page, its groups, its total and its facets are all cut
+from them. A vector search's cost grows with the neighbours it is asked for: at 100k segments
+(300k vectors) the nearest 100 took 45 ms at the median and 630 ms at p95, the nearest 20 18
+and 22 ms, the nearest 10 12 and 15 ms (docs/search.md). A question's useful answers are few."""
 MEANING_MAX_HITS: Final = 100
 MEANING_THRESHOLD = 0.61
 """`rankingScoreThreshold` of searches by meaning (not Final: bench/semantic.py tries others): a
@@ -702,12 +702,12 @@ class SearchService:
         self, query: SearchQuery, filters: list[str], vector: list[float]
     ) -> SearchResponse:
         """A search by meaning, flat or grouped, in one vector search: the nearest MEANING_HITS
-        moments above the threshold (more if the page asked for reaches further), from which the
+        moments above the threshold (more for a later page), from which the
         page, the counts and the facets are all cut (Meilisearch's own counts of a vector search
         cover every document with a vector; and one vector search instead of the grouped search's
         dozen keeps a question's cost down). Its links open the moment without `q`: the replay
         page marks words, and these moments were found by meaning."""
-        nearest = min(MEANING_MAX_HITS, max(MEANING_HITS, query.offset + query.limit))
+        nearest = min(MEANING_MAX_HITS, query.offset + query.limit) if query.offset else MEANING_HITS
         body = meaning_body(request_body(query, filters, nearest, 0), vector)
         body["attributesToRetrieve"] = [*_RETRIEVE, "topics", "language"]
         try:

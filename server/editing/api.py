@@ -487,13 +487,15 @@ def _segment_documents(
     webinar = session.get(Webinar, webinar_id)
     if webinar is None or webinar.status != STATUS_READY:
         return None
-    wanted = set(changed)
-    listed = False
-    docs: list[SegmentDocument] = []
-    for batch in iter_segment_documents(session, webinar_id):
-        listed = True
-        docs.extend(d for d in batch if d.id in wanted)
-    return listed, docs
+    if changed:
+        # Only the changed lines are read and made into documents, not a long webinar's 1,500
+        # with their vectors: staff wait on this path.
+        batches = iter_segment_documents(session, webinar_id, segment_ids=changed)
+        docs = [doc for batch in batches for doc in batch]
+        if docs:
+            return True, docs
+    listed = next(iter_segment_documents(session, webinar_id), None) is not None  # removals only
+    return listed, []
 
 
 async def _follow_segments(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import threading
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
@@ -30,6 +31,7 @@ from ingest.document import SegmentKind
 from ingest.errors import ArchiveError
 from server.problems import archive_problem
 from server.search.index import MeiliIndex, SearchIndexError, SearchUnavailable, open_client
+from server.search.meaning import warm_up
 from server.search.process import MeiliConnection, MeiliProcessError, meilisearch
 from server.search.service import MAX_OFFSET, MAX_QUERY_CHARS, SearchQuery, SearchResponse, SearchService
 from server.settings import Settings
@@ -164,6 +166,8 @@ class SearchPlugin(InitPluginProtocol):
                 index = MeiliIndex(client, self.index_uid)
                 app.state.meili = client
                 app.state.search = SearchService(index)
+                # Daemon: a process that stops within the ~2 s of loading does not wait for it.
+                threading.Thread(target=warm_up, name="embedder-warm-up", daemon=True).start()
                 try:
                     await index.ensure()  # settings before any document, whoever adds them
                 except (SearchUnavailable, SearchIndexError) as exc:

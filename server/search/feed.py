@@ -8,9 +8,9 @@ A segment carries its stored vectors (server/catalog/embeddings.py) when current
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
-from sqlalchemy import func
+from sqlalchemy import func, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -28,9 +28,14 @@ from server.search.documents import (
 
 
 def iter_segment_documents(
-    session: Session, webinar_id: int | None = None, batch_size: int = 5000
+    session: Session,
+    webinar_id: int | None = None,
+    batch_size: int = 5000,
+    *,
+    segment_ids: Collection[int] | None = None,
 ) -> Iterator[list[SegmentDocument]]:
-    """Search documents for one webinar or all listed ones, in batches of at most `batch_size`.
+    """Search documents for one webinar or all listed ones, in batches of at most `batch_size`
+    (`segment_ids`: only those segments, for a staff edit of a few lines of a long webinar).
 
     Only webinars the public may see are yielded (published, stored in full), so an unpublished
     webinar yields nothing and the indexer should delete its documents. Segments are read with
@@ -72,6 +77,7 @@ def iter_segment_documents(
                 )
                 .outerjoin(SegmentEmbedding, col(SegmentEmbedding.segment_id) == col(Segment.id))
                 .where(col(Segment.webinar_id) == wid)
+                .where(col(Segment.id).in_(segment_ids) if segment_ids is not None else true())
                 .where(col(Segment.position) > last)
                 .order_by(col(Segment.position))
                 .limit(batch_size)

@@ -1,10 +1,10 @@
 """Queries as vectors, in the web process: search by meaning needs the question's vector too.
 
 The segments' vectors are computed at ingest; a query's is computed here, with the same model
-(ingest/embeddings.py), ~5-10 ms for a short question on one core. The model is loaded once per
-process, on the first search by meaning, in a worker thread (reading 90 MB of weights must not
-hold the event loop), and every later query runs on a worker thread too. Recent queries are
-remembered: the search page asks the same words several times (live search, paging, facets).
+(ingest/embeddings.py), ~2 ms for a short question on one core. The model is loaded once per
+process, on a thread of its own as the app starts (`warm_up`), and every query runs on a worker
+thread too (neither must hold the event loop). Recent queries are remembered: the search page
+asks the same words several times (live search, paging, facets).
 
 A process without the model installed searches by words only: `embed_query` answers None, and
 the reason is logged once.
@@ -44,6 +44,13 @@ def _embed(q: str) -> list[float] | None:
         log.warning("search by meaning is off: %s", exc)
         return None
     return vector
+
+
+def warm_up() -> None:
+    """Load the model now, on a thread of its own at the app's start: loading takes ~1.8 s on
+    a 2-core machine (the vocabulary alone ~1 s), which the first question by meaning, or the
+    first staff edit (it embeds the edited line), would otherwise wait for."""
+    _embed("warm up")
 
 
 async def embed_query(q: str) -> list[float] | None:

@@ -425,12 +425,17 @@ def query_mix() -> dict[str, list[SearchQuery]]:
 # ---- the three targets ------------------------------------------------------------------------
 
 
-def meili_direct(connection: MeiliConnection) -> Callable[[SearchQuery], None]:
-    client = httpx.Client(
+def meili_client(connection: MeiliConnection) -> httpx.Client:
+    """A client for Meilisearch's own API, as the archive talks to it (no compression)."""
+    return httpx.Client(
         base_url=connection.url,
         headers={"Authorization": f"Bearer {connection.api_key}", **NO_COMPRESSION},
         timeout=30,
     )
+
+
+def meili_direct(connection: MeiliConnection) -> Callable[[SearchQuery], None]:
+    client = meili_client(connection)
 
     def run(query: SearchQuery) -> None:
         body = request_body(query, query.filters(), query.limit, query.offset)
@@ -685,19 +690,14 @@ NEIGHBOURS = (10, 20, 100)
 grows with them (server.search.service.MEANING_HITS)."""
 
 
-def vector_target(connection: MeiliConnection, neighbours: int) -> Callable[[SearchQuery], None]:
-    """Meilisearch's vector search itself, as the search service sends it for a question (the
-    question embedded beforehand, so only the search is timed)."""
-    from ingest.embeddings import default_embedder
+def vector_target(
+    connection: MeiliConnection, neighbours: int, vectors: dict[str, list[float]]
+) -> Callable[[SearchQuery], None]:
+    """Meilisearch's vector search itself, as the search service sends it for a question
+    (`vectors`: every question embedded beforehand, so only the search is timed)."""
     from server.search.service import meaning_body
 
-    client = httpx.Client(
-        base_url=connection.url,
-        headers={"Authorization": f"Bearer {connection.api_key}", **NO_COMPRESSION},
-        timeout=30,
-    )
-    every = every_question()
-    vectors = dict(zip(every, default_embedder().embed(every).tolist(), strict=True))
+    client = meili_client(connection)
 
     def run(query: SearchQuery) -> None:
         body = meaning_body(request_body(query, query.filters(), neighbours, 0), vectors[query.q])
@@ -744,7 +744,11 @@ def bench_meaning(
     rate_with = asyncio.run(index_all())
     size_with = database_size(connection)
     keyword, hybrid = api_target(api_port, mode="keyword"), api_target(api_port, mode="hybrid")
-    nearest = {k: vector_target(connection, k) for k in NEIGHBOURS}
+    from ingest.embeddings import default_embedder
+
+    every = every_question()
+    vectors = dict(zip(every, default_embedder().embed(every).tolist(), strict=True))
+    nearest = {k: vector_target(connection, k, vectors) for k in NEIGHBOURS}
     rounds: list[Round] = []
     by_neighbours: list[Round] = []
     for n in range(rounds_wanted):

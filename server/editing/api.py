@@ -40,6 +40,7 @@ from server.catalog.models import (
     require_id,
 )
 from server.catalog.reads import speaker_for, speaker_names
+from server.catalog.status import listed
 from server.jobs.api import STAFF_GUARDS, _reindex
 from server.params import RowId
 from server.search.documents import SegmentDocument
@@ -494,8 +495,9 @@ def _segment_documents(
         docs = [doc for batch in batches for doc in batch]
         if docs:
             return True, docs
-    listed = next(iter_segment_documents(session, webinar_id), None) is not None  # removals only
-    return listed, []
+    # Removals only: whether the public sees it, so its documents are in the index.
+    shown = session.exec(select(Webinar.id).where(listed(), col(Webinar.id) == webinar_id)).first()
+    return shown is not None, []
 
 
 async def _follow_segments(

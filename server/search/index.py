@@ -415,9 +415,10 @@ class MeiliIndex:
         if uid in self._settled:
             return
         for one, settings in ((uid, index_settings()), (webinar_uid(uid), webinar_index_settings())):
-            if one == uid and await self.exists(one):
+            found = await self.exists(one)
+            if found and one == uid:
                 await self._check_embedders(one, settings["embedders"])
-            if not await self.exists(one):
+            if not found:
                 try:
                     await self.wait(
                         await self.enqueue("POST", "indexes", {"uid": one, "primaryKey": PRIMARY_KEY})

@@ -56,6 +56,18 @@ def _client(settings: Settings, stoppable_meili: MeiliServer) -> TestClient[Lite
     return TestClient(app=create_app(settings, search=False, plugins=[plugin]))
 
 
+def _stored(settings: Settings, stoppable_meili: MeiliServer) -> str:
+    """A small webinar stored and indexed while Meilisearch is up; its slug."""
+    return store_and_index(
+        settings,
+        make_transcript(),
+        make_manifest(),
+        "c.opus",
+        connection=stoppable_meili.connection,
+        index_uid=INDEX,
+    )
+
+
 def _within(seconds: float, check: Callable[[], bool]) -> float:
     """Poll `check` until it holds; returns how long that took (fails after `seconds`)."""
     started = time.monotonic()
@@ -79,14 +91,7 @@ def test_search_stopped_while_serving_is_a_readable_503_and_recovers_without_a_r
     tmp_path: Path, stoppable_meili: MeiliServer
 ) -> None:
     settings = _settings(tmp_path)
-    slug = store_and_index(
-        settings,
-        make_transcript(),
-        make_manifest(),
-        "c.opus",
-        connection=stoppable_meili.connection,
-        index_uid=INDEX,
-    )
+    slug = _stored(settings, stoppable_meili)
     with _client(settings, stoppable_meili) as client:
 
         def searchable() -> bool:
@@ -146,14 +151,7 @@ def test_an_edit_made_while_search_is_down_is_searchable_once_it_is_back(
 ) -> None:
     settings = _settings(tmp_path)
     add_account(settings, STAFF, "a long enough password")
-    slug = store_and_index(
-        settings,
-        make_transcript(),
-        make_manifest(),
-        "c.opus",
-        connection=stoppable_meili.connection,
-        index_uid=INDEX,
-    )
+    slug = _stored(settings, stoppable_meili)
     bearer = {"authorization": f"Bearer {add_token(settings, STAFF)}"}
     with _client(settings, stoppable_meili) as client:
         segment = client.get(f"/api/webinars/{slug}/segments").json()[1]

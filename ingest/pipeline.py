@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.audio import decoding_once
 from ingest.document import Transcript
 from ingest.errors import InputError
 from ingest.metadata import AgendaEntry, Manifest
@@ -79,26 +80,27 @@ def run(
     started = stage or (lambda _name: None)
     parsed = _structure_agenda(manifest, options, agenda)  # a bad agenda fails before any work
     agenda_items = parsed.items if parsed is not None else None
-    started("probing")
-    media = probe(media_path, max_duration=options.max_duration)
-    vocabulary = [*manifest.vocabulary(), *options.extra_vocabulary]
-    transcribe_options = TranscribeOptions(
-        language=options.language or manifest.language,
-        initial_prompt=build_prompt([*manifest.prompt_terms(), *options.extra_vocabulary])
-        if options.use_prompt
-        else None,
-        batch_size=options.batch_size,
-        segment_languages=options.segment_languages,
-    )
-    started("transcribing")
-    transcript = transcribe(media_path, options.model, transcribe_options, progress)
-    if options.use_snap:
-        transcript = snap_to_vocabulary(transcript, vocabulary)
-    if options.structure:
-        # `stage` only when someone listens: _structure keeps its four-argument form for callers
-        # (and tests) that replace it.
-        listen = {"stage": stage} if stage is not None else {}
-        transcript = _structure(media_path, transcript, manifest, agenda_items, **listen)
+    with decoding_once():  # transcription and the diarizer hear one decoding of the file
+        started("probing")
+        media = probe(media_path, max_duration=options.max_duration)
+        vocabulary = [*manifest.vocabulary(), *options.extra_vocabulary]
+        transcribe_options = TranscribeOptions(
+            language=options.language or manifest.language,
+            initial_prompt=build_prompt([*manifest.prompt_terms(), *options.extra_vocabulary])
+            if options.use_prompt
+            else None,
+            batch_size=options.batch_size,
+            segment_languages=options.segment_languages,
+        )
+        started("transcribing")
+        transcript = transcribe(media_path, options.model, transcribe_options, progress)
+        if options.use_snap:
+            transcript = snap_to_vocabulary(transcript, vocabulary)
+        if options.structure:
+            # `stage` only when someone listens: _structure keeps its four-argument form for callers
+            # (and tests) that replace it.
+            listen = {"stage": stage} if stage is not None else {}
+            transcript = _structure(media_path, transcript, manifest, agenda_items, **listen)
     if options.embed:
         started("embedding")
         transcript = _embed(transcript, embedding_progress)

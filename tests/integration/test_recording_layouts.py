@@ -210,3 +210,37 @@ def test_word_times_are_where_the_words_are_in_the_media(
     shifts = [abs(at - start - expected) for expected, at in pairs]
     assert max(shifts) <= WORD_TOLERANCE_S
     print(f"\n{name}: 'thank' at {thank:.2f} s; {len(pairs)} words, largest shift {max(shifts):.2f} s")
+
+
+def test_one_ingest_decodes_a_recording_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Transcription and the diarizer both `load` the file; inside `decoding_once` the second
+    gets the first's samples, a changed file is decoded again, and nothing is held after."""
+    import os
+
+    from ingest import audio
+
+    path = tmp_path / "rec.opus"
+    path.write_bytes(SPEECH_SOURCE.read_bytes())
+    decoded: list[tuple[Path, int]] = []
+    real_decode = audio._decode
+
+    def counting(source: Path, sample_rate: int) -> audio.LoadedAudio:
+        decoded.append((source, sample_rate))
+        return real_decode(source, sample_rate)
+
+    monkeypatch.setattr(audio, "_decode", counting)
+    with audio.decoding_once():
+        first = audio.load(path, RATE)
+        again = audio.load(tmp_path / "." / "rec.opus", RATE)
+        assert again.samples is first.samples
+        assert len(decoded) == 1
+        audio.load(path, 8_000)  # another rate is another decoding
+        assert len(decoded) == 2
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # the file changed
+        assert audio.load(path, RATE).samples is not first.samples
+        assert len(decoded) == 3
+    after = audio.load(path, RATE)
+    assert after.samples is not first.samples
+    assert len(decoded) == 4
+    np.testing.assert_array_equal(after.samples, first.samples)

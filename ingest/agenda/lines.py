@@ -59,19 +59,49 @@ reading serves them all. Only at the start of a line: `2.10` or `10h` inside pro
 """
 
 
+_TWELVE = r"(?:1[0-2]|0?[1-9])(?:[:.][0-5][0-9])?"
+_WRITTEN_TWELVE = re.compile(
+    rf"^(?P<start>{_TWELVE})(?:\s*(?P<start_half>[AaPp])\.?\s?[Mm]\b\.?)?"
+    rf"(?:\s*(?:[-–—]|\bto\b)\s*(?P<end>{_TWELVE})(?:\s*(?P<end_half>[AaPp])\.?\s?[Mm]\b\.?)?)?"
+    r"(?=[\s\-–—:|,]|$)"
+)
+"""A 12-hour clock time at the start of a line, as English-language event pages write it
+(`2:00 PM`, `2pm`, `9.30 a.m.`, `11:30 – 12:00 PM`), rewritten as 24-hour `HH:MM`. It counts
+only with a.m. or p.m. on the start or the end; a start written without one takes the end's
+half of the day, or the morning when that would put it after the end (`11:30 – 12:30 PM`)."""
+
+
 def _as_colon(clock: str) -> str:
-    hour, _, minute = clock.lower().replace(".", "h").partition("h")
+    hour, _, minute = clock.lower().replace(".", "h").replace(":", "h").partition("h")
     return f"{int(hour):02d}:{minute or '00'}"
 
 
-def _written_clock(body: str) -> str:
-    """`body` with a clock time (and range) at its start rewritten as `HH:MM` (see _WRITTEN_CLOCK)."""
+def _twenty_four(clock: str, half: str) -> str:
+    """`clock` (`H`, `H:MM`, `H.MM`) in the morning (`a`) or afternoon (`p`) as `HH:MM`."""
+    hour, minute = _as_colon(clock).split(":")
+    return f"{int(hour) % 12 + (12 if half.lower() == 'p' else 0):02d}:{minute}"
+
+
+def _written_clock(body: str) -> tuple[str, bool]:
+    """`body` with a clock time (and range) at its start rewritten as `HH:MM` (see _WRITTEN_CLOCK
+    and _WRITTEN_TWELVE), and whether it was written with a.m. or p.m."""
+    twelve = _WRITTEN_TWELVE.match(body)
+    if twelve is not None and (twelve.group("start_half") or twelve.group("end_half")):
+        end, end_half = twelve.group("end"), twelve.group("end_half")
+        start = _twenty_four(twelve.group("start"), twelve.group("start_half") or end_half)
+        times = start
+        if end:
+            end_at = _twenty_four(end, end_half or twelve.group("start_half"))
+            if not twelve.group("start_half") and start > end_at:
+                start = _twenty_four(twelve.group("start"), "a")
+            times = f"{start} – {end_at}"
+        return f"{times}{body[twelve.end() :]}", True
     written = _WRITTEN_CLOCK.match(body)
     if written is None:
-        return body
+        return body, False
     end = written.group("end")
     times = _as_colon(written.group("start")) + (f" – {_as_colon(end)}" if end else "")
-    return f"{times}{body[written.end() :]}"
+    return f"{times}{body[written.end() :]}", False
 
 
 _ZONE = re.compile(r"^(?:CET|CEST|UTC|GMT|BST|EET|EEST|WET|WEST|CST|EST|EDT|PST|PDT)\b\s*")
@@ -110,6 +140,8 @@ class Line:
     """Why an item line cannot be read; set only for items."""
     why: str = ""
     """For a line without a time: the warning if it is skipped."""
+    twelve_hour: bool = False
+    """The time was written on a 12-hour clock with a.m. or p.m. (and is now `HH:MM`)."""
 
     @property
     def is_item(self) -> bool:
@@ -163,7 +195,7 @@ def read_line(number: int, raw: str) -> Line | None:
     indent = len(line) - len(line.lstrip())
     body = _BULLET.sub("", text, count=1)
     read = Line(number, text, indent, bulleted=body != text, body=body)
-    body = _written_clock(body)
+    body, read.twelve_hour = _written_clock(body)
 
     if start := _START.match(body):
         token, glued = _glued(start.group("time"))

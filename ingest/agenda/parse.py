@@ -152,8 +152,11 @@ def _group(agenda: str) -> tuple[list[_Draft], list[AgendaWarning]]:
 def _read_times(drafts: list[_Draft]) -> list[tuple[int, str, str]]:
     """Set each draft's time, in the agenda's one reading of two-part times; returns problems."""
     problems: list[tuple[int, str, str]] = []
+    twelve_hour = any(draft.line.twelve_hour for draft in drafts)
+    if twelve_hour:
+        _settle_half_days([draft.line for draft in drafts])
     written = [draft.line.time for draft in drafts if draft.line.time]
-    start = clock_start(written)
+    start = clock_start(written, twelve_hour=twelve_hour)
     hours_first = start is not None or two_part_as_hours(written)
     offset = start or 0.0
     for draft in drafts:
@@ -179,6 +182,42 @@ def _read_times(drafts: list[_Draft]) -> list[tuple[int, str, str]]:
                 continue
         draft.at = at
     return problems
+
+
+def _settle_half_days(lines: list[Line]) -> None:
+    """In an agenda that writes a.m. or p.m., give each time written without it (`1:10` between
+    `1:00 PM` and `1:45 PM`) the half of the day that keeps the items in order: the earliest
+    reading at or after the item above, or, before any such item, the latest at or before the
+    first time written with a.m. or p.m. Times already past 12 (`13:10`) are left as written."""
+    known = [at for line in lines if line.twelve_hour and (at := _clock(line.time)) is not None]
+    previous: float | None = None
+    for line in lines:
+        at = _clock(line.time)
+        if at is None:
+            continue
+        if not line.twelve_hour and at < 13 * 3600:
+            readings = [at % (12 * 3600), at % (12 * 3600) + 12 * 3600]
+            if previous is not None:
+                at = min((r for r in readings if r >= previous), default=readings[-1])
+            elif known:
+                at = max((r for r in readings if r <= known[0]), default=readings[0])
+            line.time = f"{int(at) // 3600:02d}:{int(at) % 3600 // 60:02d}"
+            end = _clock(line.end)
+            if end is not None and end < 13 * 3600:
+                later = [r for r in (end % (12 * 3600), end % (12 * 3600) + 12 * 3600) if r > at]
+                end = min(later, default=end)
+                line.end = f"{int(end) // 3600:02d}:{int(end) % 3600 // 60:02d}"
+        previous = at
+
+
+def _clock(time: str | None) -> float | None:
+    """A two-part time read as `H:MM`, or None (a three-part time, or one that does not read)."""
+    if time is None or time.count(":") != 1:
+        return None
+    try:
+        return parse_time(time, hours_first=True)
+    except ValueError:
+        return None
 
 
 def _parse_text(agenda: str, index: SpeakerIndex) -> ParsedAgenda:

@@ -100,7 +100,7 @@ MIN_TALK_GAP = 60.0
 """Seconds: agenda items are talks and questions, minutes apart, never a few seconds."""
 
 
-def clock_start(times: Sequence[str]) -> float | None:
+def clock_start(times: Sequence[str], *, twelve_hour: bool = False) -> float | None:
     """When an agenda gives wall-clock times (`13:00`, `13:10`, `13:45`, as event pages do), the
     first item's time in seconds, to subtract from every item; None for times into the recording.
 
@@ -108,6 +108,8 @@ def clock_start(times: Sequence[str]) -> float | None:
     runs that way. So two-part times only, a first hour from 06 to 23, and a median gap under a
     minute as `MM:SS` (at least a minute as `HH:MM`) mean clock times. `00:05`, `04:12`, `21:40`
     (minutes and seconds) has a first part below 6 or gaps of minutes, and stays as it is.
+    `twelve_hour`: the agenda wrote a.m. or p.m. (its times are now `HH:MM`), so they are clock
+    times whatever their hours and gaps.
     """
     if not times or any(time.count(":") != 1 for time in times):
         return None
@@ -116,6 +118,8 @@ def clock_start(times: Sequence[str]) -> float | None:
         as_clock = [parse_time(time, hours_first=True) for time in times]
     except ValueError:
         return None
+    if twelve_hour:
+        return as_clock[0]
     if int(times[0].split(":")[0]) not in CLOCK_HOURS or len(times) < 2:
         return None
     if not (_increasing(as_clock) and _increasing(as_minutes)):

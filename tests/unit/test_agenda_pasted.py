@@ -506,6 +506,62 @@ def test_clock_times_with_dots_and_time_zones_as_event_pages_write_them() -> Non
     assert [item.title for item in prose.items] == ["EST project welcome", "Version 2.10 of the tool"]
 
 
+def test_twelve_hour_clock_times_as_english_event_pages_write_them() -> None:
+    """`2:00 PM` is the schedule's start, not minute two; a.m. and p.m. in their usual spellings."""
+    afternoon = read_agenda(
+        "1:00 PM Welcome by Maria Jensen\n1:10 PM Keynote by Tomasz Nowak\n1:45 PM Q&A\n2:15 PM Close",
+        [Person("Maria Jensen"), Person("Tomasz Nowak")],
+    )
+    assert [(item.at, item.title) for item in afternoon.items] == [
+        (0.0, "Welcome by Maria Jensen"),
+        (600.0, "Keynote by Tomasz Nowak"),
+        (2700.0, "Q&A"),
+        (4500.0, "Close"),
+    ]
+    assert afternoon.warnings == []
+    spellings = read_agenda("2pm Welcome\n2.30 p.m. – Panel\n3:05pm: Questions\n4 PM | Close", [])
+    assert [(item.at, item.title) for item in spellings.items] == [
+        (0.0, "Welcome"),
+        (1800.0, "Panel"),
+        (3900.0, "Questions"),
+        (7200.0, "Close"),
+    ]
+    # a.m. or p.m. is enough to know the clock: a single item, and a start before 6 in the morning.
+    assert [item.at for item in read_agenda("2:00 PM Welcome", []).items] == [0.0]
+    assert [item.at for item in read_agenda("5:30 AM Sunrise session\n6:15 AM Panel", []).items] == [
+        0.0,
+        2700.0,
+    ]
+
+
+def test_twelve_hour_times_cross_noon_and_fill_in_a_missing_half_of_the_day() -> None:
+    """Times written without a.m. or p.m. in such an agenda keep the items in order, across noon."""
+    morning = read_agenda(
+        "9:30 a.m. – Welcome\n9:45 a.m. – Talk\n10:30am Panel\n11:15 Questions\n12:00 pm Close\n1:05 Drinks",
+        [],
+    )
+    assert [item.at for item in morning.items] == [0.0, 900.0, 3600.0, 6300.0, 9000.0, 12900.0]
+    # A range with a.m. or p.m. on its end only: `11:30 – 12:30 PM` starts in the morning.
+    ranges = read_agenda("11:30 – 12:00 PM Welcome\n12:00 – 12:45 PM Keynote\n12:45 – 1:15 PM Questions", [])
+    assert [(item.at, item.title) for item in ranges.items] == [
+        (0.0, "Welcome"),
+        (1800.0, "Keynote"),
+        (4500.0, "Questions"),
+    ]
+    # Before any a.m./p.m.: the reading at or before the first one written.
+    before = read_agenda("11:50 Welcome\n12:00 PM Talk\n1:00 Questions", [])
+    assert [item.at for item in before.items] == [0.0, 600.0, 4200.0]
+    # Without a.m. or p.m. anywhere, nothing changes: `1:10` is a minute and ten seconds.
+    assert [item.at for item in read_agenda("0:05 Welcome\n1:10 Keynote\n2:00 Questions", []).items] == [
+        5.0,
+        70.0,
+        120.0,
+    ]
+    # "am" inside a title, or a number before a word, is not a time.
+    prose = read_agenda("00:00:05 - 2 PMs on the panel\n00:04:12 - I am here", [])
+    assert [item.title for item in prose.items] == ["2 PMs on the panel", "I am here"]
+
+
 def test_clock_times_written_the_french_way() -> None:
     french = read_agenda("10h00 Accueil\n10h15 - 10h45 Présentation du projet\n11h Questions", [])
     assert [(item.at, item.title) for item in french.items] == [

@@ -69,6 +69,9 @@ def onnx_embeddings(torch_model: Any, weights: Path, cache: Path, threads: int |
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads or 0
     options.inter_op_num_threads = 1
+    # Idle threads wait instead of spinning: on a busy machine spinning threads take the cores
+    # the work needs (as torch's OpenMP threads did, see SenkoDiarizer).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     session = onnxruntime.InferenceSession(
         str(folder / MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]

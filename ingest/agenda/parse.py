@@ -201,12 +201,12 @@ def _settle_half_days(lines: list[Line]) -> None:
                 at = min((r for r in readings if r >= previous), default=readings[-1])
             elif known:
                 at = max((r for r in readings if r <= known[0]), default=readings[0])
-            line.time = f"{int(at) // 3600:02d}:{int(at) % 3600 // 60:02d}"
+            line.time = format_time(at)[:5]  # HH:MM
             end = _clock(line.end)
             if end is not None and end < 13 * 3600:
                 later = [r for r in (end % (12 * 3600), end % (12 * 3600) + 12 * 3600) if r > at]
                 end = min(later, default=end)
-                line.end = f"{int(end) // 3600:02d}:{int(end) % 3600 // 60:02d}"
+                line.end = format_time(end)[:5]
         previous = at
 
 

@@ -118,6 +118,18 @@ class Worker:
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until the worker has done its start-up reap (it says so with its queue). A job uploaded
+        before then may be sent twice, the upload's message and the reap's, and a second worker
+        could then take the spare message instead of reaping the job itself."""
+        deadline = time.monotonic() + timeout
+        while "queue on" not in self.output():
+            if self.process.poll() is not None:
+                raise AssertionError(f"the worker exited with {self.process.returncode}:\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the worker was not ready in {timeout:.0f} s:\n{self.output()}")
+            time.sleep(0.05)
+
 
 def upload(
     client: TestClient[Litestar],

@@ -67,8 +67,9 @@ def run_worker(settings: Settings, concurrency: int = 1) -> None:
         reap_and_enqueue(context, queue, stale_after(queue, settings.jobs.lease_seconds))
 
     queue = JobQueue(settings, process=lambda job_id: _run(context, job_id), reap=reap_periodic)
-    log.info("worker %s: %d thread(s), queue on %s", owner_prefix().rstrip(":"), concurrency, queue.where)
     reap_and_enqueue(context, queue, 0.0)  # start-up: whatever was never delivered goes again
+    # Said after the start-up reap: from this line on, a job uploaded has exactly one message.
+    log.info("worker %s: %d thread(s), queue on %s", owner_prefix().rstrip(":"), concurrency, queue.where)
 
     stop = threading.Event()
     interval = max(1.0, settings.jobs.lease_seconds / 2)

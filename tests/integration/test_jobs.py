@@ -353,6 +353,7 @@ def test_worker_killed_mid_transcription_job_completes_exactly_once(
         for client in _client(env):
             first = Worker(env)
             started.append(first)
+            first.wait_ready()  # else the job may get two messages, and the second worker one
             recording = longer_recording(tmp_path / "interview.wav").read_bytes()
             accepted = upload(client, media=recording, filename="interview.wav")
             assert accepted.status_code == 202, accepted.text

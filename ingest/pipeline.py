@@ -9,20 +9,23 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.audio import decoding_once
+from ingest.audio import decoding_once, load
 from ingest.document import Transcript
 from ingest.errors import InputError
 from ingest.metadata import AgendaEntry, Manifest
 from ingest.probe import MediaInfo, probe
-from ingest.transcribe import ModelConfig, ProgressCallback, TranscribeOptions, transcribe
+from ingest.transcribe import SAMPLE_RATE, ModelConfig, ProgressCallback, TranscribeOptions, transcribe
 from ingest.vocabulary import build_prompt, snap_to_vocabulary
 
 if TYPE_CHECKING:
     from ingest.agenda import AgendaItem, AgendaWarning, ParsedAgenda
+    from ingest.speakers import SpeakerTurn
 
 
 StageCallback = Callable[[str], None]
@@ -80,7 +83,8 @@ def run(
     started = stage or (lambda _name: None)
     parsed = _structure_agenda(manifest, options, agenda)  # a bad agenda fails before any work
     agenda_items = parsed.items if parsed is not None else None
-    with decoding_once():  # transcription and the diarizer hear one decoding of the file
+    helper = ThreadPoolExecutor(1, thread_name_prefix="speakers")  # its thread starts on submit
+    with decoding_once():
         started("probing")
         media = probe(media_path, max_duration=options.max_duration)
         vocabulary = [*manifest.vocabulary(), *options.extra_vocabulary]
@@ -93,19 +97,39 @@ def run(
             segment_languages=options.segment_languages,
         )
         started("transcribing")
-        transcript = transcribe(media_path, options.model, transcribe_options, progress)
-        if options.use_snap:
-            transcript = snap_to_vocabulary(transcript, vocabulary)
+        speakers: Future[list[SpeakerTurn]] | None = None
         if options.structure:
-            # `stage` only when someone listens: _structure keeps its four-argument form for callers
-            # (and tests) that replace it.
-            listen = {"stage": stage} if stage is not None else {}
-            transcript = _structure(media_path, transcript, manifest, agenda_items, **listen)
+            load(media_path, SAMPLE_RATE)  # decoded here, once, for both threads
+            hints = speaker_hints(manifest, agenda_items)
+            # Its own thread, beside transcription: the diarizer needs only the audio, and on two
+            # cores it uses the time the decoder leaves a core idle (bench/ingest.py). The copied
+            # context carries `decoding_once`'s samples over.
+            speakers = helper.submit(copy_context().run, _find_speakers, media_path, hints)
+        if options.embed:
+            helper.submit(_load_embedder)  # loaded while the decoder still runs, not after it
+        try:
+            transcript = transcribe(media_path, options.model, transcribe_options, progress)
+            if options.use_snap:
+                transcript = snap_to_vocabulary(transcript, vocabulary)
+            if speakers is not None:
+                started("finding speakers")
+                turns = speakers.result()
+                started("structuring")
+                transcript = _structure(transcript, manifest, turns, agenda_items)
+        finally:
+            # A failed or cancelled run returns at once; the diarizer finishes on its own, unheard.
+            helper.shutdown(wait=False, cancel_futures=True)
     if options.embed:
         started("embedding")
         transcript = _embed(transcript, embedding_progress)
     warnings = tuple(parsed.warnings) if parsed is not None else ()
     return PipelineResult(media=media, transcript=transcript, agenda_warnings=warnings)
+
+
+def _load_embedder() -> None:
+    from ingest.embeddings import default_embedder
+
+    default_embedder()
 
 
 def _embed(transcript: Transcript, progress: EmbeddingProgress | None) -> Transcript:
@@ -199,20 +223,20 @@ def speaker_hints(manifest: Manifest, agenda: list[AgendaItem] | None) -> dict[s
     return {"min_speakers": floor, "max_speakers": max(floor, ceiling)}
 
 
+def _find_speakers(media_path: Path, hints: dict[str, int]) -> list[SpeakerTurn]:
+    """Who speaks when, with the process-wide diarizer (loaded on first use)."""
+    from ingest.speakers import default_diarizer
+
+    return default_diarizer().diarize(media_path, **hints)
+
+
 def _structure(
-    media_path: Path,
     transcript: Transcript,
     manifest: Manifest,
+    turns: list[SpeakerTurn],
     agenda: list[AgendaItem] | None,
-    stage: StageCallback | None = None,
 ) -> Transcript:
-    """Diarize with the process-wide diarizer, then structure."""
-    from ingest.speakers import default_diarizer
+    """Speakers, chapters, names and Q&A from the transcript and the diarizer's turns."""
     from ingest.structure import structure
 
-    if stage is not None:
-        stage("finding speakers")
-    turns = default_diarizer().diarize(media_path, **speaker_hints(manifest, agenda))
-    if stage is not None:
-        stage("structuring")
     return structure(transcript, manifest, turns, agenda)

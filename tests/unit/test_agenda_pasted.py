@@ -418,13 +418,15 @@ def test_cli_transcribe_prints_each_skipped_line(
     seen: list[list[AgendaItem] | None] = []
 
     def structure(
-        path: Path, written: Transcript, manifest: object, agenda: list[AgendaItem] | None
+        written: Transcript, manifest: object, turns: object, agenda: list[AgendaItem] | None
     ) -> Transcript:
         seen.append(agenda)
         return written
 
     monkeypatch.setattr("ingest.pipeline.probe", lambda *args, **kwargs: media)
+    monkeypatch.setattr("ingest.pipeline.load", lambda *args, **kwargs: None)
     monkeypatch.setattr("ingest.pipeline.transcribe", lambda *args, **kwargs: transcript)
+    monkeypatch.setattr("ingest.pipeline._find_speakers", lambda *args: [])
     monkeypatch.setattr("ingest.pipeline._structure", structure)
     agenda = tmp_path / "agenda.txt"
     agenda.write_text(
@@ -463,8 +465,10 @@ def test_pipeline_result_carries_the_warnings(monkeypatch: pytest.MonkeyPatch) -
     transcript = Transcript(language="en", duration=1.0, model="test", segments=[])
     media = MediaInfo(Path("x.opus"), "ogg", 1.0, "opus", 48000, 1, False)
     monkeypatch.setattr("ingest.pipeline.probe", lambda *args, **kwargs: media)
+    monkeypatch.setattr("ingest.pipeline.load", lambda *args, **kwargs: None)
     monkeypatch.setattr("ingest.pipeline.transcribe", lambda *args, **kwargs: transcript)
-    monkeypatch.setattr("ingest.pipeline._structure", lambda path, written, *args: written)
+    monkeypatch.setattr("ingest.pipeline._find_speakers", lambda *args: [])
+    monkeypatch.setattr("ingest.pipeline._structure", lambda written, *args: written)
     result = pipeline.run(Path("x.opus"), Manifest(speakers=SPEAKERS), agenda="Agenda\n00:05 Welcome")
     assert result.agenda_warnings == (AgendaWarning(line=1, text="Agenda", why="skipped (no time)"),)
     without = pipeline.run(Path("x.opus"), Manifest(speakers=SPEAKERS))

@@ -1,21 +1,25 @@
 """The whole ingest of a recording, timed stage by stage, against the stages run one after another.
 
     .venv/bin/python bench/ingest.py                       # the demo webinar, 3 rounds
-    .venv/bin/python bench/ingest.py --rounds 5 --warm     # also with the models already loaded
+    .venv/bin/python bench/ingest.py --rounds 5 --warm     # with the models already loaded
+    .venv/bin/python bench/ingest.py --repeat 13 --rounds 1  # an hour: the demo 13 times over
 
 `ingest.pipeline.run` finds speakers in a thread of its own while the recording is transcribed.
 The baseline is the same stages called one after another: probe, transcribe, fix names, find
 speakers, structure, embed. Each run is a fresh process, so a run's figure includes loading the
 models, as `webinar-archive ingest` pays it. With `--warm` each process first ingests once and
 then times a second ingest, as a worker that has the models loaded pays it. The two ways run in
-interleaved rounds (noise hits both alike); medians, real-time factors and their ratio are
-printed. Target: the whole ingest at least 8x real time on two cores.
+interleaved rounds (noise hits both alike); medians, real-time factors, their ratio and each
+way's peak resident memory are printed (both stages now hold their memory at once). `--repeat N`
+ingests the demo N times over as one WAV (`bench/structure.py`'s `concatenate`), without its
+agenda. Targets: the whole ingest at least 8x real time on two cores, at most 1.5 GB for an hour.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -73,10 +77,12 @@ def child(way: str, recording: Path, manifest: Path | None, agenda_path: Path | 
         ingest(recording, manifest, agenda)
     started = time.perf_counter()
     duration = ingest(recording, manifest, agenda)
-    print(json.dumps({"seconds": time.perf_counter() - started, "duration": duration}))
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"seconds": seconds, "duration": duration, "peak_mb": peak}))
 
 
-def measure(way: str, args: argparse.Namespace) -> tuple[float, float]:
+def measure(way: str, args: argparse.Namespace) -> tuple[float, float, float]:
     command = [sys.executable, __file__, "--child", way, "--recording", str(args.recording)]
     if args.manifest:
         command += ["--manifest", str(args.manifest)]
@@ -86,7 +92,7 @@ def measure(way: str, args: argparse.Namespace) -> tuple[float, float]:
         command.append("--warm")
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
-    return float(figures["seconds"]), float(figures["duration"])
+    return float(figures["seconds"]), float(figures["duration"]), float(figures["peak_mb"])
 
 
 def main() -> None:
@@ -96,24 +102,36 @@ def main() -> None:
     parser.add_argument("--agenda", type=Path, default=DEMO / "agenda.txt")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warm", action="store_true", help="time a second ingest, models loaded")
+    parser.add_argument("--repeat", type=int, default=1, help="the recording N times over, no agenda")
     parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.recording, args.manifest, args.agenda, args.warm)
         return
+    if args.repeat > 1:
+        from structure import concatenate  # bench/structure.py, beside this file
+
+        target = Path("/tmp") / f"{args.recording.stem}-x{args.repeat}.wav"
+        concatenate(args.recording, args.repeat, target)
+        args.recording, args.agenda = target, None
     seconds: dict[str, list[float]] = {way: [] for way in WAYS}
+    peaks: dict[str, list[float]] = {way: [] for way in WAYS}
     duration = 0.0
     for n in range(args.rounds):
         for way in WAYS:
-            taken, duration = measure(way, args)
+            taken, duration, peak = measure(way, args)
             seconds[way].append(taken)
+            peaks[way].append(peak)
         print(f"round {n + 1}/{args.rounds}: " + ", ".join(f"{w} {seconds[w][-1]:.1f} s" for w in WAYS))
     loaded = "models loaded" if args.warm else "models loaded in each fresh process"
     print(f"\n{args.recording.name}, {duration:.0f} s of audio, {loaded}, {args.rounds} interleaved rounds:")
     for way in WAYS:
         median = statistics.median(seconds[way])
         figures = ", ".join(f"{s:.1f}" for s in seconds[way])
-        print(f"  {way:<18} median {median:5.1f} s = {duration / median:4.1f}x real time ({figures})")
+        print(
+            f"  {way:<18} median {median:5.1f} s = {duration / median:4.1f}x real time ({figures}); "
+            f"peak {max(peaks[way]):,.0f} MB"
+        )
     ratio = statistics.median(seconds[WAYS[1]]) / statistics.median(seconds[WAYS[0]])
     fastest = duration / statistics.median(seconds[WAYS[0]])
     print(f"  pipeline {ratio:.2f}x faster than one after another; target >= 8x real time: {fastest:.1f}x")

@@ -71,7 +71,7 @@ bench: setup ## run every benchmark in bench/ with its quick options
 			bench/diarize.py) args="media/demo/demo-webinar.opus media/demo/truth.json" ;; \
 			bench/transcribe.py | bench/structure.py) args="--skip-long" ;; \
 			bench/load.py) args="--segments 20000 --seconds 10" ;; \
-			bench/ingest.py) args="--rounds 1" ;; \
+			bench/whole_ingest.py) args="--rounds 1" ;; \
 			*) args="" ;; \
 		esac; \
 		echo "== $(BIN)/python $$script $$args"; \

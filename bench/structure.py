@@ -6,7 +6,7 @@ the structure logic, and the real-time factor of the whole ingest (transcription
 audio seconds per wall second). Models are loaded and warmed before timing, as a worker would
 have them, and their load times are printed apart. The stages are timed one after another, so
 the whole-ingest figure is their sum; `ingest.pipeline.run` overlaps diarization with
-transcription, and `bench/ingest.py` times that. Target: whole ingest >= 8x real time.
+transcription, and `bench/whole_ingest.py` times that. Target: whole ingest >= 8x real time.
 
     .venv/bin/python bench/structure.py [--repeat 3] [--skip-long]
 """

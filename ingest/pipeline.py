@@ -102,7 +102,7 @@ def run(
             load(media_path, SAMPLE_RATE)  # decoded here, once, for both threads
             hints = speaker_hints(manifest, agenda_items)
             # Its own thread, beside transcription: the diarizer needs only the audio, and on two
-            # cores it uses the time the decoder leaves a core idle (bench/ingest.py). The copied
+            # cores it uses the time the decoder leaves a core idle (bench/whole_ingest.py). The copied
             # context carries `decoding_once`'s samples over.
             speakers = helper.submit(copy_context().run, _find_speakers, media_path, hints)
         if options.embed:

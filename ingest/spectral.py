@@ -5,7 +5,7 @@ N x N array, keeps several N x N copies alive (similarities, pruned, symmetrised
 asks numpy for every eigenvector of the Laplacian, when it reads only the first few. N is the
 number of 1.5-s windows of speech: ~4,800 for an hour, so each copy is 180 MB, and the
 clustering took the hour-long demo's diarization from 1.5 GB to 2.3 GB resident
-(bench/ingest.py --repeat 13). This is the same computation (the same similarities, pruning,
+(bench/whole_ingest.py --repeat 13). This is the same computation (the same similarities, pruning,
 Laplacian, eigengap and k-means with the same seed) done in place, asking LAPACK only for the
 eigenpairs the eigengap and the speaker count read.
 """

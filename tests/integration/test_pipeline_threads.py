@@ -1,7 +1,7 @@
 """The ingest finds speakers while it transcribes: the real pipeline, model and diarizer.
 
 The diarizer needs only the audio, so `ingest.pipeline.run` starts it in a helper thread beside
-transcription (bench/ingest.py measures what that saves). These tests hold the promises around
+transcription (bench/whole_ingest.py measures what that saves). These tests hold the promises around
 it: the two overlap, they share one decoding of the file, the result is the same structured
 transcript, and a run stopped between stages returns without waiting for the helper.
 """

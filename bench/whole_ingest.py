@@ -1,8 +1,8 @@
 """The whole ingest of a recording, timed stage by stage, against the stages run one after another.
 
-    .venv/bin/python bench/ingest.py                       # the demo webinar, 3 rounds
-    .venv/bin/python bench/ingest.py --rounds 5 --warm     # with the models already loaded
-    .venv/bin/python bench/ingest.py --repeat 13 --rounds 1  # an hour: the demo 13 times over
+    .venv/bin/python bench/whole_ingest.py                       # the demo webinar, 3 rounds
+    .venv/bin/python bench/whole_ingest.py --rounds 5 --warm     # with the models already loaded
+    .venv/bin/python bench/whole_ingest.py --repeat 13 --rounds 1  # an hour: the demo 13 times over
 
 `ingest.pipeline.run` finds speakers in a thread of its own while the recording is transcribed.
 The baseline is the same stages called one after another: probe, transcribe, fix names, find

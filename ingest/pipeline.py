@@ -60,7 +60,8 @@ class PipelineResult:
     media: MediaInfo
     transcript: Transcript
     agenda_warnings: tuple[AgendaWarning, ...] = ()
-    """Lines of the written agenda skipped as prose (headings, notes), for staff to check."""
+    """Lines of the written agenda skipped as prose (headings, notes), and items timed after the
+    recording's end (`ingest.agenda.within_recording`), for staff to check."""
 
 
 def run(
@@ -82,11 +83,15 @@ def run(
     options = options or PipelineOptions()
     started = stage or (lambda _name: None)
     parsed = _structure_agenda(manifest, options, agenda)  # a bad agenda fails before any work
-    agenda_items = parsed.items if parsed is not None else None
     helper = ThreadPoolExecutor(1, thread_name_prefix="speakers")  # its thread starts on submit
     with decoding_once():
         started("probing")
         media = probe(media_path, max_duration=options.max_duration)
+        if parsed is not None:
+            from ingest.agenda import within_recording
+
+            parsed = within_recording(parsed, media.duration)
+        agenda_items = parsed.items if parsed is not None else None
         vocabulary = [*manifest.vocabulary(), *options.extra_vocabulary]
         transcribe_options = TranscribeOptions(
             language=options.language or manifest.language,

@@ -23,6 +23,7 @@ from ingest.agenda.parse import (
     ParsedAgenda,
     parse_agenda,
     read_agenda,
+    within_recording,
 )
 from ingest.agenda.times import parse_time
 from ingest.agenda.titles import AUDIENCE
@@ -39,4 +40,5 @@ __all__ = [
     "parse_agenda",
     "parse_time",
     "read_agenda",
+    "within_recording",
 ]

@@ -23,14 +23,23 @@ from ingest.document import SEGMENT_KINDS, SegmentKind
 from ingest.errors import InputError
 from ingest.metadata import AgendaEntry, Person
 
-__all__ = ["AgendaError", "AgendaItem", "AgendaWarning", "ParsedAgenda", "parse_agenda", "read_agenda"]
+__all__ = [
+    "AgendaError",
+    "AgendaItem",
+    "AgendaWarning",
+    "ParsedAgenda",
+    "parse_agenda",
+    "read_agenda",
+    "within_recording",
+]
 
 
 class AgendaWarning(msgspec.Struct, frozen=True, kw_only=True):
-    """A written line that was skipped: not an item and not part of one (a heading, a note)."""
+    """A written line that was skipped: not an item and not part of one (a heading, a note), or
+    an item timed after the recording ends (`within_recording`)."""
 
     line: int
-    """The 1-based line number in the agenda as written."""
+    """The 1-based line number in the agenda as written (the entry number of a structured one)."""
     text: str
     """The line, whitespace collapsed."""
     why: str
@@ -96,7 +105,12 @@ class ParsedAgenda(msgspec.Struct, frozen=True, kw_only=True):
     items: list[AgendaItem]
     """In time order; every item's time is later than the one before."""
     warnings: list[AgendaWarning] = msgspec.field(default_factory=list)
-    """Lines skipped as prose, in written order; always empty for a structured agenda."""
+    """Lines skipped as prose, in written order; for a structured agenda, only items left out by
+    `within_recording`."""
+    lines: list[int] = msgspec.field(default_factory=list)
+    """Where each item was written: its 1-based line (entry number for a structured agenda), so
+    a later warning about an item can point at it. Not part of the item: the same item written
+    on another line is the same item."""
 
 
 def _item(at: float, title: str, reading: Reading, kind: SegmentKind | None = None) -> AgendaItem:
@@ -225,6 +239,7 @@ def _parse_text(agenda: str, index: SpeakerIndex) -> ParsedAgenda:
     problems = _read_times(drafts)
     reader = TitleReader(index)
     items: list[AgendaItem] = []
+    lines: list[int] = []
     previous: _Draft | None = None
     for draft in drafts:
         line = draft.line
@@ -246,6 +261,7 @@ def _parse_text(agenda: str, index: SpeakerIndex) -> ParsedAgenda:
         previous = draft
         if title:
             items.append(_item(draft.at, title, read_title(title, reader)))
+            lines.append(line.number)
     if not drafts:
         count = len(warnings)
         skipped = f" ({count} line{' was' if count == 1 else 's were'} skipped: no time)" if count else ""
@@ -253,7 +269,7 @@ def _parse_text(agenda: str, index: SpeakerIndex) -> ParsedAgenda:
     if problems:
         problems.sort(key=lambda problem: problem[0])
         raise AgendaError(problems, warnings=warnings)
-    return ParsedAgenda(items=items, warnings=warnings)
+    return ParsedAgenda(items=items, warnings=warnings, lines=lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,10 +292,11 @@ def _entry_time(at: object) -> float:
     return float(at)
 
 
-def _parse_entries(entries: Sequence[AgendaEntry], index: SpeakerIndex) -> list[AgendaItem]:
+def _parse_entries(entries: Sequence[AgendaEntry], index: SpeakerIndex) -> ParsedAgenda:
     problems: list[tuple[int, str, str]] = []
     reader = TitleReader(index)
     items: list[AgendaItem] = []
+    lines: list[int] = []
     previous: tuple[int, float] | None = None
     for number, entry in enumerate(entries, start=1):
         text = _entry_text(entry)
@@ -328,11 +345,12 @@ def _parse_entries(entries: Sequence[AgendaEntry], index: SpeakerIndex) -> list[
         reading.speakers = named + [name for name in reading.speakers if name not in named]
         reading.unmatched = unmatched
         items.append(_item(at, title, reading, kind))
+        lines.append(number)
     if not entries:
         problems.append((0, "", "the agenda has no entries"))
     if problems:
         raise AgendaError(problems, unit="entry")
-    return items
+    return ParsedAgenda(items=items, lines=lines)
 
 
 def read_agenda(agenda: str | Sequence[AgendaEntry], speakers: Sequence[Person]) -> ParsedAgenda:
@@ -346,9 +364,34 @@ def read_agenda(agenda: str | Sequence[AgendaEntry], speakers: Sequence[Person])
     index = SpeakerIndex.build(speakers)
     if isinstance(agenda, str):
         return _parse_text(agenda, index)
-    return ParsedAgenda(items=_parse_entries(list(agenda), index))
+    return _parse_entries(list(agenda), index)
 
 
 def parse_agenda(agenda: str | Sequence[AgendaEntry], speakers: Sequence[Person]) -> list[AgendaItem]:
     """The items of `read_agenda`, for callers that do not report skipped lines."""
     return read_agenda(agenda, speakers).items
+
+
+def within_recording(parsed: ParsedAgenda, duration: float) -> ParsedAgenda:
+    """The agenda without the items written at or after the recording's end, each left out with
+    a warning.
+
+    Such an item would become a chapter nobody can open (the player cannot seek past the end),
+    and it happens for ordinary reasons: the recording was stopped before the closing words, or
+    only the first part of an event was recorded. The agenda can only be read against the
+    recording once its duration is known, so this runs after probing, not in `read_agenda`.
+    Items are in time order, so the late ones are the tail.
+    """
+    count = sum(1 for item in parsed.items if item.at < duration)
+    if count == len(parsed.items):
+        return parsed
+    late = [
+        AgendaWarning(
+            line=line,
+            text=f"{format_time(item.at)} {item.title}",
+            why=f"skipped: at or after the recording's end ({format_time(duration)})",
+        )
+        for item, line in zip(parsed.items[count:], parsed.lines[count:], strict=True)
+    ]
+    warnings = sorted([*parsed.warnings, *late], key=lambda warning: warning.line)
+    return ParsedAgenda(items=parsed.items[:count], warnings=warnings, lines=parsed.lines[:count])

@@ -107,6 +107,9 @@ class JobPublic:
     (`{segment, start, end, text}`); empty when none, or when staff chose to discard them."""
     kept_voices: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     """A re-processing's new voices named after the people staff had named (`{label, person}`)."""
+    agenda_warnings: list[str] = dataclasses.field(default_factory=list)
+    """Lines of the agenda the ingest left out: prose around the items, and items timed after
+    the recording's end (`line 7: '01:00:00 Close': skipped: …`)."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,7 @@ def job_public(job: ProcessingJob, slug: str | None) -> JobPublic:
         page=f"/staff/jobs/{job_id}",
         kept_corrections=list(job.options.get("kept_corrections") or []),
         kept_voices=list(job.options.get("kept_voices") or []),
+        agenda_warnings=[str(warning) for warning in job.options.get("agenda_warnings") or []],
     )
 
 

@@ -313,6 +313,8 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
                     ],
                 }
                 session.add(row)
+        if result.agenda_warnings:  # lines the ingest left out of the agenda: staff should see why
+            _note(session, job_id, agenda_warnings=[str(warning) for warning in result.agenda_warnings])
         generate_draft_or_log(session, stored)  # for staff to review; never public
         _mark_stored(session, job_id)
         session.commit()
@@ -322,9 +324,15 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
 def _mark_stored(session: Session, job_id: int) -> None:
     """In the store's transaction: the job's transcript is in the catalogue, so a later attempt
     (after a worker killed while indexing) only indexes."""
+    _note(session, job_id, **{STORED: True})
+
+
+def _note(session: Session, job_id: int, **facts: object) -> None:
+    """Record facts about the run in the job's options (a JSON column: assigned anew, not
+    mutated, so the change is seen), in the caller's transaction."""
     row = session.get(ProcessingJob, job_id)
     if row is not None:
-        row.options = {**row.options, STORED: True}
+        row.options = {**row.options, **facts}
         session.add(row)
 
 

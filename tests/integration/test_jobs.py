@@ -211,7 +211,12 @@ def test_upload_ends_as_a_published_searchable_webinar(
     client: TestClient[Litestar], env: JobEnv, workers: list[Worker]
 ) -> None:
     workers.append(Worker(env))
-    accepted = upload(client)
+    # The agenda as pasted from an event page, whose last item the 36-s recording never reached.
+    agenda = (
+        "Agenda\n00:00:00 Welcome by Elena Marchetti\n00:00:05 Interview with Graham Whitfield\n"
+        "00:40:00 Closing remarks\n"
+    )
+    accepted = upload(client, agenda=agenda)
     assert accepted.status_code == 202, accepted.text
     body = accepted.json()
     job_id, slug = body["job"]["id"], body["webinar"]["slug"]
@@ -226,6 +231,10 @@ def test_upload_ends_as_a_published_searchable_webinar(
     assert job["attempts"] == 1
     assert job["error"] is None
     assert job["webinar"] == {"slug": slug}
+    assert job["agenda_warnings"] == [
+        "line 1: 'Agenda': skipped (no time)",
+        "line 4: '00:40:00 Closing remarks': skipped: at or after the recording's end (00:00:36)",
+    ]
     stages = [j["stage"] for j in seen if j["state"] == "running" and j["stage"]]
     assert "transcribing" in stages, stages
     progress = [j["progress"] for j in seen]
@@ -255,7 +264,13 @@ def test_upload_ends_as_a_published_searchable_webinar(
 
     # The staff pages show it.
     assert f"/staff/jobs/{job_id}" in client.get("/staff/jobs").text
-    assert "succeeded" in client.get(f"/staff/jobs/{job_id}").text
+    job_page = client.get(f"/staff/jobs/{job_id}").text
+    assert "succeeded" in job_page
+    assert "2 agenda lines left out" in job_page
+    late = "line 4: &#39;00:40:00 Closing remarks&#39;: skipped: at or after the recording&#39;s end"
+    assert late in job_page
+    chapters = client.get(f"/api/webinars/{slug}").json()["chapters"]
+    assert [c["title"] for c in chapters] == ["Welcome by Elena Marchetti", "Interview with Graham Whitfield"]
 
     unpublished = client.patch(f"/api/webinars/{slug}", json={"published": False})
     assert unpublished.status_code == 200

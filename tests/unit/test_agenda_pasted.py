@@ -423,8 +423,8 @@ def test_cli_transcribe_prints_each_skipped_line(
 ) -> None:
     from server.cli import main
 
-    transcript = Transcript(language="en", duration=1.0, model="test", segments=[])
-    media = MediaInfo(DEMO / "demo-webinar.opus", "ogg", 1.0, "opus", 48000, 1, False)
+    transcript = Transcript(language="en", duration=60.0, model="test", segments=[])
+    media = MediaInfo(DEMO / "demo-webinar.opus", "ogg", 60.0, "opus", 48000, 1, False)
     seen: list[list[AgendaItem] | None] = []
 
     def structure(
@@ -472,8 +472,8 @@ def test_pipeline_result_carries_the_warnings(monkeypatch: pytest.MonkeyPatch) -
     from ingest import pipeline
     from ingest.metadata import Manifest
 
-    transcript = Transcript(language="en", duration=1.0, model="test", segments=[])
-    media = MediaInfo(Path("x.opus"), "ogg", 1.0, "opus", 48000, 1, False)
+    transcript = Transcript(language="en", duration=60.0, model="test", segments=[])
+    media = MediaInfo(Path("x.opus"), "ogg", 60.0, "opus", 48000, 1, False)
     monkeypatch.setattr("ingest.pipeline.probe", lambda *args, **kwargs: media)
     monkeypatch.setattr("ingest.pipeline.load", lambda *args, **kwargs: None)
     monkeypatch.setattr("ingest.pipeline.transcribe", lambda *args, **kwargs: transcript)
@@ -483,6 +483,71 @@ def test_pipeline_result_carries_the_warnings(monkeypatch: pytest.MonkeyPatch) -
     assert result.agenda_warnings == (AgendaWarning(line=1, text="Agenda", why="skipped (no time)"),)
     without = pipeline.run(Path("x.opus"), Manifest(speakers=SPEAKERS))
     assert without.agenda_warnings == ()
+
+
+def test_items_after_the_recording_ends_are_left_out_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A recording stopped before the closing words (or only the first part of an event): the
+    items timed past its end would be chapters the player cannot open. They are left out, each
+    named in a warning with its line; the items within the recording are structured as usual."""
+    from ingest import pipeline
+    from ingest.metadata import Manifest
+
+    transcript = Transcript(language="en", duration=1800.0, model="test", segments=[])
+    media = MediaInfo(Path("x.opus"), "ogg", 1800.0, "opus", 48000, 1, False)
+    seen: list[list[AgendaItem] | None] = []
+
+    def structure(
+        written: Transcript, manifest: object, turns: object, agenda: list[AgendaItem] | None
+    ) -> Transcript:
+        seen.append(agenda)
+        return written
+
+    monkeypatch.setattr("ingest.pipeline.probe", lambda *args, **kwargs: media)
+    monkeypatch.setattr("ingest.pipeline.load", lambda *args, **kwargs: None)
+    monkeypatch.setattr("ingest.pipeline.transcribe", lambda *args, **kwargs: transcript)
+    monkeypatch.setattr("ingest.pipeline._find_speakers", lambda *args: [])
+    monkeypatch.setattr("ingest.pipeline._structure", structure)
+    written = (
+        "Programme\n"
+        "14:00 Welcome by Karen Højgaard\n"
+        "14:10 Talk by Marek Wójcik\n"
+        "(break)\n"
+        "14:30 Panel\n"
+        "15:00 Close\n"
+    )
+    result = pipeline.run(Path("x.opus"), Manifest(speakers=SPEAKERS), agenda=written)
+    assert [[item.title for item in agenda or []] for agenda in seen] == [
+        ["Welcome by Karen Højgaard", "Talk by Marek Wójcik"]
+    ]
+    end = "skipped: at or after the recording's end (00:30:00)"
+    assert result.agenda_warnings == (
+        AgendaWarning(line=1, text="Programme", why="skipped (no time)"),
+        AgendaWarning(line=4, text="(break)", why="skipped (no time)"),
+        AgendaWarning(line=5, text="00:30:00 Panel", why=end),
+        AgendaWarning(line=6, text="01:00:00 Close", why=end),
+    )
+
+
+def test_a_structured_agenda_past_the_end_names_its_entries() -> None:
+    from ingest.agenda import within_recording
+    from ingest.metadata import AgendaEntry
+
+    parsed = read_agenda(
+        [
+            AgendaEntry(at=0, title="Welcome"),
+            AgendaEntry(at="00:20:00", title="Talk"),
+            AgendaEntry(at=2400, title="Q&A"),
+        ],
+        SPEAKERS,
+    )
+    assert within_recording(parsed, 2400.5) is parsed  # every item starts inside the recording
+    cut = within_recording(parsed, 1200.0)  # an item exactly at the end would be an empty chapter
+    assert [item.title for item in cut.items] == ["Welcome"]
+    assert cut.lines == [1]
+    assert [(w.line, w.text) for w in cut.warnings] == [(2, "00:20:00 Talk"), (3, "00:40:00 Q&A")]
+    everything_late = within_recording(parsed, 0.0)
+    assert everything_late.items == []
+    assert len(everything_late.warnings) == 3
 
 
 def test_clock_times_from_an_event_page_count_from_the_first_item() -> None:

@@ -443,13 +443,15 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     """
     from server.catalog.db import create_db_engine, upgrade_database
     from server.search.index import SearchIndexError
-    from server.search.indexer import index_catalogue
+    from server.search.indexer import RebuildRunning, index_catalogue
 
     engine = create_db_engine(settings.storage.database_url)
     try:
         upgrade_database(engine)
         try:
             report = index_catalogue(settings, engine, batch_size=args.batch_size)
+        except RebuildRunning:
+            raise  # its message says what to do
         except UnavailableError as exc:
             raise UnavailableError(f"the search index cannot be reached: {exc}") from None
         except SearchIndexError as exc:

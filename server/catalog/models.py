@@ -50,6 +50,13 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands timestamps back without a zone; they were written in UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
 # --- webinars -------------------------------------------------------------------------------
 
 
@@ -383,6 +390,23 @@ class ProcessingJob(SQLModel, table=True):
     started_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     finished_at: dt.datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class MaintenanceLease(SQLModel, table=True):
+    """Work that must not run twice at once across every process and machine sharing the
+    catalogue (rebuilding a search index: two rebuilds would build into, and swap, the same side
+    index). Held like a job's lease: `owner` keeps `expires_at` in the future while it works, and
+    a holder that dies stops renewing, so the next one may take it over (`server/catalog/leases.py`).
+    """
+
+    __tablename__ = "maintenance_lease"
+
+    name: str = Field(primary_key=True, sa_type=String(100), max_length=100)
+    """What is held, such as "rebuild:segments"."""
+    owner: str = Field(sa_type=String(100), max_length=100)
+    """Who holds it: host, process and a random part, for the message another caller gets."""
+    taken_at: dt.datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    expires_at: dt.datetime = Field(sa_type=DateTime(timezone=True))
 
 
 # --- accounts -------------------------------------------------------------------------------

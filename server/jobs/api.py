@@ -43,6 +43,7 @@ from server.catalog.models import (
     ProcessingJob,
     Webinar,
     WebinarUpdate,
+    as_utc,
     require_id,
 )
 from server.catalog.status import set_status
@@ -161,7 +162,7 @@ class ReprocessRequest:
 
 def eta_seconds(job: ProcessingJob, now: dt.datetime | None = None) -> float | None:
     """Time left at the pace so far: elapsed * (1 - p) / p, once 3% is done."""
-    started = service.as_utc(job.started_at)
+    started = as_utc(job.started_at)
     if job.state != JOB_RUNNING or started is None or job.progress < 0.03:
         return None
     elapsed = ((now or dt.datetime.now(dt.UTC)) - started).total_seconds()
@@ -181,9 +182,9 @@ def job_public(job: ProcessingJob, slug: str | None) -> JobPublic:
         eta_seconds=eta_seconds(job),
         attempts=job.attempts,
         cancel_requested=job.cancel_requested,
-        created_at=service.as_utc(job.created_at) or job.created_at,
-        started_at=service.as_utc(job.started_at),
-        finished_at=service.as_utc(job.finished_at),
+        created_at=as_utc(job.created_at) or job.created_at,
+        started_at=as_utc(job.started_at),
+        finished_at=as_utc(job.finished_at),
         url=f"/api/jobs/{job_id}",
         page=f"/staff/jobs/{job_id}",
         kept_corrections=list(job.options.get("kept_corrections") or []),

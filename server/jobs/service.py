@@ -47,13 +47,6 @@ from server.catalog.models import Person as PersonRow
 FINISHED_STATES = (JOB_SUCCEEDED, JOB_FAILED, JOB_CANCELLED)
 
 
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands timestamps back without a zone; they were written in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
-
-
 def require_job_id(job: ProcessingJob) -> int:
     if job.id is None:  # only before a flush
         raise RuntimeError("job has no id yet")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Final
@@ -635,6 +635,8 @@ class MeiliIndex:
         self,
         batches: Iterable[Sequence[SegmentDocument]],
         webinars: Iterable[WebinarDocument] | None = None,
+        *,
+        before_swap: Callable[[], Awaitable[None]] | None = None,
     ) -> int:
         """Rebuild the whole index pair from `batches` and `webinars` without a moment of empty
         search (`webinars` None: assembled from the segments, for documents made elsewhere).
@@ -644,7 +646,8 @@ class MeiliIndex:
         under the `_tmp` names, are deleted. A failure leaves the live index untouched. Writes to
         the live index meanwhile (a webinar ingested, an edit) go with the old contents: a
         rebuild from the catalogue runs inside `journal_writes` and sends those webinars again
-        after the swap (`server/search/indexer.py`).
+        after the swap (`server/search/indexer.py`). `before_swap` is awaited last before the
+        swap: raising there leaves the live index as it was (the catalogue's rebuild lease).
         """
         side = f"{self.uid}_tmp"
         await self.drop(side)
@@ -666,6 +669,8 @@ class MeiliIndex:
             # index, embedded anew.
             with suppress(IndexOutdated):
                 await self.ensure(self.uid)
+            if before_swap is not None:
+                await before_swap()
             swaps = [
                 {"indexes": [self.uid, side]},
                 {"indexes": [self.webinars_uid, webinar_uid(side)]},

@@ -10,7 +10,10 @@ for every Meilisearch task, so when it returns the documents are searchable.
 For `ingest`: store the webinar first (committed), then index it; on `SearchUnavailable` or
 `MeiliProcessError` (no server) keep the webinar, which stays `index_pending` for the next
 `reindex` or start-up to pick up. `SearchIndexError` means Meilisearch refused the documents: its
-message is the one to show.
+message is the one to show. `RebuildRunning` means another process is rebuilding the same index
+(one at a time, through a lease in the catalogue): a webinar left `index_pending` by it is picked
+up by that rebuild if it was stored before the rebuild read the catalogue, else by the next
+catch-up.
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, suppress
+from typing import Any, Final
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from ingest.errors import UnavailableError
+from server.catalog import leases
 from server.catalog.db import Database, session_scope
 from server.catalog.embeddings import refresh_embeddings
 from server.catalog.models import STATUS_INDEX_PENDING, STATUS_READY, Webinar, require_id, utcnow
@@ -36,6 +42,7 @@ from server.search.process import MeiliConnection, meilisearch
 from server.settings import Settings
 
 __all__ = [
+    "RebuildRunning",
     "index_and_mark_ready",
     "index_catalogue",
     "index_webinar",
@@ -47,6 +54,77 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _Runner = Callable[[MeiliConnection], Coroutine[Any, Any, int]]
+
+REBUILD_LEASE_SECONDS: Final = 120.0
+"""How long a rebuild's lease lasts unrenewed: a rebuild whose process died blocks the next one
+for at most this long. Renewed every REBUILD_RENEW_SECONDS, so a catalogue read that holds the
+event loop for a while (a batch of segments) never lets it run out."""
+REBUILD_RENEW_SECONDS: Final = 20.0
+
+
+class RebuildRunning(UnavailableError):
+    """Another process is rebuilding this index: two rebuilds would build into the same side
+    index and swap it in turn. Temporary: the other one ends, or its lease runs out."""
+
+    default_title = "The search index is being rebuilt"
+    retry_after = 60
+
+    def __init__(self, uid: str, owner: str | None, since: dt.datetime | None) -> None:
+        who = f" by {owner} since {since:%Y-%m-%d %H:%M:%S} UTC" if owner and since else ""
+        super().__init__(
+            f"search index {uid!r} is being rebuilt{who}; try again when that rebuild ends "
+            f"(if its process died, its lease runs out within {REBUILD_LEASE_SECONDS:.0f} s)"
+        )
+
+
+class RebuildLeaseLost(UnavailableError):
+    """The rebuild's lease ran out (its renewals failed for longer than the lease lasts) and
+    another process may have taken it over: this rebuild stops before its swap."""
+
+
+def _holder(session: Session, name: str) -> tuple[str, dt.datetime] | None:
+    lease = leases.holder(session, name)
+    return (lease.owner, lease.taken_at) if lease is not None else None
+
+
+@asynccontextmanager
+async def rebuild_lease(database: Database, uid: str) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Hold the catalogue's lease on rebuilding index `uid` while the block runs, or raise
+    `RebuildRunning` at once. Yields a check to await just before the swap: it raises
+    `RebuildLeaseLost` when the lease is no longer this rebuild's, so the live index is left as
+    it is rather than swapped by two rebuilds."""
+    name, owner = f"rebuild:{uid}", leases.new_owner()
+    if not await database.run(leases.take, name, owner, REBUILD_LEASE_SECONDS):
+        held = await database.run(_holder, name)
+        raise RebuildRunning(uid, *(held or (None, None)))
+    lost = asyncio.Event()
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(REBUILD_RENEW_SECONDS)
+            try:
+                if not await database.run(leases.renew, name, owner, REBUILD_LEASE_SECONDS):
+                    lost.set()
+                    return
+            except Exception as exc:  # the catalogue is briefly away: the lease outlasts a few misses
+                log.warning("could not renew the lease on rebuilding %r: %s", uid, exc)
+
+    async def still_held() -> None:
+        if lost.is_set() or not await database.run(leases.renew, name, owner, REBUILD_LEASE_SECONDS):
+            gone = f"the lease on rebuilding {uid!r} ran out; the live index is left as it was"
+            raise RebuildLeaseLost(gone)
+
+    renewing = asyncio.create_task(renew())
+    try:
+        yield still_held
+    finally:
+        renewing.cancel()
+        with suppress(asyncio.CancelledError):
+            await renewing
+        try:
+            await database.run(leases.release, name, owner)
+        except Exception as exc:  # it runs out on its own
+            log.warning("could not release the lease on rebuilding %r: %s", uid, exc)
 
 
 def pending_ids(session: Session) -> list[int]:
@@ -129,7 +207,6 @@ async def index_and_mark_ready(
     """
     started = time.perf_counter()
     if webinar_ids is None:
-        pending = await database.run(pending_ids)
         slugs: set[str] = set()
 
         def counted(batches: Iterator[list[SegmentDocument]]) -> Iterator[list[SegmentDocument]]:
@@ -137,17 +214,23 @@ async def index_and_mark_ready(
                 slugs.update(doc.webinar for doc in batch)
                 yield batch
 
-        await _refresh_vectors(database)  # only segments without a current vector
-        # The journal starts before the catalogue is read: see MeiliIndex.note_writes for why no
-        # write can then fall between the rebuild's read and its swap unseen.
-        async with index.journal_writes():
-            with session_scope(database.engine) as session:
-                whole = list(webinar_documents(session))
-                documents = await index.rebuild(
-                    counted(iter_segment_documents(session, batch_size=batch_size)), whole
-                )
-            await index_written(index, database, await index.journaled())
-        await database.run(_mark_ready, pending)
+        # One rebuild at a time, across processes: the lease is taken before anything else, so
+        # a second `reindex` is refused before it embeds or touches the side index.
+        async with rebuild_lease(database, index.uid) as still_held:
+            pending = await database.run(pending_ids)
+            await _refresh_vectors(database)  # only segments without a current vector
+            # The journal starts before the catalogue is read: see MeiliIndex.note_writes for why
+            # no write can then fall between the rebuild's read and its swap unseen.
+            async with index.journal_writes():
+                with session_scope(database.engine) as session:
+                    whole = list(webinar_documents(session))
+                    documents = await index.rebuild(
+                        counted(iter_segment_documents(session, batch_size=batch_size)),
+                        whole,
+                        before_swap=still_held,
+                    )
+                await index_written(index, database, await index.journaled())
+            await database.run(_mark_ready, pending)
         return IndexReport(documents, time.perf_counter() - started, webinars=len(slugs), ready=len(pending))
     documents = webinars = ready = 0
     for webinar_id in webinar_ids:

@@ -12,12 +12,15 @@ the rebuild has already read and deletes another.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import socket
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import Engine
@@ -25,14 +28,15 @@ from sqlmodel import Session, col, select
 
 from ingest.document import Transcript, Word
 from server.app import create_app
+from server.catalog import leases
 from server.catalog.db import Database, create_db_engine, session_scope, upgrade_database
-from server.catalog.models import STATUS_READY, Segment, Webinar
+from server.catalog.models import STATUS_READY, MaintenanceLease, Segment, Webinar, utcnow
 from server.catalog.status import set_status
 from server.catalog.store import store_transcript
 from server.search.api import SearchPlugin
 from server.search.documents import SegmentDocument, WebinarDocument
 from server.search.index import MeiliIndex, open_client
-from server.search.indexer import index_and_mark_ready, index_catalogue
+from server.search.indexer import RebuildRunning, index_and_mark_ready, index_catalogue
 from server.search.process import MeiliConnection
 from tests.factories import make_manifest, make_media_info, make_transcript
 from tests.site_data import add_account, add_token, settings_for
@@ -69,7 +73,11 @@ class WritesMidRebuild(MeiliIndex):
     writer: Any = None
 
     async def rebuild(
-        self, batches: Iterable[Sequence[SegmentDocument]], webinars: Iterable[WebinarDocument] | None = None
+        self,
+        batches: Iterable[Sequence[SegmentDocument]],
+        webinars: Iterable[WebinarDocument] | None = None,
+        *,
+        before_swap: Callable[[], Awaitable[None]] | None = None,
     ) -> int:
         def held() -> Iterator[Sequence[SegmentDocument]]:
             stream = iter(batches)
@@ -79,17 +87,32 @@ class WritesMidRebuild(MeiliIndex):
             worker.join()  # the other "process" has stored and indexed before the rebuild goes on
             yield from stream
 
-        return await super().rebuild(held(), webinars)
+        return await super().rebuild(held(), webinars, before_swap=before_swap)
 
 
 def _search(meili: MeiliConnection, uid: str, q: str) -> set[str]:
     async def run() -> set[str]:
         client = open_client(meili)
         try:
-            result = await MeiliIndex(client, uid).request("POST", f"indexes/{uid}/search", {"q": q})
+            # Read as English, as the API reads a query (`service.query_locale`): left to
+            # Meilisearch's detection, a lone name such as "gdansk" is read as another language
+            # and found nowhere.
+            body = {"q": q, "locales": ["eng"]}
+            result = await MeiliIndex(client, uid).request("POST", f"indexes/{uid}/search", body)
         finally:
             await client.aclose()
         return {hit["webinar"] for hit in result["hits"]}
+
+    return asyncio.run(run())
+
+
+def _exists(meili: MeiliConnection, uid: str) -> bool:
+    async def run() -> bool:
+        client = open_client(meili)
+        try:
+            return await MeiliIndex(client, uid).exists()
+        finally:
+            await client.aclose()
 
     return asyncio.run(run())
 
@@ -163,5 +186,104 @@ def test_webinars_stored_edited_and_deleted_during_a_reindex_are_searchable_afte
         with Session(engine) as session:
             statuses = {w.slug: w.status for w in session.exec(select(Webinar))}
         assert statuses == {edited: "ready", added[0]: "ready"}
+    finally:
+        engine.dispose()
+
+
+def test_a_second_reindex_while_one_runs_is_refused_and_the_first_one_completes(
+    meili_server: MeiliConnection, meili_index: str, tmp_path: Path
+) -> None:
+    """Two rebuilds of one index at once would build into the same side index and swap it in
+    turn. The second (another `reindex`, or a worker that finds the index outdated) is refused
+    with who holds the rebuild, before it embeds or touches anything; the first goes on to a
+    complete index; and once it is done, the next rebuild runs."""
+    settings = settings_for(tmp_path)
+    engine = create_db_engine(settings.storage.database_url)
+    upgrade_database(engine)
+    _, harbour = _store(engine, "a", "Harbour electrification", "Shore power for ferries in Gdansk.")
+    _, compost = _store(engine, "b", "Compost in schools", "Worms eat the kitchen scraps happily.")
+    refused: list[BaseException] = []
+
+    def second_reindex() -> None:
+        try:
+            index_catalogue(settings, engine, connection=meili_server, index_uid=meili_index)
+        except BaseException as exc:
+            refused.append(exc)
+
+    async def first_reindex() -> None:
+        client = open_client(meili_server, timeout=60.0)
+        database = Database(engine, threads=1)
+        index = WritesMidRebuild(client, meili_index)
+        index.writer = second_reindex  # runs to its end while the first holds its first batch
+        try:
+            await index_and_mark_ready(index, database, batch_size=2)
+        finally:
+            database.close()
+            await client.aclose()
+
+    try:
+        asyncio.run(first_reindex())
+        assert len(refused) == 1, refused
+        assert isinstance(refused[0], RebuildRunning)
+        message = str(refused[0])
+        assert f"search index {meili_index!r} is being rebuilt by {socket.gethostname()[:60]}:" in message
+        assert "try again when that rebuild ends" in message
+        # The first rebuild was not disturbed: both webinars are searchable, and marked ready.
+        assert _search(meili_server, meili_index, "gdansk ferries") == {harbour}
+        assert _search(meili_server, meili_index, "worms scraps") == {compost}
+        assert _search(meili_server, meili_index, "gdansk ferries") == {harbour}
+        assert _search(meili_server, meili_index, "worms scraps") == {compost}
+        with Session(engine) as session:
+            assert {w.status for w in session.exec(select(Webinar))} == {"ready"}
+            assert session.exec(select(MaintenanceLease)).all() == []  # released
+        report = index_catalogue(settings, engine, connection=meili_server, index_uid=meili_index)
+        assert report.webinars == 2  # the next one runs
+    finally:
+        engine.dispose()
+
+
+def test_reindex_is_refused_while_another_process_holds_the_rebuild_and_runs_once_its_lease_runs_out(
+    meili_server: MeiliConnection,
+    meili_index: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A rebuild on another machine holds the lease: `reindex` says so in one line and exits 6
+    (try again later), changing nothing. A rebuild whose process died leaves its lease behind;
+    once it runs out, `reindex` takes it over without anyone clearing it by hand."""
+    from server.cli import main
+
+    settings = settings_for(tmp_path)
+    engine = create_db_engine(settings.storage.database_url)
+    upgrade_database(engine)
+    _, harbour = _store(engine, "a", "Harbour electrification", "Shore power for ferries in Gdansk.")
+    name, other = f"rebuild:{meili_index}", "search-2:4242:0badcafe"
+    with Session(engine) as session:
+        assert leases.take(session, name, other, 600)
+    monkeypatch.setenv("ARCHIVE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", settings.storage.database_url)
+    monkeypatch.setenv("MEILI_URL", meili_server.url)
+    monkeypatch.setenv("MEILI_MASTER_KEY", meili_server.api_key or "")
+    monkeypatch.setenv("MEILI_INDEX", meili_index)
+    try:
+        assert main(["reindex"]) == 6
+        err = capsys.readouterr().err
+        refusal = f"webinar-archive: error: search index {meili_index!r} is being rebuilt by {other}"
+        assert err.startswith(refusal)
+        assert len(err.strip().splitlines()) == 1
+        assert not _exists(meili_server, meili_index)  # nothing was built, not even a side index
+        assert not _exists(meili_server, f"{meili_index}_tmp")
+        with Session(engine) as session:
+            assert [w.status for w in session.exec(select(Webinar))] == ["index_pending"]
+            lease = session.get(MaintenanceLease, name)
+            assert lease is not None
+            lease.expires_at = utcnow() - dt.timedelta(seconds=1)  # its holder died; the lease ran out
+            session.add(lease)
+            session.commit()
+        assert main(["reindex"]) == 0, capsys.readouterr().err
+        assert _search(meili_server, meili_index, "gdansk ferries") == {harbour}
+        with Session(engine) as session:
+            assert session.exec(select(MaintenanceLease)).all() == []
     finally:
         engine.dispose()

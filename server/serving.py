@@ -21,8 +21,10 @@ catalogue before forking, so the workers do not.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
 import os
+import signal
 from typing import Any, Final
 
 from litestar import Litestar
@@ -127,6 +129,9 @@ def configure_logging() -> None:
     # worker's own lines (server.jobs) say what a job did, so Huey keeps its warnings only.
     for chatty in ("huey", "huey.consumer", "huey.consumer.Scheduler"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    # `kill -USR1 <pid>` prints every thread's stack on standard error and the process goes on:
+    # how to see where a server or worker that does not stop (or answer) is waiting.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
 def uvicorn_options() -> dict[str, Any]:

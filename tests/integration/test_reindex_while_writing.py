@@ -90,6 +90,25 @@ class WritesMidRebuild(MeiliIndex):
         return await super().rebuild(held(), webinars, before_swap=before_swap)
 
 
+def _reindex_holding(meili: MeiliConnection, uid: str, engine: Engine, writer: Callable[[], None]) -> None:
+    """A rebuild from the catalogue (`index_and_mark_ready`, as `reindex` runs it) that runs
+    `writer` to its end once its first batch is read: in batches of two segments, the first is in
+    hand and the rest not yet sent when `writer` comes."""
+
+    async def run() -> None:
+        client = open_client(meili, timeout=60.0)
+        database = Database(engine, threads=1)
+        index = WritesMidRebuild(client, uid)
+        index.writer = writer
+        try:
+            await index_and_mark_ready(index, database, batch_size=2)
+        finally:
+            database.close()
+            await client.aclose()
+
+    asyncio.run(run())
+
+
 def _search(meili: MeiliConnection, uid: str, q: str) -> set[str]:
     async def run() -> set[str]:
         client = open_client(meili)
@@ -159,21 +178,9 @@ def test_webinars_stored_edited_and_deleted_during_a_reindex_are_searchable_afte
         except BaseException as exc:
             errors.append(exc)
 
-    async def reindex(web: TestClient[Litestar]) -> None:
-        client = open_client(meili_server, timeout=60.0)
-        database = Database(engine, threads=1)
-        index = WritesMidRebuild(client, meili_index)
-        index.writer = lambda: write_meanwhile(web)
-        try:
-            # batches of two segments: the first is in hand, the rest not yet sent, when the writes come
-            await index_and_mark_ready(index, database, batch_size=2)
-        finally:
-            database.close()
-            await client.aclose()
-
     try:
         with TestClient(app=site) as web:
-            asyncio.run(reindex(web))
+            _reindex_holding(meili_server, meili_index, engine, lambda: write_meanwhile(web))
         assert errors == []
         assert added, "the writer did not run"
         assert _search(meili_server, meili_index, "quokkas rottnest") == set(added)  # stored meanwhile
@@ -210,19 +217,8 @@ def test_a_second_reindex_while_one_runs_is_refused_and_the_first_one_completes(
         except BaseException as exc:
             refused.append(exc)
 
-    async def first_reindex() -> None:
-        client = open_client(meili_server, timeout=60.0)
-        database = Database(engine, threads=1)
-        index = WritesMidRebuild(client, meili_index)
-        index.writer = second_reindex  # runs to its end while the first holds its first batch
-        try:
-            await index_and_mark_ready(index, database, batch_size=2)
-        finally:
-            database.close()
-            await client.aclose()
-
     try:
-        asyncio.run(first_reindex())
+        _reindex_holding(meili_server, meili_index, engine, second_reindex)
         assert len(refused) == 1, refused
         assert isinstance(refused[0], RebuildRunning)
         message = str(refused[0])

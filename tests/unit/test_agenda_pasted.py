@@ -418,13 +418,13 @@ def test_one_skipped_line_is_counted_in_the_singular() -> None:
 DEMO = Path(__file__).parents[2] / "media" / "demo"
 
 
-def test_cli_transcribe_prints_each_skipped_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from server.cli import main
-
-    transcript = Transcript(language="en", duration=60.0, model="test", segments=[])
-    media = MediaInfo(DEMO / "demo-webinar.opus", "ogg", 60.0, "opus", 48000, 1, False)
+def _stub_stages(
+    monkeypatch: pytest.MonkeyPatch, path: Path, duration: float
+) -> list[list[AgendaItem] | None]:
+    """The pipeline around the agenda with its model stages stubbed: a recording of `duration`
+    seconds that says nothing. Returns the agendas the structure stage is given, one per run."""
+    transcript = Transcript(language="en", duration=duration, model="test", segments=[])
+    media = MediaInfo(path, "ogg", duration, "opus", 48000, 1, False)
     seen: list[list[AgendaItem] | None] = []
 
     def structure(
@@ -438,6 +438,16 @@ def test_cli_transcribe_prints_each_skipped_line(
     monkeypatch.setattr("ingest.pipeline.transcribe", lambda *args, **kwargs: transcript)
     monkeypatch.setattr("ingest.pipeline._find_speakers", lambda *args: [])
     monkeypatch.setattr("ingest.pipeline._structure", structure)
+    return seen
+
+
+def test_cli_transcribe_prints_each_skipped_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.cli import main
+
+    media = DEMO / "demo-webinar.opus"
+    seen = _stub_stages(monkeypatch, media, 60.0)
     agenda = tmp_path / "agenda.txt"
     agenda.write_text(
         f"{INTRO}\n\n• 00:00:05 - Welcome by Karen Højgaard\n• 00:00:30 - Talk by Marek Wójcik\n"
@@ -449,7 +459,7 @@ def test_cli_transcribe_prints_each_skipped_line(
     status = main(
         [
             "transcribe",
-            str(media.path),
+            str(media),
             "--manifest",
             str(manifest),
             "--agenda",
@@ -472,13 +482,7 @@ def test_pipeline_result_carries_the_warnings(monkeypatch: pytest.MonkeyPatch) -
     from ingest import pipeline
     from ingest.metadata import Manifest
 
-    transcript = Transcript(language="en", duration=60.0, model="test", segments=[])
-    media = MediaInfo(Path("x.opus"), "ogg", 60.0, "opus", 48000, 1, False)
-    monkeypatch.setattr("ingest.pipeline.probe", lambda *args, **kwargs: media)
-    monkeypatch.setattr("ingest.pipeline.load", lambda *args, **kwargs: None)
-    monkeypatch.setattr("ingest.pipeline.transcribe", lambda *args, **kwargs: transcript)
-    monkeypatch.setattr("ingest.pipeline._find_speakers", lambda *args: [])
-    monkeypatch.setattr("ingest.pipeline._structure", lambda written, *args: written)
+    _stub_stages(monkeypatch, Path("x.opus"), 60.0)
     result = pipeline.run(Path("x.opus"), Manifest(speakers=SPEAKERS), agenda="Agenda\n00:05 Welcome")
     assert result.agenda_warnings == (AgendaWarning(line=1, text="Agenda", why="skipped (no time)"),)
     without = pipeline.run(Path("x.opus"), Manifest(speakers=SPEAKERS))
@@ -492,21 +496,7 @@ def test_items_after_the_recording_ends_are_left_out_with_a_warning(monkeypatch:
     from ingest import pipeline
     from ingest.metadata import Manifest
 
-    transcript = Transcript(language="en", duration=1800.0, model="test", segments=[])
-    media = MediaInfo(Path("x.opus"), "ogg", 1800.0, "opus", 48000, 1, False)
-    seen: list[list[AgendaItem] | None] = []
-
-    def structure(
-        written: Transcript, manifest: object, turns: object, agenda: list[AgendaItem] | None
-    ) -> Transcript:
-        seen.append(agenda)
-        return written
-
-    monkeypatch.setattr("ingest.pipeline.probe", lambda *args, **kwargs: media)
-    monkeypatch.setattr("ingest.pipeline.load", lambda *args, **kwargs: None)
-    monkeypatch.setattr("ingest.pipeline.transcribe", lambda *args, **kwargs: transcript)
-    monkeypatch.setattr("ingest.pipeline._find_speakers", lambda *args: [])
-    monkeypatch.setattr("ingest.pipeline._structure", structure)
+    seen = _stub_stages(monkeypatch, Path("x.opus"), 1800.0)
     written = (
         "Programme\n"
         "14:00 Welcome by Karen Højgaard\n"

@@ -51,9 +51,10 @@ typecheck: setup ## mypy --strict
 
 # Two test processes (pytest-xdist), one test file each at a time: the suite spends much of its
 # time waiting on servers, models and browsers, so on 2 cores it runs in 439 s instead of 765 s.
-# Each process starts its own Meilisearch and browser; files keep their module fixtures.
+# Each process starts its own Meilisearch and browser; files keep their module fixtures. The 20
+# slowest tests are listed at the end, to keep the suite under CI's 15 minutes.
 test: setup lint typecheck ## lint, type-check, then the whole test suite (in 2+ processes)
-	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile --durations=20
 
 test-fast: setup ## the unit tests only (no model, database or server; under 30 s)
 	$(BIN)/pytest tests/unit -q

@@ -16,7 +16,7 @@ segment's start.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -95,12 +95,19 @@ def _required(wanted: int) -> int:
     return wanted if wanted <= 3 else wanted - 1
 
 
-def find_mention(title: str, segments: Sequence[Segment]) -> Mention | None:
+def find_mention(title: str, segments: Sequence[Segment], optional: Collection[str] = ()) -> Mention | None:
     """The best place where `title` is said: most of its words within one sentence and a window
-    of its length (plus `SLACK`), the earliest among the best; None when it is never said."""
+    of its length (plus `SLACK`), the earliest among the best; None when it is never said.
+
+    `optional`: folded words of the title that may go unsaid when every other word is said and
+    those are at least two. The caller passes the project names it knows (the recogniser
+    mangles project acronyms more than any other word, "the Agresser Pilot Report", and
+    speakers drop them), and none for a title whose other words are another title's too."""
     wanted = title_words(title)
     if not wanted:
         return None
+    rest = {w for w in wanted if w not in optional}
+    enough_rest = len(rest) >= 2
     timeline = _timeline(segments)
     width = len(wanted) + SLACK
     best: Mention | None = None
@@ -119,7 +126,8 @@ def find_mention(title: str, segments: Sequence[Segment]) -> Mention | None:
         # The whole title may have a word of its own inserted; a part of it must be said as is
         # ("the shore power guide", not "PORTIS builds shore power").
         allowed = len(said) + (SLACK if len(said) == len(wanted) else 0)
-        if len(said) < _required(len(wanted)) or span > allowed:
+        enough = len(said) >= _required(len(wanted)) or (enough_rest and rest <= said)
+        if not enough or span > allowed:
             continue
         score = len(said) / len(wanted)
         if best is not None and score <= best.score:

@@ -26,7 +26,7 @@ from ingest.agenda import AUDIENCE, AgendaItem
 from ingest.chapters import Boundary, Unit, auto_boundaries, chapter_title, dominant, snap_starts
 from ingest.document import Chapter, Resource, Segment, SegmentKind, Speaker, Transcript
 from ingest.kinds import ChapterRoles, assign_kinds
-from ingest.mentions import find_mention
+from ingest.mentions import find_mention, title_words
 from ingest.metadata import Manifest, Person
 from ingest.naming import Expectation, name_labels, word_evidence
 from ingest.questions import sounds_like_question
@@ -169,9 +169,14 @@ def _link_resources(segments: list[Segment], manifest: Manifest, projects: Seque
         segment.resources = [
             i for i, mine in enumerate(phrases) if any(contains_phrase(words, p) for p in mine)
         ]
+    project_words = {word for project in projects for word in title_words(project)}
+    rests = [frozenset(title_words(link.title)) - project_words for link in manifest.resources]
     resources = []
     for i, link in enumerate(manifest.resources):
-        mention = find_mention(link.title, segments)
+        # A project's name may go unsaid ("the pilot report"), unless the rest of the title is
+        # another resource's too (two projects' "pilot report"): then it tells them apart.
+        shared = rests.count(rests[i]) > 1
+        mention = find_mention(link.title, segments, () if shared else project_words)
         if mention is not None and i not in segments[mention.segment].resources:
             segments[mention.segment].resources = sorted([*segments[mention.segment].resources, i])
         resources.append(Resource(link.title, link.url, mention.start if mention else None))

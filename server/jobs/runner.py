@@ -299,20 +299,18 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
         named = people.keep_voices(session, stored, voices, "re-processing (kept)")
         if kept or named:
             kept_ids = corrections.keep_corrections(session, stored, kept)
-            row = session.get(ProcessingJob, job_id)
-            if row is not None:
-                row.options = {
-                    **row.options,
-                    "kept_corrections": [
-                        {"segment": i, "start": s["start"], "end": s["end"], "text": s["text"]}
-                        for i, s in zip(kept_ids, kept, strict=True)
-                    ],
-                    "kept_voices": [
-                        {"label": label, "person": people.get_person(session, person_id).name}
-                        for label, person_id in named
-                    ],
-                }
-                session.add(row)
+            _note(
+                session,
+                job_id,
+                kept_corrections=[
+                    {"segment": i, "start": s["start"], "end": s["end"], "text": s["text"]}
+                    for i, s in zip(kept_ids, kept, strict=True)
+                ],
+                kept_voices=[
+                    {"label": label, "person": people.get_person(session, person_id).name}
+                    for label, person_id in named
+                ],
+            )
         if result.agenda_warnings:  # lines the ingest left out of the agenda: staff should see why
             _note(session, job_id, agenda_warnings=[str(warning) for warning in result.agenda_warnings])
         generate_draft_or_log(session, stored)  # for staff to review; never public

@@ -39,7 +39,6 @@ from ingest.embeddings import DIMENSIONS
 from server.catalog.db import create_db_engine, upgrade_database
 from server.catalog.store import store_transcript
 from server.search.documents import SegmentDocument, WebinarAssembly, vector_field
-from server.search.exact import pack
 from server.search.index import connected_index
 from server.search.process import LocalMeilisearch
 from tests.factories import make_media_info
@@ -93,7 +92,7 @@ def measure_index(segments: int, passages: int = 0) -> None:
                 vectors = rng.standard_normal((len(batch), passages, DIMENSIONS)).astype(np.float32)
                 vectors /= np.linalg.norm(vectors, axis=2, keepdims=True)
                 batch = [
-                    msgspec.structs.replace(d, vectors=vector_field(v), passages=pack(v))
+                    msgspec.structs.replace(d, vectors=vector_field(v))
                     for d, v in zip(batch, vectors, strict=True)
                 ]
             for doc in batch:

@@ -46,7 +46,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingest.embeddings import DIMENSIONS
 from server.search.documents import SegmentDocument, WebinarAssembly, date_ts, encode_word_times
-from server.search.exact import OVERSAMPLE
 from server.search.index import FACETS, NO_COMPRESSION, MeiliIndex, connected_index, open_client
 from server.search.process import LocalMeilisearch, MeiliConnection, free_port
 from server.search.service import SearchQuery, SearchService, request_body
@@ -671,7 +670,6 @@ def with_vectors(
     import numpy as np
 
     from server.search.documents import vector_field
-    from server.search.exact import pack
 
     rng = np.random.default_rng(seed)
     base = np.asarray(pool, dtype=np.float32)
@@ -684,7 +682,6 @@ def with_vectors(
         blend /= np.linalg.norm(blend, axis=-1, keepdims=True)
         for doc, vectors in zip(batch, blend, strict=True):
             doc.vectors = vector_field(vectors)
-            doc.passages = pack(vectors)
         yield batch
 
 
@@ -692,9 +689,8 @@ PROGRESS_EVERY = 50_000
 """Documents between two progress lines while indexing with vectors."""
 
 NEIGHBOURS = (10, 20, 100)
-"""Moments a search by meaning shows, measured directly against Meilisearch: its cost grows with
-them (server.search.service.MEANING_HITS). Each asks for server.search.exact.OVERSAMPLE times as
-many candidates, with their exact vectors, as the service does."""
+"""Neighbours a vector search is asked for, measured directly against Meilisearch: its cost
+grows with them (server.search.service.MEANING_HITS)."""
 
 
 def vector_target(
@@ -797,10 +793,7 @@ def bench_meaning(
             p50 = median_of(rounds, target, category, 0.5)
             row += f"{p50:>15.1f} / {median_of(rounds, target, category, 0.95):>6.1f}"
         print(row)
-    print(
-        f"Meilisearch's vector search alone, a question's nearest moments ({OVERSAMPLE}x as many "
-        "candidates asked; p50 / p95 ms):"
-    )
+    print("Meilisearch's vector search alone, a question's nearest moments (p50 / p95 ms):")
     for k in NEIGHBOURS:
         target = f"nearest {k}"
         print(

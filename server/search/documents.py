@@ -83,10 +83,7 @@ class SegmentDocument(msgspec.Struct, kw_only=True):
     """Where each word of `text` starts, in characters and seconds: `encode_word_times`. Shown
     nowhere and never searched: it turns a match position into the second the word is said."""
     vectors: VectorField = msgspec.field(default_factory=no_vector, name="_vectors")
-    """What the segment means (search by meaning), under the embedder's name; null without one.
-    The index keeps them binary quantized: they choose candidates."""
-    passages: str | None = None
-    """The same vectors exactly (int8, `exact.pack`): the candidates' scores. Never searched."""
+    """What the segment means (search by meaning), under the embedder's name; null without one."""
 
 
 class WebinarDocument(msgspec.Struct, kw_only=True):

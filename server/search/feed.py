@@ -25,7 +25,6 @@ from server.search.documents import (
     encode_word_times,
     vector_field,
 )
-from server.search.exact import pack
 
 
 def iter_segment_documents(
@@ -88,7 +87,6 @@ def iter_segment_documents(
             last = rows[-1].position
             for s in rows:
                 speaker = speaker_for(s.person_id, s.speaker_label, people, labels)
-                meaning = _current_vector(s.model, s.text_hash, s.vector, s.text)
                 batch.append(
                     SegmentDocument(
                         id=s.id,
@@ -108,8 +106,7 @@ def iter_segment_documents(
                         text=s.text,
                         text_de=s.text if webinar.language == "de" else None,
                         times=encode_word_times(s.text, s.words or ()),
-                        vectors=vector_field(meaning),
-                        passages=pack(meaning),
+                        vectors=vector_field(_current_vector(s.model, s.text_hash, s.vector, s.text)),
                     )
                 )
                 if len(batch) >= batch_size:

@@ -194,19 +194,12 @@ def index_settings() -> dict[str, Any]:
         "proximityPrecision": "byAttribute",
         "distinctAttribute": None,  # per query instead (`distinct=webinar` in grouped search)
         # Search by meaning: each document brings its segment's vector (`_vectors`, computed at
-        # ingest by ingest/embeddings.py); Meilisearch only stores and searches them, binary
-        # quantized (one bit a dimension: a 1M index fits in memory), to choose candidates that
-        # the search service scores exactly (server/search/exact.py). The experimental vector
-        # store is not used: it answered 500 to every vector search after a second batch of
-        # documents (Meilisearch 1.21).
-        "embedders": {EMBEDDER: EMBEDDER_SETTINGS},
+        # ingest by ingest/embeddings.py); Meilisearch only stores and searches them. The
+        # experimental vector store is not used: it answered 500 to every vector search after a
+        # second batch of documents (Meilisearch 1.21).
+        "embedders": {EMBEDDER: {"source": "userProvided", "dimensions": DIMENSIONS}},
     }
 
-
-EMBEDDER_SETTINGS: Final = {"source": "userProvided", "dimensions": DIMENSIONS, "binaryQuantized": True}
-"""The segments index's embedder. Meilisearch quantizes an index's float vectors in place when
-`binaryQuantized` is turned on, and cannot turn it off: `_check_embedders` holds every part of it
-to these values, so an index of another shape is rebuilt from the catalogue, not altered."""
 
 MAX_TOTAL_HITS = 1000
 """Hits a query can page through: deeper pages of a transcript search are never read."""
@@ -278,15 +271,11 @@ class IndexOutdated(SearchIndexError):
     rebuilt from the catalogue, which keeps every segment and embeds it with the current model."""
 
     def __init__(self, found: dict[str, Any]) -> None:
-        described = ", ".join(
-            f"{name} ({conf.get('dimensions')} dimensions, "
-            f"{'binary quantized' if conf.get('binaryQuantized') else 'float'})"
-            for name, conf in found.items()
-        )
+        described = ", ".join(f"{name} ({conf.get('dimensions')} dimensions)" for name, conf in found.items())
         super().__init__(
-            f"the search index holds vectors of another model or kind ({described or 'none'}; this "
-            f"release uses {EMBEDDER}, binary quantized): rebuild it with `webinar-archive reindex` "
-            "(nothing is lost: the catalogue keeps every segment); until then search by meaning is off",
+            f"the search index holds vectors of another model ({described or 'none'}; this release "
+            f"uses {EMBEDDER}): rebuild it with `webinar-archive reindex` (nothing is lost: the "
+            "catalogue keeps every segment); until then search by meaning is off",
             "index_outdated",
         )
 
@@ -449,11 +438,8 @@ class MeiliIndex:
         comparable. An empty index just has its other embedders removed.
         """
         found = (await self.settings(uid)).get("embedders") or {}
-
-        def shape(embedders: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-            return {name: {k: conf.get(k) for k in EMBEDDER_SETTINGS} for name, conf in embedders.items()}
-
-        if shape(found) == shape(wanted):
+        shape = {name: (conf.get("source"), conf.get("dimensions")) for name, conf in found.items()}
+        if shape == {name: (conf["source"], conf["dimensions"]) for name, conf in wanted.items()}:
             return
         if await self.count(uid) > 0:
             if uid == self.uid:

@@ -16,7 +16,6 @@ import html
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -26,7 +25,6 @@ import msgspec
 from ingest.document import SEGMENT_KINDS
 from ingest.errors import InputError
 from server.search.documents import EMBEDDER, date_ts, decode_word_times, word_at
-from server.search.exact import CANDIDATE_THRESHOLD, OVERSAMPLE, rescore
 from server.search.index import (
     FACETS,
     MAX_TOTAL_HITS,
@@ -86,8 +84,8 @@ MEANING_THRESHOLD = 0.61
 """`rankingScoreThreshold` of searches by meaning (not Final: bench/semantic.py tries others): a
 hit whose score is below it is dropped.
 Vector search always finds a nearest neighbour, however unrelated; this keeps questions about
-things never said empty. It applies to the candidates' exact scores (exact.rescore), on
-Meilisearch's scale for a vector hit, (1 + cosine) / 2: a cosine of 0.22. On the labelled set with USE multilingual (bench/semantic.py): 0.60 kept 11 of 12
+things never said empty. Meilisearch scores a vector hit (1 + cosine) / 2, so this is a cosine
+of 0.22. On the labelled set with USE multilingual (bench/semantic.py): 0.60 kept 11 of 12
 never-said questions empty, 0.61 all 12, with recall at 3 of 0.89 and 0.84 (0.63: 0.79)."""
 RELATED_THRESHOLD: Final = 0.66
 """The stricter threshold of "related moments" on the replay page: only close neighbours (a
@@ -319,10 +317,6 @@ class _RawHit(msgspec.Struct):
     formatted: _Formatted | None = msgspec.field(default=None, name="_formatted")
     matches: dict[str, list[_Match]] | None = msgspec.field(default=None, name="_matchesPosition")
     score: float = msgspec.field(default=0.0, name="_rankingScore")
-    topics: list[str] = msgspec.field(default_factory=list)
-    language: str | None = None
-    passages: str | None = None
-    """The passages' exact vectors (exact.pack): retrieved by searches by meaning only."""
 
 
 class _RawResult(msgspec.Struct):
@@ -505,29 +499,17 @@ def query_locale(query: SearchQuery) -> str:
 
 
 def meaning_body(body: dict[str, Any], vector: list[float]) -> dict[str, Any]:
-    """`body` (a keyword search's for `limit` moments) as the candidate search of a search by
-    meaning: OVERSAMPLE times as many of the nearest moments to the query's vector, under the
-    binary index's loose CANDIDATE_THRESHOLD, each with its exact vectors for `exact.rescore`.
-    A moment found by meaning opens at its segment's start (no match positions asked: a word it
-    shares with the question is not where the answer starts); the words it shares are still
-    highlighted."""
-    retrieve = body.get("attributesToRetrieve", _RETRIEVE)
+    """`body` (a keyword search's) as a search by meaning: the nearest moments to the query's
+    vector, those scoring below MEANING_THRESHOLD dropped. A moment found by meaning opens at
+    its segment's start (no match positions asked: a word it shares with the question is not
+    where the answer starts); the words it shares are still highlighted."""
     return {
         **body,
-        "limit": body["limit"] * OVERSAMPLE,
         "hybrid": {"embedder": EMBEDDER, "semanticRatio": 1.0},
         "vector": vector,
-        "rankingScoreThreshold": CANDIDATE_THRESHOLD,
+        "rankingScoreThreshold": MEANING_THRESHOLD,
         "showMatchesPosition": False,
-        "attributesToRetrieve": [*retrieve, "passages"],
     }
-
-
-def nearest(vector: list[float], raw: bytes, threshold: float, limit: int) -> list[_RawHit]:
-    """The moments of a candidate search (`meaning_body`) whose exact score reaches `threshold`,
-    best first, at most `limit`, each with that score."""
-    kept = rescore(vector, _decode_result(raw).hits, threshold, limit)
-    return [msgspec.structs.replace(hit, score=score, passages=None) for hit, score in kept]
 
 
 class _FacetHit(msgspec.Struct):
@@ -548,27 +530,23 @@ _decode_facet_hits = msgspec.json.Decoder(_FacetHits).decode
 
 def count_moments(raws: list[msgspec.Raw]) -> tuple[int, dict[str, dict[str, int]]]:
     """How many moments the counting searches found (each once), and their facet counts."""
-    return count_hits(hit for raw in raws for hit in _decode_facet_hits(raw).hits)
-
-
-def count_hits(hits: Iterable[_FacetHit | _RawHit]) -> tuple[int, dict[str, dict[str, int]]]:
-    """How many moments `hits` holds (each once), and their facet counts."""
     counts: dict[str, dict[str, int]] = {field: {} for field in FACETS.values()}
     seen: set[int] = set()
-    for hit in hits:
-        if hit.id in seen:
-            continue
-        seen.add(hit.id)
-        values: dict[str, list[str]] = {
-            "webinar": [hit.webinar],
-            "speaker": [hit.speaker] if hit.speaker else [],
-            "kind": [hit.kind] if hit.kind else [],
-            "topics": hit.topics,
-            "language": [hit.language] if hit.language else [],
-        }
-        for field, found in values.items():
-            for value in found:
-                counts[field][value] = counts[field].get(value, 0) + 1
+    for raw in raws:
+        for hit in _decode_facet_hits(raw).hits:
+            if hit.id in seen:
+                continue
+            seen.add(hit.id)
+            values: dict[str, list[str]] = {
+                "webinar": [hit.webinar],
+                "speaker": [hit.speaker] if hit.speaker else [],
+                "kind": [hit.kind] if hit.kind else [],
+                "topics": hit.topics,
+                "language": [hit.language] if hit.language else [],
+            }
+            for field, found in values.items():
+                for value in found:
+                    counts[field][value] = counts[field].get(value, 0) + 1
     ordered = {field: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for field, c in counts.items()}
     return len(seen), ordered
 
@@ -729,17 +707,17 @@ class SearchService:
         cover every document with a vector; and one vector search instead of the grouped search's
         dozen keeps a question's cost down). Its links open the moment without `q`: the replay
         page marks words, and these moments were found by meaning."""
-        wanted = min(MEANING_MAX_HITS, query.offset + query.limit) if query.offset else MEANING_HITS
-        body = request_body(query, filters, wanted, 0)
+        nearest = min(MEANING_MAX_HITS, query.offset + query.limit) if query.offset else MEANING_HITS
+        body = meaning_body(request_body(query, filters, nearest, 0), vector)
         body["attributesToRetrieve"] = [*_RETRIEVE, "topics", "language"]
         try:
-            raw = await self._post(f"indexes/{self.index.uid}/search", meaning_body(body, vector))
+            raw = await self._post(f"indexes/{self.index.uid}/search", body)
         except SearchIndexError as exc:
             if exc.code != "index_not_found":
                 raise
             raw = b'{"hits": []}'
-        found = nearest(vector, raw, MEANING_THRESHOLD, wanted)
-        total, counted = count_hits(found)
+        found = _decode_result(raw).hits
+        total, counted = count_moments([msgspec.Raw(raw)])
         start, end = query.offset, query.offset + query.limit
         if query.group != "webinar":
             hits = [_hit(h, "") for h in found[start:end]]
@@ -796,17 +774,20 @@ class SearchService:
             return []
         body: dict[str, Any] = {
             "q": "",
+            "vector": vector,
+            "hybrid": {"embedder": EMBEDDER, "semanticRatio": 1.0},
             "filter": [f"webinar != {quote_filter_value(exclude)}"],
             "limit": limit,
+            "rankingScoreThreshold": RELATED_THRESHOLD,
             "attributesToRetrieve": _RETRIEVE,
         }
         try:
-            raw = await self._post(f"indexes/{self.index.uid}/search", meaning_body(body, vector))
+            result = _decode_result(await self._post(f"indexes/{self.index.uid}/search", body))
         except SearchIndexError as exc:
             if exc.code != "index_not_found":
                 raise
             return []
-        return [_hit(h, "") for h in nearest(vector, raw, RELATED_THRESHOLD, limit)]
+        return [_hit(h, "") for h in result.hits]
 
     async def _multi(self, queries: list[dict[str, Any]]) -> list[msgspec.Raw]:
         """One multi-search request; an index not created yet answers as empty."""

@@ -126,15 +126,13 @@ def test_a_rebuild_waits_for_the_model_however_long_it_takes(
         assert refresh_embeddings(session, webinar_id) == 0  # all current
 
 
-@pytest.mark.parametrize("before", ["another model", "float vectors"])
 def test_an_index_embedded_by_another_model_is_rebuilt_never_mixed(
-    catalog_engine: Engine, meili_server: MeiliConnection, meili_index: str, tmp_path: Path, before: str
+    catalog_engine: Engine, meili_server: MeiliConnection, meili_index: str, tmp_path: Path
 ) -> None:
     """After a model change the live index holds the old model's vectors, which Meilisearch
-    would compare with the new model's questions as if alike; an index of the release before
-    binary quantization holds float vectors and no exact ones to score candidates by. The index
-    says so (IndexOutdated), searches fall back to words meanwhile, and the first command that
-    indexes rebuilds it all from the catalogue, which loses nothing."""
+    would compare with the new model's questions as if alike. The index says so (IndexOutdated),
+    searches fall back to words meanwhile, and the first command that indexes rebuilds it all
+    from the catalogue, which loses nothing."""
     transcript = embed_transcript(make_transcript())
     with Session(catalog_engine) as session, session.begin():
         webinar = store_transcript(session, make_media_info(), "d" * 64, make_manifest(), transcript)
@@ -149,17 +147,9 @@ def test_an_index_embedded_by_another_model_is_rebuilt_never_mixed(
                 time.sleep(0.05)
             assert task["status"] == "succeeded", task
 
-        # The index as the release before made it: its settings, the old model's embedder (or
-        # this model's, in float), documents without exact vectors.
-        embedder = (
-            {old: {"source": "userProvided", "dimensions": 3}}
-            if before == "another model"
-            else {MODEL_NAME: {"source": "userProvided", "dimensions": DIMENSIONS}}
-        )
-        for uid, settings in (
-            (meili_index, {**index_settings(), "embedders": embedder}),
-            (webinar_uid(meili_index), webinar_index_settings()),
-        ):
+        # The index as the release before made it: its settings, the old model's embedder.
+        before = {**index_settings(), "embedders": {old: {"source": "userProvided", "dimensions": 3}}}
+        for uid, settings in ((meili_index, before), (webinar_uid(meili_index), webinar_index_settings())):
             wait(meili.post("/indexes", json={"uid": uid, "primaryKey": "id"}))
             wait(meili.patch(f"/indexes/{uid}/settings", json=settings))
         with Session(catalog_engine) as session:
@@ -167,14 +157,7 @@ def test_an_index_embedded_by_another_model_is_rebuilt_never_mixed(
                 msgspec.to_builtins(d) for batch in iter_segment_documents(session, webinar_id) for d in batch
             ]
         gone = {**fed[0], "id": 999_999, "webinar": "gone", "text": "A webinar deleted since."}
-        old_docs = [
-            {
-                **doc,
-                "passages": None,
-                "_vectors": {old: [[1, 0, 0]]} if before == "another model" else doc["_vectors"],
-            }
-            for doc in [*fed, gone]
-        ]
+        old_docs = [{**doc, "_vectors": {old: [[1, 0, 0]]}} for doc in [*fed, gone]]
         wait(meili.post(f"/indexes/{meili_index}/documents", json=old_docs))
 
         async def while_outdated() -> tuple[bool, SearchResponse, list[Hit]]:
@@ -201,9 +184,7 @@ def test_an_index_embedded_by_another_model_is_rebuilt_never_mixed(
         )
         assert report.documents == len(transcript.segments)
         embedders = meili.get(f"/indexes/{meili_index}/settings/embedders").json()
-        assert embedders == {
-            MODEL_NAME: {"source": "userProvided", "dimensions": DIMENSIONS, "binaryQuantized": True}
-        }
+        assert embedders == {MODEL_NAME: {"source": "userProvided", "dimensions": DIMENSIONS}}
         assert meili.get(f"/indexes/{meili_index}/documents/999999").status_code == 404
 
     async def rebuilt() -> SearchResponse:

@@ -270,6 +270,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             model=_model_config(settings),
             max_duration=max_duration,
             extra_vocabulary=learned,
+            segment_languages=args.segment_languages,
         )
         started = time.perf_counter()
         with progress_bar("transcribing") as progress:
@@ -496,6 +497,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--discard-corrections",
         action="store_true",
         help="a recording stored before: drop staff's corrections and named voices (kept by default)",
+    )
+    p.add_argument(
+        "--segment-languages",
+        action="store_true",
+        help="label lines spoken in another language (an interpreted question): searched and "
+        "filtered in that language; ~2.4 s more a segment on 2 cores",
     )
     p.set_defaults(handler=cmd_ingest)
 

@@ -192,6 +192,8 @@ class SegmentPublic(SQLModel):
     chapter: str | None
     """The chapter's title, as in search hits."""
     text: str
+    language: str | None = None
+    """Where the segment is spoken in another language than the webinar's: its ISO 639-1 code."""
 
 
 # --- people ---------------------------------------------------------------------------------
@@ -326,6 +328,11 @@ class Segment(SQLModel, table=True):
     """For an answer: the question segment it answers."""
     words: list[list[Any]] = Field(default_factory=list, sa_type=JSON)
     resources: list[int] = Field(default_factory=list, sa_type=JSON)
+    language: str | None = Field(default=None, sa_type=String(16), max_length=16)
+    """ISO 639-1 code where the segment is spoken in another language than its webinar's (a
+    question asked in German in an English webinar), as the ingest labelled it with segment
+    languages on; None: the webinar's. Search indexes and filters the segment in its own language,
+    and the replay page marks it up so (`lang`)."""
 
 
 class SegmentEmbedding(SQLModel, table=True):

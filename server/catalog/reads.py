@@ -176,6 +176,7 @@ def list_segments(session: Session, webinar: Webinar) -> list[SegmentPublic]:
             kind=s.kind,
             chapter=chapters.get(s.chapter_id) if s.chapter_id is not None else None,
             text=s.text,
+            language=s.language,
         )
         for s in rows
     ]
@@ -225,6 +226,7 @@ def load_transcript(session: Session, webinar: Webinar) -> doc.Transcript:
                 chapter=chapter_position.get(s.chapter_id) if s.chapter_id is not None else None,
                 answers=segment_position.get(s.answers_id) if s.answers_id is not None else None,
                 resources=list(s.resources),
+                language=s.language,
             )
             for s in segments
         ],

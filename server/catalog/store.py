@@ -291,6 +291,7 @@ def _store_segments(
                 else None,
                 "words": [[w.start, w.end, w.text, w.probability] for w in segment.words],
                 "resources": list(segment.resources),
+                "language": segment.language,
             }
         )
     result = session.execute(

@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import msgspec
 from sqlalchemy import Engine
@@ -48,6 +48,9 @@ from server.catalog.status import set_status
 from server.catalog.store import store_transcript
 from server.jobs import service
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.pipeline import PipelineOptions
 
 log = logging.getLogger(__name__)
 
@@ -231,9 +234,27 @@ def _media_path(settings: Settings, job: ProcessingJob) -> Path:
     return path if path.is_absolute() else settings.storage.media_dir / path
 
 
-def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: Heartbeat) -> None:
-    from ingest.pipeline import PipelineOptions, run
+def pipeline_options(settings: Settings, job: ProcessingJob, learned: tuple[str, ...]) -> PipelineOptions:
+    """The ingest's options for `job`: the worker's model unless the job names one (a
+    re-processing with another model), the archive's glossary (`learned`), and segment languages
+    when staff asked for them."""
+    from ingest.pipeline import PipelineOptions
     from ingest.transcribe import ModelConfig
+
+    whisper = settings.whisper
+    model = str(job.options.get("model") or whisper.model)
+    if model not in MODEL_NAMES and model != whisper.model:
+        raise InputError(f"model {model!r}: expected one of {', '.join(MODEL_NAMES)}")
+    return PipelineOptions(
+        model=ModelConfig(model, whisper.device, whisper.compute_type, settings.storage.data_dir / "models"),
+        max_duration=settings.max_duration_hours * 3600,
+        extra_vocabulary=learned,
+        segment_languages=bool(job.options.get("segment_languages")),
+    )
+
+
+def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: Heartbeat) -> None:
+    from ingest.pipeline import run
 
     settings, engine = context.settings, context.engine
     job_id = service.require_job_id(job)
@@ -255,15 +276,7 @@ def _process(context: WorkerContext, job: ProcessingJob, owner: str, heartbeat: 
     manifest = parse_manifest(job.manifest)
     if job.agenda:  # the upload's agenda field: kept with the webinar as the manifest's would be
         manifest = msgspec.structs.replace(manifest, agenda=job.agenda)
-    whisper = settings.whisper
-    model = str(job.options.get("model") or whisper.model)
-    if model not in MODEL_NAMES and model != whisper.model:
-        raise InputError(f"model {model!r}: expected one of {', '.join(MODEL_NAMES)}")
-    options = PipelineOptions(
-        model=ModelConfig(model, whisper.device, whisper.compute_type, settings.storage.data_dir / "models"),
-        max_duration=settings.max_duration_hours * 3600,
-        extra_vocabulary=learned,
-    )
+    options = pipeline_options(settings, job, learned)
     media = _media_path(settings, job)
     result = run(
         media,

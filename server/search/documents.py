@@ -77,7 +77,7 @@ class SegmentDocument(msgspec.Struct, kw_only=True):
     end: float
     text: str
     text_de: str | None = None
-    """`text` again in a German webinar (null otherwise), indexed as German: compounds split into
+    """`text` again in a German segment (null otherwise), indexed as German: compounds split into
     their words (index.LOCALIZED_ATTRIBUTES). Searched, never retrieved."""
     times: str = ""
     """Where each word of `text` starts, in characters and seconds: `encode_word_times`. Shown

@@ -71,6 +71,7 @@ def iter_segment_documents(
                     col(Segment.end),
                     col(Segment.text),
                     col(Segment.words),
+                    col(Segment.language),
                     col(SegmentEmbedding.model),
                     col(SegmentEmbedding.text_hash),
                     col(SegmentEmbedding.vector),
@@ -87,6 +88,7 @@ def iter_segment_documents(
             last = rows[-1].position
             for s in rows:
                 speaker = speaker_for(s.person_id, s.speaker_label, people, labels)
+                language = s.language or webinar.language  # a German question in an English talk: de
                 batch.append(
                     SegmentDocument(
                         id=s.id,
@@ -97,14 +99,14 @@ def iter_segment_documents(
                         year=year,
                         topics=list(webinar.topics),
                         projects=projects,
-                        language=webinar.language,
+                        language=language,
                         speaker=speaker,
                         kind=s.kind,
                         chapter=chapters.get(s.chapter_id) if s.chapter_id is not None else None,
                         start=s.start,
                         end=s.end,
                         text=s.text,
-                        text_de=s.text if webinar.language == "de" else None,
+                        text_de=s.text if language == "de" else None,
                         times=encode_word_times(s.text, s.words or ()),
                         vectors=vector_field(_current_vector(s.model, s.text_hash, s.vector, s.text)),
                     )

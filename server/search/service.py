@@ -106,6 +106,7 @@ _RETRIEVE: Final = [
     "end",
     "text",
     "times",
+    "language",
 ]
 
 
@@ -237,6 +238,9 @@ class Hit(msgspec.Struct):
     url: str
     """`/webinars/<slug>?t=<whole seconds>&q=<query>`: `t` is about a second before `time` (never
     before the segment's start), so the replay opens on the words; `q` marks them there."""
+    language: str | None = None
+    """The language the moment is spoken in (ISO 639-1): the webinar's, or the segment's own where
+    the ingest labelled it otherwise (a question asked in German in an English webinar)."""
 
 
 class Group(msgspec.Struct):
@@ -317,6 +321,7 @@ class _RawHit(msgspec.Struct):
     formatted: _Formatted | None = msgspec.field(default=None, name="_formatted")
     matches: dict[str, list[_Match]] | None = msgspec.field(default=None, name="_matchesPosition")
     score: float = msgspec.field(default=0.0, name="_rankingScore")
+    language: str | None = None
 
 
 class _RawResult(msgspec.Struct):
@@ -448,6 +453,7 @@ def _hit(raw: _RawHit, q: str) -> Hit:
         kind=raw.kind,
         chapter=raw.chapter,
         url=moment_url(raw.webinar, second, q),
+        language=raw.language,
     )
 
 
@@ -709,7 +715,7 @@ class SearchService:
         page marks words, and these moments were found by meaning."""
         nearest = min(MEANING_MAX_HITS, query.offset + query.limit) if query.offset else MEANING_HITS
         body = meaning_body(request_body(query, filters, nearest, 0), vector)
-        body["attributesToRetrieve"] = [*_RETRIEVE, "topics", "language"]
+        body["attributesToRetrieve"] = [*_RETRIEVE, "topics"]
         try:
             raw = await self._post(f"indexes/{self.index.uid}/search", body)
         except SearchIndexError as exc:

@@ -56,6 +56,8 @@ class SegmentRow:
     """Set when the voice is a known person, so the name links to their page."""
     chapter_id: int | None
     answers_id: int | None
+    language: str | None = None
+    """Set where the line is spoken in another language than the webinar's (`lang` on the page)."""
 
 
 @dataclass
@@ -184,6 +186,7 @@ def segments(session: Session, webinar: Webinar) -> list[SegmentRow]:
             col(Segment.speaker_label),
             col(Segment.chapter_id),
             col(Segment.answers_id),
+            col(Segment.language),
         )
         .where(col(Segment.webinar_id) == webinar.id)
         .order_by(col(Segment.position))
@@ -207,6 +210,7 @@ def segments(session: Session, webinar: Webinar) -> list[SegmentRow]:
                 speaker_slug=slugs.get(speaker) if speaker else None,
                 chapter_id=r.chapter_id,
                 answers_id=r.answers_id,
+                language=r.language,
             )
         )
     return out

@@ -27,6 +27,7 @@ from ingest.errors import NotFoundError
 from server.catalog import reads
 from server.catalog.models import Webinar
 from server.web import queries
+from server.web.browse import language_name
 from server.web.cache import WebinarCache
 from server.web.feeds import absolute, moment_query
 from server.web.media import is_video
@@ -189,6 +190,7 @@ def render_transcript(
         "qa": queries.questions_and_answers(segments),
         "pairs": queries.qa_pairs(segments),
         "url_for": url_for,
+        "language_name": language_name,
     }
     return RenderedTranscript(
         segments=segments,

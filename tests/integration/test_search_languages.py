@@ -4,7 +4,9 @@ The webinars go through the catalogue and the indexer as an ingest stores them (
 of tests/data/german.json, french.json and mixed_en_de.json, with the demo webinar in English
 beside them), into a real Meilisearch; queries go through the API and the search page. German
 text is also indexed as German (compounds split into their words), and every query is read in a
-stated language, English unless one is chosen (docs/search.md, "Languages").
+stated language, English unless one is chosen (docs/search.md, "Languages"). The mixed webinar's
+German question is labelled German, as the ingest labels it with segment languages on: it is
+searched, filtered, counted and marked up as German inside an English webinar.
 """
 
 from __future__ import annotations
@@ -42,7 +44,15 @@ pytestmark = pytest.mark.meili
 def fixture_transcript(name: str, language: str) -> Transcript:
     data: dict[str, Any] = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
     segments = [
-        Segment(i, float(u["start"]), float(u["end"]), u["text"], speaker="S0", kind="presentation")
+        Segment(
+            i,
+            float(u["start"]),
+            float(u["end"]),
+            u["text"],
+            speaker="S0",
+            kind="presentation",
+            language=u["language"] if u["language"] != language else None,  # as the ingest sets it
+        )
         for i, u in enumerate(data["utterances"])
     ]
     return Transcript(language, float(data["duration"]), "fixture text", segments)
@@ -122,8 +132,20 @@ def test_english_and_french_queries_find_what_was_said(client: TestClient[Litest
 def test_the_language_facet_counts_and_filters(client: TestClient[Litestar]) -> None:
     everything = client.get("/api/search", params={"q": "", "limit": 1}).json()
     demo = len(demo_transcript().segments)
-    assert everything["facets"]["language"] == {"en": demo + 6, "de": 5, "fr": 4}
+    # The mixed webinar's two German lines count as German, its four others as English.
+    assert everything["facets"]["language"] == {"en": demo + 4, "de": 7, "fr": 4}
     assert {slug for slug, _ in moments(client, q="", language="fr")} == {"french"}
+    german = [text for _, text in moments(client, q="", language="de", webinar="mixed-en-de")]
+    assert german == sorted(
+        [
+            "Und wer bezahlt die Wartung der Anlagen in den kleinen Dörfern?",
+            "Vielen Dank für den Vortrag. Wie lange hat es gedauert, bis die Gemeinden die neue "
+            "Heizung akzeptiert haben?",
+        ]
+    )
+    assert len(moments(client, q="", language="en", webinar="mixed-en-de")) == 4
+    hits = client.get("/api/search", params={"q": "Wartung", "mode": "keyword"}).json()["hits"]
+    assert [(h["webinar"]["slug"], h["language"]) for h in hits] == [("mixed-en-de", "de")]
     assert client.get("/api/search", params={"q": "Arbeit", "language": "german"}).status_code == 400
 
 
@@ -136,16 +158,44 @@ def test_the_search_page_shows_and_filters_by_language(client: TestClient[Litest
     assert 'data-language="de"' in html
     assert '<span class="language">German</span>' in german
     assert '<p class="snippet" lang="de">' in german
-    assert '<span class="language">English</span>' in html.split('data-webinar="mixed-en-de"', 1)[1]
+    mixed = html.split('data-webinar="mixed-en-de"', 1)[1].split('class="group"', 1)[0]
+    assert '<span class="language">English</span>' in mixed
+    assert '<p class="snippet" lang="de">' in mixed  # the German question in the English webinar
     assert "Language</summary>" in html
     assert 'href="/search?q=Heizung&amp;language=de"' in html
     filtered = client.get("/search", params={"q": "Heizung", "language": "de"}, headers=HTML).text
     assert "Language: German" in filtered  # the filter's chip
     assert 'data-webinar="german"' in filtered
-    assert 'data-webinar="mixed-en-de"' not in filtered
+    assert 'data-webinar="mixed-en-de"' in filtered  # its question was asked in German
+    in_english = client.get("/search", params={"q": "heating", "language": "en"}, headers=HTML).text
+    assert 'data-webinar="mixed-en-de"' in in_english
+    assert "Heizung" not in in_english
     compound = client.get("/search", params={"q": "Arbeit"}, headers=HTML).text
     assert 'data-webinar="german"' in compound
     assert "Zusammenarbeit" in compound
     assert (
         client.get("/search", params={"q": "Arbeit", "language": "Deutsch"}, headers=HTML).status_code == 400
     )
+
+
+def test_the_replay_page_and_the_api_mark_lines_spoken_in_another_language(
+    client: TestClient[Litestar],
+) -> None:
+    segments = client.get("/api/webinars/mixed-en-de/segments").json()
+    assert [s["language"] for s in segments] == [None, None, "de", "de", None, None]
+    page = client.get("/webinars/mixed-en-de", headers=HTML)
+    assert page.status_code == 200
+    lines = {
+        s["id"]: page.text.split(f'<p id="s{s["id"]}" class="seg', 1)[1].split("</p>", 1)[0] for s in segments
+    }
+    for s in segments:
+        line = lines[s["id"]]
+        if s["language"] == "de":
+            assert line.startswith('" lang="de" '), line
+            assert '<span class="lang" title="Spoken in German">DE</span>' in line
+        else:
+            assert "lang=" not in line.split(">", 1)[0], line
+            assert 'class="lang"' not in line, line
+    # A search hit's line is still marked on the page (the hit class goes after "seg").
+    marked = client.get("/webinars/mixed-en-de", params={"q": "Heizung"}, headers=HTML).text
+    assert f'<p id="s{segments[2]["id"]}" class="seg hit" lang="de"' in marked

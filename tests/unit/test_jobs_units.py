@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.errors import InputError
 from server.cli import build_parser
 from server.jobs.intake import FieldError, check_agenda, read_manifest
 from server.jobs.upload import ParsedUpload, UploadTooLarge, receive_upload
@@ -137,3 +138,29 @@ def test_streamed_refusals_delete_the_partial_file(tmp_path: Path) -> None:
     assert not target.exists()
     with pytest.raises(FieldError, match="multipart/form-data"):
         asyncio.run(receive_upload(_chunks(b"{}", 2), "application/json", target, 100))
+
+
+def test_a_job_runs_the_ingest_with_the_options_staff_chose() -> None:
+    """A re-processing may name a model and ask for segment languages (POST .../reprocess); the
+    worker runs the pipeline with them, and with the archive's glossary."""
+    from server.catalog.models import ProcessingJob
+    from server.jobs.runner import pipeline_options
+
+    settings = _settings(WHISPER_MODEL="tiny.en")
+    plain = pipeline_options(settings, ProcessingJob(kind="upload", options={}), ("AGROCIRC",))
+    assert (plain.model.model, plain.segment_languages, plain.extra_vocabulary) == (
+        "tiny.en",
+        False,
+        ("AGROCIRC",),
+    )
+    asked = pipeline_options(
+        settings, ProcessingJob(kind="reprocess", options={"model": "base", "segment_languages": True}), ()
+    )
+    assert (asked.model.model, asked.segment_languages) == ("base", True)
+    with pytest.raises(InputError, match="nonesuch"):
+        pipeline_options(settings, ProcessingJob(kind="reprocess", options={"model": "nonesuch"}), ())
+
+
+def test_ingest_takes_segment_languages_on_request() -> None:
+    assert build_parser().parse_args(["ingest", "talk.opus"]).segment_languages is False
+    assert build_parser().parse_args(["ingest", "talk.opus", "--segment-languages"]).segment_languages is True

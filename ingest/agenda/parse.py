@@ -111,6 +111,9 @@ class ParsedAgenda(msgspec.Struct, frozen=True, kw_only=True):
     """Where each item was written: its 1-based line (entry number for a structured agenda), so
     a later warning about an item can point at it. Not part of the item: the same item written
     on another line is the same item."""
+    written: list[str] = msgspec.field(default_factory=list)
+    """Each item as written (its line, whitespace collapsed): a later warning quotes it, so staff
+    who wrote clock times ("14:30 Panel") see their own line, not the time into the recording."""
 
 
 def _item(at: float, title: str, reading: Reading, kind: SegmentKind | None = None) -> AgendaItem:
@@ -240,6 +243,7 @@ def _parse_text(agenda: str, index: SpeakerIndex) -> ParsedAgenda:
     reader = TitleReader(index)
     items: list[AgendaItem] = []
     lines: list[int] = []
+    written: list[str] = []
     previous: _Draft | None = None
     for draft in drafts:
         line = draft.line
@@ -262,6 +266,7 @@ def _parse_text(agenda: str, index: SpeakerIndex) -> ParsedAgenda:
         if title:
             items.append(_item(draft.at, title, read_title(title, reader)))
             lines.append(line.number)
+            written.append(" ".join(line.text.split()))
     if not drafts:
         count = len(warnings)
         skipped = f" ({count} line{' was' if count == 1 else 's were'} skipped: no time)" if count else ""
@@ -269,7 +274,7 @@ def _parse_text(agenda: str, index: SpeakerIndex) -> ParsedAgenda:
     if problems:
         problems.sort(key=lambda problem: problem[0])
         raise AgendaError(problems, warnings=warnings)
-    return ParsedAgenda(items=items, warnings=warnings, lines=lines)
+    return ParsedAgenda(items=items, warnings=warnings, lines=lines, written=written)
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,6 +302,7 @@ def _parse_entries(entries: Sequence[AgendaEntry], index: SpeakerIndex) -> Parse
     reader = TitleReader(index)
     items: list[AgendaItem] = []
     lines: list[int] = []
+    written: list[str] = []
     previous: tuple[int, float] | None = None
     for number, entry in enumerate(entries, start=1):
         text = _entry_text(entry)
@@ -333,8 +339,8 @@ def _parse_entries(entries: Sequence[AgendaEntry], index: SpeakerIndex) -> Parse
         reading = read_title(title, reader)
         named: list[str] = []
         unmatched = list(reading.unmatched)
-        for written in entry.speakers:
-            name = " ".join(str(written).split())
+        for speaker in entry.speakers:
+            name = " ".join(str(speaker).split())
             if not name:
                 continue
             canonical = index.match(name)
@@ -346,11 +352,12 @@ def _parse_entries(entries: Sequence[AgendaEntry], index: SpeakerIndex) -> Parse
         reading.unmatched = unmatched
         items.append(_item(at, title, reading, kind))
         lines.append(number)
+        written.append(text)
     if not entries:
         problems.append((0, "", "the agenda has no entries"))
     if problems:
         raise AgendaError(problems, unit="entry")
-    return ParsedAgenda(items=items, lines=lines)
+    return ParsedAgenda(items=items, lines=lines, written=written)
 
 
 def read_agenda(agenda: str | Sequence[AgendaEntry], speakers: Sequence[Person]) -> ParsedAgenda:
@@ -385,13 +392,19 @@ def within_recording(parsed: ParsedAgenda, duration: float) -> ParsedAgenda:
     count = sum(1 for item in parsed.items if item.at < duration)
     if count == len(parsed.items):
         return parsed
+    written = parsed.written or [f"{format_time(item.at)} {item.title}" for item in parsed.items]
     late = [
         AgendaWarning(
             line=line,
-            text=f"{format_time(item.at)} {item.title}",
-            why=f"skipped: at or after the recording's end ({format_time(duration)})",
+            text=text,
+            why=(
+                f"skipped: starts {format_time(item.at)} into the recording, at or after its end "
+                f"({format_time(duration)})"
+            ),
         )
-        for item, line in zip(parsed.items[count:], parsed.lines[count:], strict=True)
+        for item, line, text in zip(parsed.items[count:], parsed.lines[count:], written[count:], strict=True)
     ]
     warnings = sorted([*parsed.warnings, *late], key=lambda warning: warning.line)
-    return ParsedAgenda(items=parsed.items[:count], warnings=warnings, lines=parsed.lines[:count])
+    return ParsedAgenda(
+        items=parsed.items[:count], warnings=warnings, lines=parsed.lines[:count], written=written[:count]
+    )

@@ -509,12 +509,13 @@ def test_items_after_the_recording_ends_are_left_out_with_a_warning(monkeypatch:
     assert [[item.title for item in agenda or []] for agenda in seen] == [
         ["Welcome by Karen Højgaard", "Talk by Marek Wójcik"]
     ]
-    end = "skipped: at or after the recording's end (00:30:00)"
+    # Each warning quotes the line as written (clock time) and says where that is in the recording.
+    end = "into the recording, at or after its end (00:30:00)"
     assert result.agenda_warnings == (
         AgendaWarning(line=1, text="Programme", why="skipped (no time)"),
         AgendaWarning(line=4, text="(break)", why="skipped (no time)"),
-        AgendaWarning(line=5, text="00:30:00 Panel", why=end),
-        AgendaWarning(line=6, text="01:00:00 Close", why=end),
+        AgendaWarning(line=5, text="14:30 Panel", why=f"skipped: starts 00:30:00 {end}"),
+        AgendaWarning(line=6, text="15:00 Close", why=f"skipped: starts 01:00:00 {end}"),
     )
 
 
@@ -534,7 +535,8 @@ def test_a_structured_agenda_past_the_end_names_its_entries() -> None:
     cut = within_recording(parsed, 1200.0)  # an item exactly at the end would be an empty chapter
     assert [item.title for item in cut.items] == ["Welcome"]
     assert cut.lines == [1]
-    assert [(w.line, w.text) for w in cut.warnings] == [(2, "00:20:00 Talk"), (3, "00:40:00 Q&A")]
+    assert [(w.line, w.text) for w in cut.warnings] == [(2, "00:20:00 Talk"), (3, "2400 Q&A")]
+    assert cut.written == ["0 Welcome"]
     everything_late = within_recording(parsed, 0.0)
     assert everything_late.items == []
     assert len(everything_late.warnings) == 3

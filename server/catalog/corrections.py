@@ -67,6 +67,9 @@ CONTEXT_CHARS: Final = 60
 TEXT, SPEAKER, KIND = "segment.text", "segment.speaker", "segment.kind"
 ANSWERS: Final = "segment.answers"
 """Which question a segment answers (a Q&A pair), or none."""
+LANGUAGE: Final = "segment.language"
+"""The language a line is spoken in, where it is not the webinar's (a question asked in German)."""
+_LANGUAGE_CODE: Final = re.compile(r"^[a-z]{2,3}$")
 RESOURCES: Final = "resources"
 """A resource (a link shown with the webinar) added, edited or removed: like chapters, the rows
 hold the whole list and the segments' mentions of it before and after."""
@@ -74,7 +77,7 @@ CHAPTERS: Final = "chapters"
 """A chapter retitled, moved, added or deleted: the rows hold the whole chapter list before and
 after (chapters are few), and a revert puts the list back."""
 SPLIT, MERGE, REPLACE = "segment.split", "segment.merge", "segment.replace"
-SEGMENT_FIELDS: Final = (TEXT, SPEAKER, KIND, ANSWERS, SPLIT, MERGE, REPLACE)
+SEGMENT_FIELDS: Final = (TEXT, SPEAKER, KIND, ANSWERS, LANGUAGE, SPLIT, MERGE, REPLACE)
 
 _ALL: Final = (
     "position",
@@ -88,6 +91,7 @@ _ALL: Final = (
     "answers_id",
     "words",
     "resources",
+    "language",
 )
 _STRUCTURE: Final = ("start", "end", "text", "words", "resources")
 _CHECKED: Final[dict[str, tuple[str, ...]]] = {
@@ -96,6 +100,7 @@ _CHECKED: Final[dict[str, tuple[str, ...]]] = {
     SPEAKER: ("speaker_label", "person_id"),
     KIND: ("kind",),
     ANSWERS: ("answers_id",),
+    LANGUAGE: ("language",),
     SPLIT: _STRUCTURE,
     MERGE: _STRUCTURE,
 }
@@ -319,13 +324,18 @@ def edit_segment(
     speaker: str | None = None,
     kind: str | None = None,
     answers: int | None = None,
+    language: str | None = None,
 ) -> tuple[Segment, list[EditHistory]]:
-    """Change a segment's text (word times kept), speaker, kind, and the question it answers
-    (`answers`: an earlier segment's id, or 0 for none); one history row per field changed."""
-    if text is None and speaker is None and kind is None and answers is None:
-        raise InputError("nothing to change: give text, speaker, kind or answers")
+    """Change a segment's text (word times kept), speaker, kind, the question it answers
+    (`answers`: an earlier segment's id, or 0 for none) and the language it is spoken in
+    (`language`: an ISO 639-1 code; "" or the webinar's own: the webinar's); one history row per
+    field changed."""
+    if text is None and speaker is None and kind is None and answers is None and language is None:
+        raise InputError("nothing to change: give text, speaker, kind, answers or language")
     if kind is not None and kind not in SEGMENT_KINDS:
         raise InputError(f"kind: {kind!r} is not one of {', '.join(SEGMENT_KINDS)}")
+    if language is not None and language != "" and not _LANGUAGE_CODE.match(language):
+        raise InputError(f"language: {language!r} is not a language code such as 'de' ('' for the webinar's)")
     webinar_id = require_id(webinar)
     segment = segment_in(session, webinar, segment_id)
     entries: list[EditHistory] = []
@@ -353,6 +363,15 @@ def edit_segment(
         old_kind, segment.kind = segment.kind, kind
         after = _snapshot(segment, _CHECKED[KIND])
         entries.append(_entry(session, webinar, KIND, segment, before, after, old_kind, kind, editor))
+    if language is not None:
+        spoken = language if language and language != webinar.language else None
+        if spoken != segment.language:
+            before = _snapshot(segment, _CHECKED[LANGUAGE])
+            old_language, segment.language = segment.language, spoken
+            after = _snapshot(segment, _CHECKED[LANGUAGE])
+            entries.append(
+                _entry(session, webinar, LANGUAGE, segment, before, after, old_language, spoken, editor)
+            )
     if answers is not None:
         question = _question(session, webinar, segment, answers)
         if question != segment.answers_id:
@@ -1309,6 +1328,7 @@ def keep_corrections(session: Session, webinar: Webinar, kept: Sequence[dict[str
             speaker_label=labels.get(person) or snap["speaker_label"] if person else snap["speaker_label"],
             person_id=person,
             kind=snap["kind"],
+            language=snap.get("language"),  # history written before segment languages has none
         )
         session.add(segment)
         made.append(segment)

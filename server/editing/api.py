@@ -58,7 +58,7 @@ PREVIEW_LIMIT = 1000
 
 @dataclass(frozen=True)
 class SegmentEdit:
-    """`PATCH /api/webinars/{slug}/segments/{id}`: any of the three; absent (or null) is unchanged."""
+    """`PATCH /api/webinars/{slug}/segments/{id}`: any of these; absent (or null) is unchanged."""
 
     text: str | None = None
     speaker: str | None = None
@@ -67,6 +67,9 @@ class SegmentEdit:
     """intro, presentation, question, answer, panel or other."""
     answers: int | None = None
     """The id of the (earlier) question segment this one answers; 0: it answers none."""
+    language: str | None = None
+    """The language the line is spoken in (ISO 639-1, "de"), where it is not the webinar's; "":
+    the webinar's. Searched, filtered and marked up in that language."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,8 @@ class SegmentAdmin:
     """The question segment this one answers."""
     text: str
     words: list[list[Any]]
+    language: str | None = None
+    """Set where the line is spoken in another language than the webinar's."""
 
 
 @dataclass(frozen=True)
@@ -273,6 +278,7 @@ def _admin(session: Session, segment: Segment) -> SegmentAdmin:
         answers=segment.answers_id,
         text=segment.text,
         words=[list(w) for w in segment.words],
+        language=segment.language,
     )
 
 
@@ -291,6 +297,7 @@ def _edit(session: Session, slug: str, segment_id: int, data: SegmentEdit, edito
         speaker=data.speaker,
         kind=data.kind,
         answers=data.answers,
+        language=data.language,
     )
     session.commit()
     return Edited(_admin(session, segment), [e.id or 0 for e in entries]), require_id(webinar)
@@ -547,7 +554,7 @@ class CorrectionsController(Controller):
     ) -> SegmentAdmin:
         return await db.run(_get, slug, segment_id)
 
-    @patch(_SEGMENT, summary="Correct a segment's text (word times kept), speaker, kind or Q&A pairing")
+    @patch(_SEGMENT, summary="Correct a segment's text (word times kept), speaker, kind, pairing or language")
     async def edit_segment(
         self,
         request: Request[Any, Any, Any],

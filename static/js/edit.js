@@ -8,7 +8,8 @@
  * answer, panel, other; one press, the next kind), Alt+V asks who says it (a name of the
  * webinar's people, or a voice label; Enter sets it, Esc leaves it), Alt+A asks which earlier
  * question the line answers (a list of the question lines, or none to unpair; Enter pairs, Esc
- * leaves it; a line paired becomes an answer); a line left with changes is saved too. Each save
+ * leaves it; a line paired becomes an answer), Alt+L asks which language the line is spoken in
+ * (a code such as "de", empty for the webinar's); a line left with changes is saved too. Each save
  * is a PATCH of /api/webinars/{slug}/segments/{id} with the CSRF header (the token from
  * <meta name="csrf-token">); the server keeps the word times, records the change in the edit
  * history and re-indexes the webinar. Text is only ever read and written as text, never HTML.
@@ -228,22 +229,27 @@
       });
   }
 
-  function askSpeaker(span) {
+  // Ask for one value of the line in a small form under it: Enter sets it, Esc leaves it.
+  // `ask.field` is the PATCH field, `ask.question` the label, `ask.list` a datalist's id (or
+  // none), `ask.empty` whether an empty answer is sent (else it just closes the form).
+  function askValue(span, ask) {
     var seg = segmentOf(span);
     var open = seg.nextElementSibling;
-    if (open && open.classList.contains("edit-speaker")) {
+    if (open && open.classList.contains("edit-ask")) {
       open.querySelector("input").focus();
       return;
     }
     var form = document.createElement("form");
-    form.className = "edit-speaker";
+    form.className = "edit-ask edit-" + ask.field;
     var label = document.createElement("label");
     var input = document.createElement("input");
-    input.id = "edit-speaker-" + idOf(span);
-    input.setAttribute("list", "edit-voices");
+    input.id = "edit-" + ask.field + "-" + idOf(span);
+    if (ask.list) {
+      input.setAttribute("list", ask.list);
+    }
     input.autocomplete = "off";
     label.htmlFor = input.id;
-    label.textContent = "Who says the line at " + clock(parseFloat(seg.getAttribute("data-start"))) + "? ";
+    label.textContent = ask.question + " ";
     form.appendChild(label);
     form.appendChild(input);
     seg.parentNode.insertBefore(form, seg.nextSibling);
@@ -254,16 +260,18 @@
     }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      if (!input.value.trim()) {
+      if (!input.value.trim() && !ask.empty) {
         close();
         return;
       }
-      call("PATCH", api + idOf(span), { speaker: input.value.trim() })
+      var body = {};
+      body[ask.field] = input.value.trim();
+      call("PATCH", api + idOf(span), body)
         .then(function () {
           reloadOn(idOf(span));
         })
         .catch(function (error) {
-          say("Speaker not changed: " + error.message, true);
+          say(ask.failed + ": " + error.message, true);
           input.focus();
         });
     });
@@ -273,6 +281,29 @@
         event.stopPropagation();
         close();
       }
+    });
+  }
+
+  function askSpeaker(span) {
+    var at = clock(parseFloat(segmentOf(span).getAttribute("data-start")));
+    askValue(span, {
+      field: "speaker",
+      question: "Who says the line at " + at + "?",
+      list: "edit-voices",
+      empty: false,
+      failed: "Speaker not changed",
+    });
+  }
+
+  // The language the line is spoken in, where it is not the webinar's (empty: the webinar's).
+  function askLanguage(span) {
+    var at = clock(parseFloat(segmentOf(span).getAttribute("data-start")));
+    askValue(span, {
+      field: "language",
+      question: "Language of the line at " + at + " (a code such as de; empty: the webinar's)?",
+      list: null,
+      empty: true,
+      failed: "Language not changed",
     });
   }
 
@@ -417,6 +448,9 @@
     } else if (event.altKey && event.code === "KeyA") {
       event.preventDefault();
       askQuestion(span);
+    } else if (event.altKey && event.code === "KeyL") {
+      event.preventDefault();
+      askLanguage(span);
     }
   });
 

@@ -168,14 +168,27 @@ def test_staff_split_merge_and_change_kind_by_keyboard(served: Served, page: Pag
     )
     expect(lines.nth(0)).to_be_focused()
 
+    # The question was asked in German: Alt+L says so, and the line is marked up as German.
+    lines.nth(2).focus()
+    page.keyboard.press("Alt+L")
+    language = page.get_by_label(re.compile("Language of the line at 00:12"))
+    expect(language).to_be_focused()
+    language.fill("de")
+    page.keyboard.press("Enter")
+    question = page.locator("#transcript .seg").nth(2)
+    expect(question).to_have_attribute("lang", "de")
+    expect(question.locator(".lang")).to_have_text("DE")
+
     history = page.request.get(f"{served.base_url}/api/webinars/{served.slug}/history").json()["items"]
     assert [e["field"] for e in history] == [
+        "segment.language",
         "segment.speaker",
         "segment.kind",
         "segment.merge",
         "segment.split",
     ]
-    assert (history[0]["before"], history[0]["after"]) == ("Maria Jensen", "Tomasz Nowak")
+    assert (history[0]["before"], history[0]["after"]) == (None, "de")
+    assert (history[1]["before"], history[1]["after"]) == ("Maria Jensen", "Tomasz Nowak")
 
 
 def test_staff_pair_and_unpair_a_question_and_its_answer_by_keyboard(

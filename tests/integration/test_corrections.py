@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlmodel import Session, select
 
+from ingest.document import Transcript
 from server.app import create_app
 from server.catalog.db import create_db_engine
 from server.catalog.models import User
@@ -43,12 +45,12 @@ class Env:
     meili: MeiliConnection
     index: str
 
-    def webinar(self) -> str:
-        """A fresh copy of the small webinar, indexed, under a slug of its own."""
+    def webinar(self, transcript: Transcript | None = None) -> str:
+        """A fresh copy of the small webinar (or of `transcript`), indexed, under a slug of its own."""
         name = uuid.uuid4().hex[:8]
         return store_and_index(
             self.settings,
-            make_transcript(),
+            transcript or make_transcript(),
             make_manifest(f"Circular {name}"),
             f"{name}.opus",
             connection=self.meili,
@@ -176,6 +178,61 @@ def test_speaker_and_kind_edits_show_in_search(env: Env) -> None:
     assert entry["field"] == "segment.answers"
     assert env.client.post(f"/api/history/{entry['id']}/revert", headers=env.bearer).status_code == 200
     assert env.client.get(answer_url, headers=env.bearer).json()["answers"] == env.segments(slug)[2]["id"]
+
+
+def test_a_line_spoken_in_another_language_keeps_it_through_split_and_merge(env: Env) -> None:
+    """A line the ingest labelled German (in an English webinar) stays German in both parts of a
+    split, in the search index, and after the parts are merged again."""
+    transcript = make_transcript()
+    transcript.segments[1] = msgspec.structs.replace(transcript.segments[1], language="de")
+    slug = env.webinar(transcript)
+    seg = env.segments(slug)[1]
+    assert seg["language"] == "de"
+    url = f"/api/webinars/{slug}/segments/{seg['id']}"
+    split = env.client.post(f"{url}/split", json={"word": 3}, headers=env.bearer)
+    assert split.status_code == 200, split.text
+    first, second = split.json()["segments"]
+    languages = {s["id"]: s["language"] for s in env.segments(slug)}
+    assert (languages[first["id"]], languages[second["id"]]) == ("de", "de")
+    [hit] = env.search("refurbished", slug)
+    assert (hit["segment_id"], hit["language"]) == (second["id"], "de")
+    assert env.client.post(f"{url}/merge", headers=env.bearer).status_code == 200
+    assert [s["language"] for s in env.segments(slug)] == [None, "de", None, None, None]
+
+
+def test_staff_correct_a_lines_language_and_can_revert_it(env: Env) -> None:
+    """The machine labelled the line wrong (or not at all): staff set it, search follows (the
+    language filter), the history records it, and a revert puts the label back."""
+    slug = env.webinar()
+    seg = env.segments(slug)[2]  # "How do you write the tender criteria?"
+    url = f"/api/webinars/{slug}/segments/{seg['id']}"
+
+    def german() -> list[int]:
+        response = env.client.get("/api/search", params={"q": "", "webinar": slug, "language": "de"})
+        return [hit["segment_id"] for hit in response.json()["hits"]]
+
+    assert german() == []
+    bad = env.client.patch(url, json={"language": "Deutsch"}, headers=env.bearer)
+    assert bad.status_code == 400
+    assert "language" in bad.json()["detail"]
+    assert env.client.patch(url, json={"language": "de"}, headers=env.reader).status_code == 403
+    done = env.client.patch(url, json={"language": "de"}, headers=env.bearer)
+    assert done.status_code == 200, done.text
+    assert done.json()["segment"]["language"] == "de"
+    assert len(done.json()["history"]) == 1
+    assert german() == [seg["id"]]
+    page = env.client.get(f"/webinars/{slug}", headers={"accept": "text/html"}).text
+    assert f'<p id="s{seg["id"]}" class="seg q" lang="de"' in page
+    # The webinar's own language (or "") clears the label; nothing else changes.
+    same = env.client.patch(url, json={"language": "de"}, headers=env.bearer).json()
+    assert same["history"] == []
+    cleared = env.client.patch(url, json={"language": "en"}, headers=env.bearer).json()
+    assert cleared["segment"]["language"] is None
+    assert german() == []
+    revert = env.client.post(f"/api/history/{cleared['history'][0]}/revert", headers=env.bearer)
+    assert revert.status_code == 200, revert.text
+    assert german() == [seg["id"]]
+    assert env.segments(slug)[2]["language"] == "de"
 
 
 def test_split_and_merge_keep_word_and_caption_times(env: Env) -> None:

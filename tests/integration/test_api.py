@@ -146,7 +146,8 @@ def test_segments(client: TestClient[Litestar]) -> None:
     assert response.status_code == 200
     segments = response.json()
     assert len(segments) == 5
-    assert set(segments[0]) == {"id", "start", "end", "speaker", "kind", "chapter", "text"}
+    assert set(segments[0]) == {"id", "start", "end", "speaker", "kind", "chapter", "text", "language"}
+    assert {s["language"] for s in segments} == {None}  # every line in the webinar's language
     assert segments[3]["speaker"] == "Tomasz Nowak"
     assert segments[3]["kind"] == "answer"
     assert segments[3]["chapter"] == "Questions"

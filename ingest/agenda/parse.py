@@ -392,7 +392,6 @@ def within_recording(parsed: ParsedAgenda, duration: float) -> ParsedAgenda:
     count = sum(1 for item in parsed.items if item.at < duration)
     if count == len(parsed.items):
         return parsed
-    written = parsed.written or [f"{format_time(item.at)} {item.title}" for item in parsed.items]
     late = [
         AgendaWarning(
             line=line,
@@ -402,9 +401,14 @@ def within_recording(parsed: ParsedAgenda, duration: float) -> ParsedAgenda:
                 f"({format_time(duration)})"
             ),
         )
-        for item, line, text in zip(parsed.items[count:], parsed.lines[count:], written[count:], strict=True)
+        for item, line, text in zip(
+            parsed.items[count:], parsed.lines[count:], parsed.written[count:], strict=True
+        )
     ]
     warnings = sorted([*parsed.warnings, *late], key=lambda warning: warning.line)
     return ParsedAgenda(
-        items=parsed.items[:count], warnings=warnings, lines=parsed.lines[:count], written=written[:count]
+        items=parsed.items[:count],
+        warnings=warnings,
+        lines=parsed.lines[:count],
+        written=parsed.written[:count],
     )

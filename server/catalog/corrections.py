@@ -39,6 +39,7 @@ from sqlmodel import Session, col, select
 
 from ingest.document import SEGMENT_KINDS
 from ingest.errors import ConflictError, InputError, NotFoundError
+from ingest.models import check_language
 from server.catalog.db import is_row_id
 from server.catalog.edits import update_webinar
 from server.catalog.models import (
@@ -69,7 +70,6 @@ ANSWERS: Final = "segment.answers"
 """Which question a segment answers (a Q&A pair), or none."""
 LANGUAGE: Final = "segment.language"
 """The language a line is spoken in, where it is not the webinar's (a question asked in German)."""
-_LANGUAGE_CODE: Final = re.compile(r"^[a-z]{2,3}$")
 RESOURCES: Final = "resources"
 """A resource (a link shown with the webinar) added, edited or removed: like chapters, the rows
 hold the whole list and the segments' mentions of it before and after."""
@@ -334,8 +334,11 @@ def edit_segment(
         raise InputError("nothing to change: give text, speaker, kind, answers or language")
     if kind is not None and kind not in SEGMENT_KINDS:
         raise InputError(f"kind: {kind!r} is not one of {', '.join(SEGMENT_KINDS)}")
-    if language is not None and language != "" and not _LANGUAGE_CODE.match(language):
-        raise InputError(f"language: {language!r} is not a language code such as 'de' ('' for the webinar's)")
+    if language:  # the codes a recording's language may have (the manifest's check)
+        try:
+            language = check_language(language)
+        except ValueError as exc:
+            raise InputError(f"language: {exc} ('' for the webinar's)") from None
     webinar_id = require_id(webinar)
     segment = segment_in(session, webinar, segment_id)
     entries: list[EditHistory] = []

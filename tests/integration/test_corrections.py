@@ -215,6 +215,8 @@ def test_staff_correct_a_lines_language_and_can_revert_it(env: Env) -> None:
     bad = env.client.patch(url, json={"language": "Deutsch"}, headers=env.bearer)
     assert bad.status_code == 400
     assert "language" in bad.json()["detail"]
+    # Codes as the manifest's language takes them: one the speech model does not know is refused.
+    assert env.client.patch(url, json={"language": "xx"}, headers=env.bearer).status_code == 400
     assert env.client.patch(url, json={"language": "de"}, headers=env.reader).status_code == 403
     done = env.client.patch(url, json={"language": "de"}, headers=env.bearer)
     assert done.status_code == 200, done.text
